@@ -1,0 +1,1 @@
+"""Prompting, generation on onnxruntime, post-processing, and the model store."""

@@ -1,0 +1,223 @@
+"""Greedy generation on an onnxruntime session, keeping the KV cache between requests.
+
+The model is a decoder exported by onnxruntime-genai's builder: inputs `input_ids`,
+`attention_mask` and `past_key_values.N.key/value`; outputs `logits` (last position only)
+and `present.N.key/value`. Cold prefill costs seconds on a laptop CPU while a request that
+shares all but its last few tokens with the previous one costs milliseconds, so the engine
+remembers the tokens it has already run and their cache, and re-runs only what differs.
+
+Nothing here imports torch or transformers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import onnxruntime as ort
+
+StopReason = Literal["stop_token", "max_tokens", "time_limit", "cancelled", "caller"]
+
+# Prefill runs in chunks so that cancellation and the time limit are honoured within about
+# a second even for a cold prompt.
+PREFILL_CHUNK = 128
+
+
+@dataclass(frozen=True)
+class Generation:
+    tokens: list[int]
+    stop_reason: StopReason
+    prompt_tokens: int
+    reused_tokens: int  # prompt tokens whose cache came from an earlier request
+    prefill_ms: float  # running the prompt tokens not reused, up to the first new token
+    decode_ms: float  # producing every token after the first
+
+
+def default_threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@dataclass(frozen=True)
+class DecoderLayout:
+    """Names and shapes of the decoder's cache, read from the builder's genai_config.json."""
+
+    layers: int
+    kv_heads: int
+    head_size: int
+    past_key: str  # e.g. "past_key_values.%d.key"
+    past_value: str
+    present_key: str
+    present_value: str
+
+    @classmethod
+    def from_genai_config(cls, path: Path) -> DecoderLayout:
+        decoder = json.loads(path.read_text())["model"]["decoder"]
+        return cls(
+            layers=decoder["num_hidden_layers"],
+            kv_heads=decoder["num_key_value_heads"],
+            head_size=decoder["head_size"],
+            past_key=decoder["inputs"]["past_key_names"],
+            past_value=decoder["inputs"]["past_value_names"],
+            present_key=decoder["outputs"]["present_key_names"],
+            present_value=decoder["outputs"]["present_value_names"],
+        )
+
+
+class Engine:
+    """One ONNX decoder session and the KV cache of the last tokens it ran.
+
+    Not re-entrant: callers run one generation at a time (the lock enforces it).
+    """
+
+    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+        self.threads = threads or default_threads()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self.layout = DecoderLayout.from_genai_config(model_dir / "genai_config.json")
+        # Cache tensors are kept in this order: key 0, value 0, key 1, value 1, ...
+        self._past_names = [
+            name % layer
+            for layer in range(self.layout.layers)
+            for name in (self.layout.past_key, self.layout.past_value)
+        ]
+        self._output_names = ["logits"] + [
+            name % layer
+            for layer in range(self.layout.layers)
+            for name in (self.layout.present_key, self.layout.present_value)
+        ]
+        self._lock = threading.Lock()
+        # The tokens whose keys and values are in `_cache`, in order.
+        self._cached_tokens: list[int] = []
+        self._cache: list[np.ndarray] = self._empty_cache()
+
+    def _empty_cache(self) -> list[np.ndarray]:
+        shape = (1, self.layout.kv_heads, 0, self.layout.head_size)
+        return [np.zeros(shape, dtype=np.float32) for _ in range(2 * self.layout.layers)]
+
+    def _run(self, tokens: Sequence[int]) -> np.ndarray:
+        """Feed `tokens` after the cached ones; extend the cache; return the last logits."""
+        past = len(self._cached_tokens)
+        feeds: dict[str, np.ndarray] = {
+            "input_ids": np.asarray([tokens], dtype=np.int64),
+            "attention_mask": np.ones((1, past + len(tokens)), dtype=np.int64),
+        }
+        feeds.update(zip(self._past_names, self._cache, strict=True))
+        outputs = self.session.run(self._output_names, feeds)
+        self._cache = list(outputs[1:])
+        self._cached_tokens.extend(tokens)
+        logits: np.ndarray = outputs[0][0, -1]
+        return logits
+
+    def _keep_prefix(self, length: int) -> None:
+        """Drop cached positions from `length` on (a view: ORT copies it into the next present)."""
+        if length == len(self._cached_tokens):
+            return
+        self._cached_tokens = self._cached_tokens[:length]
+        self._cache = [np.ascontiguousarray(kv[:, :, :length]) for kv in self._cache]
+
+    def forget(self) -> None:
+        """Drop the cache (tests use it to compare with a cold run)."""
+        with self._lock:
+            self._cached_tokens = []
+            self._cache = self._empty_cache()
+
+    def generate(
+        self,
+        prompt: Sequence[int],
+        *,
+        max_new_tokens: int,
+        stop_tokens: frozenset[int],
+        time_limit_s: float | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+        should_stop: Callable[[list[int]], bool] = lambda tokens: False,
+    ) -> Generation:
+        """Greedy continuation of `prompt`.
+
+        Stops at a stop token (not included), after `max_new_tokens`, when `time_limit_s`
+        has passed, when `cancelled()` turns true (checked between tokens), or when
+        `should_stop(tokens so far)` says so (the caller's syntax-aware stop).
+        """
+        if not prompt:
+            raise ValueError("the prompt is empty")
+        with self._lock:
+            return self._generate(list(prompt), max_new_tokens, stop_tokens, time_limit_s,
+                                  cancelled, should_stop)
+
+    def _generate(self, prompt: list[int], max_new_tokens: int, stop_tokens: frozenset[int],
+                  time_limit_s: float | None, cancelled: Callable[[], bool],
+                  should_stop: Callable[[list[int]], bool]) -> Generation:
+        started = time.perf_counter()
+        deadline = started + time_limit_s if time_limit_s is not None else float("inf")
+
+        # 1. Reuse the cache for the longest common prefix; at least one prompt token must run
+        #    to produce logits.
+        reused = _common_prefix_length(self._cached_tokens, prompt)
+        reused = min(reused, len(prompt) - 1)
+        self._keep_prefix(reused)
+
+        # 2. Prefill the rest in chunks, checking for cancellation between them.
+        logits = None
+        for start in range(reused, len(prompt), PREFILL_CHUNK):
+            if cancelled() or time.perf_counter() > deadline:
+                reason: StopReason = "cancelled" if cancelled() else "time_limit"
+                return Generation([], reason, len(prompt), reused,
+                                  _ms(time.perf_counter() - started), 0.0)
+            logits = self._run(prompt[start : start + PREFILL_CHUNK])
+        assert logits is not None
+        first_token_at = time.perf_counter()
+
+        # 3. Decode greedily: pick the most likely token, stop or feed it back.
+        tokens: list[int] = []
+        reason = "max_tokens"
+        while len(tokens) < max_new_tokens:
+            token = int(np.argmax(logits))
+            if token in stop_tokens:
+                reason = "stop_token"
+                break
+            tokens.append(token)
+            if should_stop(tokens):
+                reason = "caller"
+                break
+            if len(tokens) == max_new_tokens:
+                break
+            if cancelled():
+                reason = "cancelled"
+                break
+            if time.perf_counter() > deadline:
+                reason = "time_limit"
+                break
+            logits = self._run([token])
+        finished = time.perf_counter()
+        return Generation(
+            tokens=tokens,
+            stop_reason=reason,
+            prompt_tokens=len(prompt),
+            reused_tokens=reused,
+            prefill_ms=_ms(first_token_at - started),
+            decode_ms=_ms(finished - first_token_at),
+        )
+
+
+def _common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
+    limit = min(len(a), len(b))
+    for index in range(limit):
+        if a[index] != b[index]:
+            return index
+    return limit
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)

@@ -1,0 +1,107 @@
+"""Build the prompt's token ids from the text around the cursor and a family's template.
+
+The windows of text before and after the cursor are cut at line boundaries snapped to a grid
+of `LINE_GRID` lines, so that while the user types the window edges stay put and the prompt
+changes only at the cursor: the engine then reuses the KV cache of the previous keystroke.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokenizers import Tokenizer
+
+from codegen_complete.completion.templates import PREFIX, SUFFIX, Family
+
+LINE_GRID = 16
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token budget of the prompt; the suffix gets `suffix_share` of it when there is one."""
+
+    total: int = 768
+    suffix_share: float = 0.25
+
+    def split(self, fim: bool) -> tuple[int, int]:
+        suffix = int(self.total * self.suffix_share) if fim else 0
+        return self.total - suffix, suffix
+
+
+@dataclass(frozen=True)
+class Prompt:
+    tokens: list[int]
+    prefix: str  # the text of the prefix window actually used
+    suffix: str
+
+
+class PromptBuilder:
+    def __init__(self, tokenizer: Tokenizer, family: Family, special_ids: dict[str, int]) -> None:
+        self.tokenizer = tokenizer
+        # Text that looks like a special token ("<|fim_middle|>" in a source file) stays text.
+        self.tokenizer.encode_special_tokens = True
+        self.family = family
+        self.special_ids = special_ids
+
+    def count(self, texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def encode(self, text: str) -> list[int]:
+        if not text:
+            return []
+        return list(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def build(self, before: str, after: str, budget: Budget) -> Prompt:
+        """Tokens for completing between `before` (text up to the cursor) and `after`."""
+        prefix_budget, suffix_budget = budget.split(self.family.supports_fim)
+        prefix = self._prefix_window(before, prefix_budget)
+        suffix = self._suffix_window(after, suffix_budget, first_line=before.count("\n"))
+        prefix_ids = self._fit_prefix(self.encode(prefix), prefix_budget)
+        suffix_ids = self.encode(suffix)[:suffix_budget]
+        tokens: list[int] = []
+        for part in self.family.template:
+            if part == PREFIX:
+                tokens += prefix_ids
+            elif part == SUFFIX:
+                tokens += suffix_ids
+            else:
+                tokens.append(self.special_ids[part])
+        return Prompt(tokens=tokens, prefix=prefix, suffix=suffix)
+
+    @staticmethod
+    def _fit_prefix(ids: list[int], budget: int) -> list[int]:
+        # The line-level estimate can be a few tokens off; keep the end, next to the cursor.
+        return ids[-budget:] if len(ids) > budget else ids
+
+    def _prefix_window(self, before: str, budget: int) -> str:
+        lines = before.splitlines(keepends=True)
+        if before.endswith("\n") or not lines:
+            lines.append("")
+        counts = self.count(lines)
+        # The cursor's line always goes in; earlier lines go in while they fit, starting at a
+        # grid line so the start stays put as the cursor moves.
+        total = counts[-1]
+        start = len(lines) - 1
+        while start > 0 and total + counts[start - 1] <= budget:
+            start -= 1
+            total += counts[start]
+        if start > 0:
+            start = min(len(lines) - 1, -(-start // LINE_GRID) * LINE_GRID)
+        return "".join(lines[start:])
+
+    def _suffix_window(self, after: str, budget: int, first_line: int) -> str:
+        if budget <= 0 or not after:
+            return ""
+        lines = after.splitlines(keepends=True)
+        counts = self.count(lines)
+        end, total = 0, 0
+        while end < len(lines) and total + counts[end] <= budget:
+            total += counts[end]
+            end += 1
+        if end < len(lines):
+            # End on a grid line of the file (not of the window) so that new lines typed above
+            # do not move the end: Enter shifts the cursor, not the text below it.
+            absolute_end = first_line + end
+            snapped = (absolute_end // LINE_GRID) * LINE_GRID - first_line
+            end = max(1, snapped)
+        return "".join(lines[:end])

