@@ -153,12 +153,19 @@ class Engine:
         if not prompt:
             raise ValueError("the prompt is empty")
         with self._lock:
-            return self._generate(list(prompt), max_new_tokens, stop_tokens, time_limit_s,
-                                  cancelled, should_stop)
+            return self._generate(
+                list(prompt), max_new_tokens, stop_tokens, time_limit_s, cancelled, should_stop
+            )
 
-    def _generate(self, prompt: list[int], max_new_tokens: int, stop_tokens: frozenset[int],
-                  time_limit_s: float | None, cancelled: Callable[[], bool],
-                  should_stop: Callable[[list[int]], bool]) -> Generation:
+    def _generate(
+        self,
+        prompt: list[int],
+        max_new_tokens: int,
+        stop_tokens: frozenset[int],
+        time_limit_s: float | None,
+        cancelled: Callable[[], bool],
+        should_stop: Callable[[list[int]], bool],
+    ) -> Generation:
         started = time.perf_counter()
         deadline = started + time_limit_s if time_limit_s is not None else float("inf")
 
@@ -173,8 +180,9 @@ class Engine:
         for start in range(reused, len(prompt), PREFILL_CHUNK):
             if cancelled() or time.perf_counter() > deadline:
                 reason: StopReason = "cancelled" if cancelled() else "time_limit"
-                return Generation([], reason, len(prompt), reused,
-                                  _ms(time.perf_counter() - started), 0.0)
+                return Generation(
+                    [], reason, len(prompt), reused, _ms(time.perf_counter() - started), 0.0
+                )
             logits = self._run(prompt[start : start + PREFILL_CHUNK])
         assert logits is not None
         first_token_at = time.perf_counter()

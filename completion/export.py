@@ -62,7 +62,7 @@ def gguf_to_hf(gguf_path: Path, out_dir: Path) -> None:
         del config.quantization_config
     state = loaded.state_dict()
     with torch.device("meta"):
-        plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)  # type: ignore[no-untyped-call]
     plain.load_state_dict(state, assign=True, strict=False)
     plain.tie_weights()
     plain.save_pretrained(out_dir)
@@ -109,8 +109,10 @@ def hf_to_onnx(hf_dir: Path, out_dir: Path, precision: str, work_dir: Path) -> N
 def main(argv: list[str]) -> int:
     """`python -m codegen_complete.completion.export gguf-to-hf GGUF OUT_DIR` (used by install)."""
     if len(argv) != 3 or argv[0] != "gguf-to-hf":
-        print("usage: python -m codegen_complete.completion.export gguf-to-hf GGUF OUT_DIR",
-              file=sys.stderr)
+        print(
+            "usage: python -m codegen_complete.completion.export gguf-to-hf GGUF OUT_DIR",
+            file=sys.stderr,
+        )
         return 2
     gguf_to_hf(Path(argv[1]), Path(argv[2]))
     return 0

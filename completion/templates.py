@@ -55,15 +55,25 @@ FAMILIES: dict[str, Family] = {
         Family(
             name="starcoder",
             template=("<fim_prefix>", PREFIX, "<fim_suffix>", SUFFIX, "<fim_middle>"),
-            stop_tokens=("<|endoftext|>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
-                         "<file_sep>"),
+            stop_tokens=(
+                "<|endoftext|>",
+                "<fim_prefix>",
+                "<fim_suffix>",
+                "<fim_middle>",
+                "<file_sep>",
+            ),
             markers=("<fim_prefix>", "<fim_middle>", "<fim_suffix>"),
         ),
         Family(
             name="deepseek-coder",
             template=("<｜fim▁begin｜>", PREFIX, "<｜fim▁hole｜>", SUFFIX, "<｜fim▁end｜>"),
-            stop_tokens=("<｜end▁of▁sentence｜>", "<｜fim▁begin｜>", "<｜fim▁hole｜>",
-                         "<｜fim▁end｜>", "<|EOT|>"),
+            stop_tokens=(
+                "<｜end▁of▁sentence｜>",
+                "<｜fim▁begin｜>",
+                "<｜fim▁hole｜>",
+                "<｜fim▁end｜>",
+                "<|EOT|>",
+            ),
             markers=("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"),
         ),
         Family(

@@ -22,8 +22,7 @@ def read_source(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
             raise SourceError(
-                f"{path}: too large to complete ({size:,} bytes; the limit is "
-                f"{MAX_SOURCE_BYTES:,})"
+                f"{path}: too large to complete ({size:,} bytes; the limit is {MAX_SOURCE_BYTES:,})"
             )
         data = path.read_bytes()
     except OSError as error:

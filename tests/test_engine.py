@@ -1,0 +1,144 @@
+"""The decode loop on a real (tiny, random-weight) ONNX model exported by the installer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from codegen_complete.completion.engine import PREFILL_CHUNK, Engine
+from codegen_complete.completion.store import InstalledModel
+
+NO_STOP: frozenset[int] = frozenset()
+
+
+@pytest.fixture()
+def engine(tiny_model: InstalledModel) -> Engine:
+    return Engine(tiny_model.path, threads=1)
+
+
+def prompt_of(length: int, offset: int = 0) -> list[int]:
+    # Tokens above the 9 special ids of the tiny tokenizer.
+    return [10 + (offset + 7 * i) % 300 for i in range(length)]
+
+
+def cold(engine: Engine, prompt: list[int], max_new_tokens: int = 12) -> list[int]:
+    engine.forget()
+    return engine.generate(prompt, max_new_tokens=max_new_tokens, stop_tokens=NO_STOP).tokens
+
+
+def test_reuse_gives_exactly_the_tokens_of_a_cold_run(engine: Engine) -> None:
+    base = prompt_of(40)
+    # Each request is an edit of the previous one, as typing makes them.
+    requests = [
+        base,
+        [*base, 123],  # a keystroke appended
+        [*base, 123, 45, 67],  # more typing
+        [*base, 123],  # backspace twice
+        [*base[:20], 99, *base[21:]],  # an edit in the middle
+        base[:5],  # most of the prompt deleted
+        base + prompt_of(3 * PREFILL_CHUNK, offset=1),  # a prompt longer than several chunks
+    ]
+    expected = [cold(engine, request) for request in requests]
+    engine.forget()
+    for request, tokens in zip(requests, expected, strict=True):
+        generation = engine.generate(request, max_new_tokens=12, stop_tokens=NO_STOP)
+        assert generation.tokens == tokens
+    # The keystroke requests really did reuse the cache.
+    engine.forget()
+    engine.generate(base, max_new_tokens=4, stop_tokens=NO_STOP)
+    again = engine.generate([*base, 123], max_new_tokens=4, stop_tokens=NO_STOP)
+    assert again.reused_tokens == len(base)
+
+
+def test_continuing_from_a_generated_token_reuses_its_cache(engine: Engine) -> None:
+    prompt = prompt_of(30)
+    first = engine.generate(prompt, max_new_tokens=8, stop_tokens=NO_STOP)
+    # The user accepts the first token: the next request continues where generation went.
+    follow = engine.generate([*prompt, first.tokens[0]], max_new_tokens=7, stop_tokens=NO_STOP)
+    assert follow.tokens == first.tokens[1:]
+    assert follow.reused_tokens == len(prompt)
+
+
+def test_stops_at_a_stop_token_and_leaves_it_out(engine: Engine) -> None:
+    prompt = prompt_of(25)
+    tokens = cold(engine, prompt, max_new_tokens=10)
+    stop = tokens[4]
+    first_stop = tokens.index(stop)
+    generation = engine.generate(prompt, max_new_tokens=10, stop_tokens=frozenset({stop}))
+    assert generation.tokens == tokens[:first_stop]
+    assert generation.stop_reason == "stop_token"
+
+
+def test_max_tokens_caps_the_output(engine: Engine) -> None:
+    generation = engine.generate(prompt_of(10), max_new_tokens=3, stop_tokens=NO_STOP)
+    assert len(generation.tokens) == 3
+    assert generation.stop_reason == "max_tokens"
+
+
+def test_cancel_flag_is_checked_between_tokens(engine: Engine) -> None:
+    checks = 0
+
+    def cancelled() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks > 3  # let prefill and two decode steps through
+
+    generation = engine.generate(
+        prompt_of(10), max_new_tokens=50, stop_tokens=NO_STOP, cancelled=cancelled
+    )
+    assert generation.stop_reason == "cancelled"
+    assert 0 < len(generation.tokens) < 50
+
+
+def test_cancelled_before_start_generates_nothing(engine: Engine) -> None:
+    generation = engine.generate(
+        prompt_of(10), max_new_tokens=5, stop_tokens=NO_STOP, cancelled=lambda: True
+    )
+    assert generation.tokens == []
+    assert generation.stop_reason == "cancelled"
+
+
+def test_time_limit_stops_generation(engine: Engine) -> None:
+    generation = engine.generate(
+        prompt_of(10), max_new_tokens=50, stop_tokens=NO_STOP, time_limit_s=0.0
+    )
+    assert generation.stop_reason == "time_limit"
+    assert len(generation.tokens) <= 1
+
+
+def test_caller_can_stop_generation(engine: Engine) -> None:
+    generation = engine.generate(
+        prompt_of(10),
+        max_new_tokens=50,
+        stop_tokens=NO_STOP,
+        should_stop=lambda tokens: len(tokens) == 4,
+    )
+    assert len(generation.tokens) == 4
+    assert generation.stop_reason == "caller"
+
+
+def test_empty_prompt_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        engine.generate([], max_new_tokens=5, stop_tokens=NO_STOP)
+
+
+def test_completion_path_imports_neither_torch_nor_transformers(tiny_store: object) -> None:
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from codegen_complete.server.cli import main
+        code = main(["{__file__}:1", "--model", "tiny-qwen", "--models-dir", "{tiny_store}",
+                     "--max-tokens", "3"])
+        assert code == 0, code
+        loaded = sorted(name for name in ("torch", "transformers", "onnxruntime_genai")
+                        if name in sys.modules)
+        print("LOADED", loaded)
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "LOADED []" in result.stdout
