@@ -70,6 +70,54 @@ class DecoderLayout:
         )
 
 
+# Room for this many tokens in the KV buffers at first; they double when a prompt needs more.
+INITIAL_CAPACITY = 2048
+
+
+class KVCache:
+    """Preallocated key/value buffers that the attention op reads and appends to in place.
+
+    Binding the same buffer as a layer's past input and its present output makes
+    GroupQueryAttention write the new positions into it (onnxruntime's shared-buffer mode), so
+    a decode step copies nothing, and dropping a suffix of the cache is free: the valid length
+    is the attention mask's. Without it every step copies the whole cache once per layer.
+    """
+
+    def __init__(self, layout: DecoderLayout, capacity: int) -> None:
+        self.layout = layout
+        self.capacity = 0
+        self.buffers: list[np.ndarray] = []
+        self.values: list[ort.OrtValue] = []
+        self._grow(capacity, keep=0)
+
+    def _grow(self, capacity: int, keep: int) -> None:
+        shape = (1, self.layout.kv_heads, capacity, self.layout.head_size)
+        buffers = [np.zeros(shape, dtype=np.float32) for _ in range(2 * self.layout.layers)]
+        for old, new in zip(self.buffers, buffers, strict=False):
+            new[:, :, :keep] = old[:, :, :keep]
+        self.buffers = buffers
+        # OrtValues over the numpy memory: no copy, the arrays stay alive with them.
+        self.values = [ort.OrtValue.ortvalue_from_numpy(buffer) for buffer in buffers]
+        self.capacity = capacity
+
+    def reserve(self, length: int) -> None:
+        if length > self.capacity:
+            capacity = self.capacity
+            while capacity < length:
+                capacity *= 2
+            self._grow(capacity, keep=self.capacity)
+
+    def bind(self, binding: ort.IOBinding) -> None:
+        layout = self.layout
+        for layer in range(layout.layers):
+            for past, present, value in (
+                (layout.past_key, layout.present_key, self.values[2 * layer]),
+                (layout.past_value, layout.present_value, self.values[2 * layer + 1]),
+            ):
+                binding.bind_ortvalue_input(past % layer, value)
+                binding.bind_ortvalue_output(present % layer, value)
+
+
 class Engine:
     """One ONNX decoder session and the KV cache of the last tokens it ran.
 
@@ -87,52 +135,34 @@ class Engine:
             str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
         self.layout = DecoderLayout.from_genai_config(model_dir / "genai_config.json")
-        # Cache tensors are kept in this order: key 0, value 0, key 1, value 1, ...
-        self._past_names = [
-            name % layer
-            for layer in range(self.layout.layers)
-            for name in (self.layout.past_key, self.layout.past_value)
-        ]
-        self._output_names = ["logits"] + [
-            name % layer
-            for layer in range(self.layout.layers)
-            for name in (self.layout.present_key, self.layout.present_value)
-        ]
         self._lock = threading.Lock()
-        # The tokens whose keys and values are in `_cache`, in order.
+        # The tokens whose keys and values are in the cache, in order.
         self._cached_tokens: list[int] = []
-        self._cache: list[np.ndarray] = self._empty_cache()
-
-    def _empty_cache(self) -> list[np.ndarray]:
-        shape = (1, self.layout.kv_heads, 0, self.layout.head_size)
-        return [np.zeros(shape, dtype=np.float32) for _ in range(2 * self.layout.layers)]
+        self._cache = KVCache(self.layout, INITIAL_CAPACITY)
 
     def _run(self, tokens: Sequence[int]) -> np.ndarray:
         """Feed `tokens` after the cached ones; extend the cache; return the last logits."""
-        past = len(self._cached_tokens)
-        feeds: dict[str, np.ndarray] = {
-            "input_ids": np.asarray([tokens], dtype=np.int64),
-            "attention_mask": np.ones((1, past + len(tokens)), dtype=np.int64),
-        }
-        feeds.update(zip(self._past_names, self._cache, strict=True))
-        outputs = self.session.run(self._output_names, feeds)
-        self._cache = list(outputs[1:])
+        total = len(self._cached_tokens) + len(tokens)
+        self._cache.reserve(total)
+        binding = self.session.io_binding()
+        binding.bind_cpu_input("input_ids", np.asarray([tokens], dtype=np.int64))
+        # The mask's length is the sequence so far; the buffers behind it are longer.
+        binding.bind_cpu_input("attention_mask", np.ones((1, total), dtype=np.int64))
+        binding.bind_output("logits")  # first, so it is the first of get_outputs()
+        self._cache.bind(binding)
+        self.session.run_with_iobinding(binding)
         self._cached_tokens.extend(tokens)
-        logits: np.ndarray = outputs[0][0, -1]
+        logits: np.ndarray = binding.get_outputs()[0].numpy()[0, -1]
         return logits
 
     def _keep_prefix(self, length: int) -> None:
-        """Drop cached positions from `length` on (a view: ORT copies it into the next present)."""
-        if length == len(self._cached_tokens):
-            return
-        self._cached_tokens = self._cached_tokens[:length]
-        self._cache = [np.ascontiguousarray(kv[:, :, :length]) for kv in self._cache]
+        """Forget cached positions from `length` on; later tokens overwrite them in place."""
+        del self._cached_tokens[length:]
 
     def forget(self) -> None:
         """Drop the cache (tests use it to compare with a cold run)."""
         with self._lock:
             self._cached_tokens = []
-            self._cache = self._empty_cache()
 
     def generate(
         self,

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from codegen_complete.completion.engine import PREFILL_CHUNK, Engine
+from codegen_complete.completion.engine import INITIAL_CAPACITY, PREFILL_CHUNK, Engine
 from codegen_complete.completion.store import InstalledModel
 
 NO_STOP: frozenset[int] = frozenset()
@@ -142,3 +142,13 @@ def test_completion_path_imports_neither_torch_nor_transformers(tiny_store: obje
     )
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stdout
+
+
+def test_cache_grows_past_its_initial_capacity(engine: Engine) -> None:
+    long_prompt = prompt_of(INITIAL_CAPACITY + 100)
+    expected = cold(engine, long_prompt, max_new_tokens=4)
+    engine.forget()
+    engine.generate(long_prompt[:300], max_new_tokens=2, stop_tokens=NO_STOP)
+    grown = engine.generate(long_prompt, max_new_tokens=4, stop_tokens=NO_STOP)
+    assert grown.reused_tokens == 300
+    assert grown.tokens == expected
