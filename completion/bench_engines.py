@@ -55,12 +55,12 @@ class LlamaCppEngine:
             verbose=False,
         )
 
-    def _tokens(self, tokens: Sequence[int], count: int, reset: bool) -> list[float]:
+    def _tokens(self, tokens: Sequence[int], count: int) -> list[float]:
         """Times at which each of `count` greedy tokens arrived."""
         started = time.perf_counter()
         arrivals = []
-        # llama-cpp-python reuses the longest common prefix with its last input unless reset.
-        for _ in self.llm.generate(list(tokens), top_k=1, temp=0.0, reset=reset):
+        # generate() reuses the KV cache for the longest common prefix with its last input.
+        for _ in self.llm.generate(list(tokens), top_k=1, temp=0.0):
             arrivals.append(time.perf_counter() - started)
             if len(arrivals) == count:
                 break
@@ -69,10 +69,10 @@ class LlamaCppEngine:
     def first_token_s(self, tokens: Sequence[int], *, cold: bool) -> float:
         if cold:
             self.llm.reset()
-        return self._tokens(tokens, 1, reset=cold)[0]
+        return self._tokens(tokens, 1)[0]
 
     def decode_ms_per_token(self, tokens: Sequence[int], count: int) -> float:
-        arrivals = self._tokens(tokens, count, reset=False)
+        arrivals = self._tokens(tokens, count)
         return 1000 * (arrivals[-1] - arrivals[0]) / (len(arrivals) - 1)
 
 
@@ -101,8 +101,8 @@ class TransformersEngine:
             common += 1
         if self.cache is None or common == 0:
             self.cache, common = DynamicCache(), 0
-        else:
-            self.cache.crop(common)
+        elif self.cache.get_seq_length() > common:
+            self.cache.crop(common - self.cache.get_seq_length())  # negative: drop that many
         with self.torch.inference_mode():
             out = self.model(
                 self.torch.tensor([tokens[common:]]), past_key_values=self.cache, use_cache=True
@@ -147,6 +147,9 @@ def read_bandwidth_gb_s(threads: int, megabytes: int = 512, repeats: int = 5) ->
 
 
 def peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory (VmHWM; unlike ru_maxrss it is not inherited from
+    the parent across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
