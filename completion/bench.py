@@ -28,9 +28,12 @@ from codegen_complete.completion.models import DEFAULT_MODEL
 from codegen_complete.completion.prompt import Budget, PromptBuilder
 from codegen_complete.completion.store import InstalledModel, models_root, open_model
 
-ENGINES = ("ours", "llama.cpp", "transformers")
-# The module whose source becomes the benchmark prompt: real code, and always present.
-PROMPT_SOURCE = Path(__file__).with_name("engine.py")
+# "ours" drafts tokens from the context (prompt lookup); "ours-plain" decodes one token a pass,
+# which shows the kernels against the memory-bandwidth floor.
+ENGINES = ("ours", "ours-plain", "llama.cpp", "transformers")
+# This package's own modules become the benchmark prompt: real code, always present, with
+# the repetition real code has and no verbatim copy of what comes next.
+PROMPT_SOURCES = sorted(Path(__file__).parent.glob("*.py"))
 
 
 def build_prompts(model: InstalledModel, prompt_tokens: int) -> tuple[list[int], list[int]]:
@@ -44,10 +47,8 @@ def build_prompts(model: InstalledModel, prompt_tokens: int) -> tuple[list[int],
         FAMILIES[model.manifest.family],
         model.manifest.special_token_ids,
     )
-    text = PROMPT_SOURCE.read_text()
-    while len(builder.encode(text)) < 2 * prompt_tokens:
-        text += "\n\n" + text
-    cursor = text.index("\n", len(text) * 3 // 4) + len("\n        tokens = ")
+    text = "\n\n".join(path.read_text() for path in PROMPT_SOURCES)
+    cursor = text.index("\n", len(text) // 2) + 1
     before, after = text[:cursor], text[cursor:]
     budget = Budget(total=prompt_tokens)
     prompt = builder.build(before, after, budget).tokens
@@ -65,8 +66,12 @@ def bytes_read_per_token(model: InstalledModel, context_tokens: int) -> tuple[in
     decoder = config["decoder"]
     embedding = config["vocab_size"] * decoder["hidden_size"] * 4
     total = model.file("model.onnx.data").stat().st_size + model.file("model.onnx").stat().st_size
-    kv_per_token = decoder["num_hidden_layers"] * 2 * decoder["num_key_value_heads"] * 4 * (
-        decoder["head_size"]
+    kv_per_token = (
+        decoder["num_hidden_layers"]
+        * 2
+        * decoder["num_key_value_heads"]
+        * 4
+        * (decoder["head_size"])
     )
     return total - embedding, kv_per_token * context_tokens
 
@@ -83,8 +88,10 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     prompt, keystroke = prompts["prompt"], prompts["keystroke"]
     started = time.perf_counter()
     engine: bench_engines.BenchEngine
-    if args.engine == "ours":
-        engine = bench_engines.OursEngine(Path(args.model_dir), args.threads)
+    if args.engine in ("ours", "ours-plain"):
+        engine = bench_engines.OursEngine(
+            Path(args.model_dir), args.threads, speculate=args.engine == "ours"
+        )
     elif args.engine == "llama.cpp":
         engine = bench_engines.LlamaCppEngine(Path(args.gguf), args.threads)
     else:
@@ -114,7 +121,7 @@ def _available(engine: str, model: InstalledModel) -> str | None:
         return "llama-cpp-python is not installed (pip install llama-cpp-python; ~14 min build)"
     if engine == "transformers" and importlib.util.find_spec("transformers") is None:
         return "transformers is not installed (pip install 'codegen-complete[export]')"
-    if engine != "ours" and not model.file("source.gguf").is_file():
+    if not engine.startswith("ours") and not model.file("source.gguf").is_file():
         return "the model was not installed from a GGUF, so there is nothing to compare"
     return None
 
@@ -122,11 +129,7 @@ def _available(engine: str, model: InstalledModel) -> str | None:
 def _row(result: dict[str, Any], baseline: dict[str, Any] | None, floor_ms: float) -> list[str]:
     prefill_rate = result["prompt_tokens"] / result["cold_first_token_s"]
     reuse = 1000 * result["cold_first_token_s"] / result["keystroke_first_token_ms"]
-    versus = (
-        f"{result['decode_ms'] / baseline['decode_ms']:.2f}"
-        if baseline is not None
-        else "—"
-    )
+    versus = f"{result['decode_ms'] / baseline['decode_ms']:.2f}" if baseline is not None else "—"
     return [
         result["engine"],
         str(result["threads"]),
@@ -137,7 +140,7 @@ def _row(result: dict[str, Any], baseline: dict[str, Any] | None, floor_ms: floa
         versus,
         f"{result['decode_ms'] / floor_ms:.2f}",
         f"{result['keystroke_first_token_ms']:.0f}",
-        f"{reuse:.0f}×",
+        f"{reuse:.0f}x",
         f"{result['peak_rss_mb']:.0f}",
     ]
 
@@ -149,8 +152,8 @@ HEADER = [
     "cold first token s",
     "prefill tok/s",
     "decode ms/tok",
-    "decode ×llama.cpp",
-    "decode ×floor",
+    "decode vs llama.cpp",
+    "decode vs floor",
     "1-keystroke first token ms",
     "cold ÷ 1-keystroke",
     "peak RSS MB",

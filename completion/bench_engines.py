@@ -25,10 +25,10 @@ class BenchEngine(Protocol):
 
 
 class OursEngine:
-    def __init__(self, model_dir: Path, threads: int) -> None:
+    def __init__(self, model_dir: Path, threads: int, speculate: bool) -> None:
         from codegen_complete.completion.engine import Engine
 
-        self.engine = Engine(model_dir, threads)
+        self.engine = Engine(model_dir, threads, speculate=speculate)
 
     def first_token_s(self, tokens: Sequence[int], *, cold: bool) -> float:
         if cold:
@@ -68,7 +68,7 @@ class LlamaCppEngine:
 
     def first_token_s(self, tokens: Sequence[int], *, cold: bool) -> float:
         if cold:
-            self.llm.reset()
+            self.llm.reset()  # type: ignore[no-untyped-call,unused-ignore]
         return self._tokens(tokens, 1)[0]
 
     def decode_ms_per_token(self, tokens: Sequence[int], count: int) -> float:
@@ -87,7 +87,7 @@ class TransformersEngine:
         self.torch = torch
         self.model = AutoModelForCausalLM.from_pretrained(
             gguf.parent, gguf_file=gguf.name, dtype=torch.float32
-        ).eval()
+        ).eval()  # type: ignore[no-untyped-call,unused-ignore]
         self.cache: Any = None
         self.cached: list[int] = []
 

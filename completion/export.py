@@ -18,6 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from codegen_complete.completion.engine import KEEP_LOGITS_INPUT
 from codegen_complete.completion.store import ModelError
 
 EXPORT_EXTRA_HINT = "pip install 'codegen-complete[export]'"
@@ -104,6 +107,85 @@ def hf_to_onnx(hf_dir: Path, out_dir: Path, precision: str, work_dir: Path) -> N
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
         raise ExportError(f"the ONNX builder failed (exit {result.returncode}):\n{tail}")
     shutil.rmtree(work_dir, ignore_errors=True)
+    keep_last_logits(out_dir / "model.onnx")
+
+
+def keep_last_logits(model_path: Path) -> bool:
+    """Let the caller choose how many final positions get logits (input `num_logits_to_keep`).
+
+    The builder's `prune_lm_head` computes logits for the last position only (Gather -1, then
+    Unsqueeze), which keeps prefill cheap. Verifying speculated tokens needs logits for the last
+    few positions, so that pair becomes a Slice of the last `num_logits_to_keep` positions.
+    Returns False (graph untouched) when the pattern is not there.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(model_path), load_external_data=False)
+    graph = model.graph
+    constants = {
+        node.output[0]: numpy_helper.to_array(node.attribute[0].t)
+        for node in graph.node
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value"
+    }
+    gather = next(
+        (
+            node
+            for node in graph.node
+            if node.op_type == "Gather"
+            and any(a.name == "axis" and a.i == 1 for a in node.attribute)
+            and constants.get(node.input[1]) is not None
+            and constants[node.input[1]].size == 1
+            and int(constants[node.input[1]].reshape(())) == -1
+        ),
+        None,
+    )
+    unsqueeze = next(
+        (
+            n
+            for n in graph.node
+            if n.op_type == "Unsqueeze" and gather and n.input[0] == gather.output[0]
+        ),
+        None,
+    )
+    if gather is None or unsqueeze is None:
+        return False
+    graph.input.append(helper.make_tensor_value_info(KEEP_LOGITS_INPUT, TensorProto.INT64, [1]))
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(
+                np.array([np.iinfo(np.int64).max], np.int64), "keep_logits/end"
+            ),
+            numpy_helper.from_array(np.array([1], np.int64), "keep_logits/axis"),
+        ]
+    )
+    position = list(graph.node).index(gather)
+    replacement = [
+        helper.make_node("Neg", [KEEP_LOGITS_INPUT], ["keep_logits/start"], name="keep_logits/Neg"),
+        helper.make_node(
+            "Slice",
+            [gather.input[0], "keep_logits/start", "keep_logits/end", "keep_logits/axis"],
+            [unsqueeze.output[0]],
+            name="keep_logits/Slice",
+        ),
+    ]
+    graph.node.remove(gather)
+    graph.node.remove(unsqueeze)
+    for offset, node in enumerate(replacement):
+        graph.node.insert(position + offset, node)
+    # Shapes recorded for the old single position no longer hold.
+    for value in [*graph.value_info]:
+        if value.name == unsqueeze.output[0]:
+            graph.value_info.remove(value)
+    for output in graph.output:
+        if output.name == "logits":
+            output.type.tensor_type.shape.dim[1].dim_param = "num_logits"
+    used = {name for node in graph.node for name in node.input}
+    for node in [*graph.node]:
+        if node.op_type == "Constant" and node.output[0] not in used:
+            graph.node.remove(node)
+    onnx.save(model, str(model_path))
+    return True
 
 
 def main(argv: list[str]) -> int:

@@ -8,7 +8,13 @@ import textwrap
 
 import pytest
 
-from codegen_complete.completion.engine import INITIAL_CAPACITY, PREFILL_CHUNK, Engine
+from codegen_complete.completion import engine as engine_module
+from codegen_complete.completion.engine import (
+    INITIAL_CAPACITY,
+    PREFILL_CHUNK,
+    Engine,
+    draft_from_context,
+)
 from codegen_complete.completion.store import InstalledModel
 
 NO_STOP: frozenset[int] = frozenset()
@@ -152,3 +158,68 @@ def test_cache_grows_past_its_initial_capacity(engine: Engine) -> None:
     grown = engine.generate(long_prompt, max_new_tokens=4, stop_tokens=NO_STOP)
     assert grown.reused_tokens == 300
     assert grown.tokens == expected
+
+
+def test_draft_copies_what_followed_the_latest_earlier_match() -> None:
+    context = [1, 2, 3, 4, 5, 6, 9, 9, 2, 3, 7, 8, 2, 3]
+    # The tail (2, 3) occurred last at index 8, followed by 7, 8, 2, 3.
+    assert draft_from_context(context, 3) == [7, 8, 2]
+    assert draft_from_context(context, 0) == []
+    assert draft_from_context([1, 2, 3, 4], 5) == []  # nothing recurs
+
+
+def test_speculation_gives_exactly_the_tokens_of_plain_greedy(
+    tiny_model: InstalledModel,
+) -> None:
+    plain = Engine(tiny_model.path, threads=1, speculate=False)
+    fast = Engine(tiny_model.path, threads=1, speculate=True)
+    assert fast.speculate, "the installer's export should accept num_logits_to_keep"
+    # Repetitive prompts, so that drafts are found and some are accepted.
+    for prompt in (prompt_of(60) * 3, [*prompt_of(20), *prompt_of(20, offset=5)] * 4):
+        expected = plain.generate(prompt, max_new_tokens=40, stop_tokens=NO_STOP)
+        drafted = fast.generate(prompt, max_new_tokens=40, stop_tokens=NO_STOP)
+        assert drafted.tokens == expected.tokens
+        # And the cache left behind serves the next request exactly.
+        again = fast.generate(
+            [*prompt, *expected.tokens[:5]], max_new_tokens=10, stop_tokens=NO_STOP
+        )
+        assert again.tokens == expected.tokens[5:15]
+
+
+def test_right_drafts_verify_several_tokens_per_pass(
+    tiny_model: InstalledModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompt = prompt_of(30)
+    plain = Engine(tiny_model.path, threads=1, speculate=False)
+    expected = plain.generate(prompt, max_new_tokens=60, stop_tokens=NO_STOP).tokens
+
+    def oracle(context: list[int], limit: int) -> list[int]:
+        done = len(context) - len(prompt)
+        return expected[done : done + min(limit, engine_module.DRAFT_TOKENS)]
+
+    monkeypatch.setattr(engine_module, "draft_from_context", oracle)
+    engine = Engine(tiny_model.path, threads=1)
+    passes = 0
+    run = engine._run
+
+    def counting_run(tokens: list[int], positions: int = 1) -> object:
+        nonlocal passes
+        passes += 1
+        return run(tokens, positions)
+
+    monkeypatch.setattr(engine, "_run", counting_run)
+    generation = engine.generate(prompt, max_new_tokens=60, stop_tokens=NO_STOP)
+    assert generation.tokens == expected
+    # One prefill pass, then one pass per DRAFT_TOKENS + 1 tokens.
+    assert passes <= 1 + -(-60 // (engine_module.DRAFT_TOKENS + 1))
+
+
+def test_wrong_drafts_change_nothing(
+    tiny_model: InstalledModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompt = prompt_of(30)
+    plain = Engine(tiny_model.path, threads=1, speculate=False)
+    expected = plain.generate(prompt, max_new_tokens=30, stop_tokens=NO_STOP).tokens
+    monkeypatch.setattr(engine_module, "draft_from_context", lambda context, limit: [9] * limit)
+    engine = Engine(tiny_model.path, threads=1)
+    assert engine.generate(prompt, max_new_tokens=30, stop_tokens=NO_STOP).tokens == expected
