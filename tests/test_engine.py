@@ -161,9 +161,12 @@ def test_cache_grows_past_its_initial_capacity(engine: Engine) -> None:
 
 
 def test_draft_copies_what_followed_the_latest_earlier_match() -> None:
-    context = [1, 2, 3, 4, 5, 6, 9, 9, 2, 3, 7, 8, 2, 3]
-    # The tail (2, 3) occurred last at index 8, followed by 7, 8, 2, 3.
-    assert draft_from_context(context, 3) == [7, 8, 2]
+    context = [1, 2, 3, 4, 5, 6, 9, 2, 3, 4, 7, 8, 0, 2, 3, 4]
+    # The tail (2, 3, 4) occurred last at index 7, followed by 7, 8.
+    assert draft_from_context(context, 2) == [7, 8]
+    # A longer match wins over a more recent shorter one.
+    assert draft_from_context([*context[:-4], 1, 2, 3, 4], 2) == [5, 6]
+    assert len(draft_from_context(context, 10)) <= engine_module.DRAFT_TOKENS
     assert draft_from_context(context, 0) == []
     assert draft_from_context([1, 2, 3, 4], 5) == []  # nothing recurs
 
