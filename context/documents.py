@@ -1,0 +1,88 @@
+"""A document's text and syntax tree, re-parsed incrementally as it is edited.
+
+Offsets here are Python string indices (code points); tree-sitter wants UTF-8 byte offsets and
+(row, byte column) points, converted at each edit. LSP's UTF-16 positions are the server's
+business: it converts them to string offsets before calling in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node, Parser, Point, Tree
+
+from codegen_complete.context import languages
+from codegen_complete.context.languages import LanguageSpec
+
+
+def _point(text: str, offset: int) -> Point:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Point(text.count("\n", 0, offset), len(text[line_start:offset].encode()))
+
+
+def byte_offset(text: str, offset: int) -> int:
+    return len(text[:offset].encode())
+
+
+@dataclass
+class Document:
+    text: str
+    spec: LanguageSpec | None
+    version: int = 0
+    tree: Tree | None = field(default=None, init=False)
+    _parser: Parser | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.spec is not None:
+            self._parser = languages.parser(self.spec)
+        self.tree = self._parse(None)
+
+    @classmethod
+    def open(
+        cls, text: str, path: str | None = None, lsp_id: str | None = None, version: int = 0
+    ) -> Document:
+        return cls(text, languages.detect(path, lsp_id), version)
+
+    def _parse(self, old: Tree | None) -> Tree | None:
+        if self._parser is None:
+            return None
+        source = self.text.encode()
+        return self._parser.parse(source, old) if old is not None else self._parser.parse(source)
+
+    def edit(self, start: int, end: int, new_text: str, version: int | None = None) -> None:
+        """Replace text[start:end] with `new_text` and update the tree incrementally."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(
+                f"edit range {start}..{end} is outside the document (0..{len(self.text)})"
+            )
+        old_text = self.text
+        self.text = old_text[:start] + new_text + old_text[end:]
+        if version is not None:
+            self.version = version
+        if self.tree is None:
+            return
+        start_byte = byte_offset(old_text, start)
+        self.tree.edit(
+            start_byte=start_byte,
+            old_end_byte=start_byte + len(old_text[start:end].encode()),
+            new_end_byte=start_byte + len(new_text.encode()),
+            start_point=_point(old_text, start),
+            old_end_point=_point(old_text, end),
+            new_end_point=_point(self.text, start + len(new_text)),
+        )
+        self.tree = self._parse(self.tree)
+
+    def replace(self, text: str, version: int | None = None) -> None:
+        """Take a whole new text (a full-sync change): a fresh parse."""
+        self.text = text
+        if version is not None:
+            self.version = version
+        self.tree = self._parse(None)
+
+
+def error_count(node: Node) -> int:
+    """ERROR and MISSING nodes under `node`: how broken the syntax is."""
+    if not node.has_error:
+        return 0
+    count = 1 if node.is_error or node.is_missing else 0
+    return count + sum(error_count(child) for child in node.children)

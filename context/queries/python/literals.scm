@@ -1,0 +1,3 @@
+; Where automatic completion stays quiet: comments and string literals.
+(comment) @comment
+(string) @string
