@@ -9,19 +9,36 @@ from dataclasses import dataclass, field
 from tokenizers import Tokenizer
 
 from codegen_complete.completion.engine import Engine, Generation
-from codegen_complete.completion.postprocess import line_is_complete, postprocess
+from codegen_complete.completion.postprocess import (
+    Situation,
+    block_is_complete,
+    line_is_complete,
+    postprocess,
+)
 from codegen_complete.completion.prompt import Budget, PromptBuilder
 from codegen_complete.completion.store import InstalledModel, ModelCorruptError
 from codegen_complete.completion.templates import FAMILIES
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.languages import LanguageSpec
+
+# Token caps per mode: a line is rarely longer than 48 tokens; a block body gets room for
+# about a dozen lines before the time cap matters.
+MAX_TOKENS = {Mode.SINGLE_LINE: 48, Mode.MULTI_LINE: 160}
 
 
 @dataclass(frozen=True)
 class CompletionRequest:
     before: str  # document text up to the cursor
     after: str  # document text from the cursor on
-    max_new_tokens: int = 48
+    mode: Mode = Mode.SINGLE_LINE
+    language: LanguageSpec | None = None
+    max_new_tokens: int | None = None  # None: the mode's cap
+    max_lines: int = 16
     time_limit_s: float | None = 30.0
     budget: Budget = field(default_factory=Budget)
+    # Plain fill-in-the-middle for measurements: the prompt as is, the first line (or the raw
+    # block), no post-processing.
+    naive: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,17 +77,41 @@ class Completer:
         # A prompt ending in spaces derails the model: it has rarely seen a space token right
         # before a word, since BPE merges the space into the word. Leave the spaces out of the
         # prompt and take them back out of the completion.
-        before = request.before.rstrip(" \t")
+        before = request.before if request.naive else request.before.rstrip(" \t")
         trailing_space = request.before[len(before) :]
+        situation = Situation(
+            request.before, request.after, request.mode, request.language, request.max_lines
+        )
+
+        def finished(tokens: list[int]) -> bool:
+            text = self.decode(tokens).removeprefix(trailing_space)
+            if request.mode is Mode.MULTI_LINE:
+                return block_is_complete(text, situation)
+            return line_is_complete(text)
+
         prompt = self.prompts.build(before, request.after, request.budget)
         generation = self.engine.generate(
             prompt.tokens,
-            max_new_tokens=request.max_new_tokens,
+            max_new_tokens=request.max_new_tokens or MAX_TOKENS[request.mode],
             stop_tokens=self.stop_tokens,
             time_limit_s=request.time_limit_s,
             cancelled=cancelled,
-            should_stop=lambda tokens: line_is_complete(self.decode(tokens)),
+            should_stop=finished,
         )
         raw = self.decode(generation.tokens)
-        text = postprocess(raw.removeprefix(trailing_space), request.after)
+        if request.naive:
+            text = naive_cut(raw, request.mode)
+        else:
+            text = postprocess(raw.removeprefix(trailing_space), situation)
         return CompletionResult(text=text, raw=raw, generation=generation)
+
+
+def naive_cut(raw: str, mode: Mode) -> str:
+    """The baseline harnesses use: the first line (the second when the output starts with a
+    newline), or for a block the raw output."""
+    if mode is Mode.MULTI_LINE:
+        return raw.rstrip()
+    lines = raw.split("\n")
+    if len(lines) > 1 and not lines[0].strip():
+        return "\n" + lines[1]
+    return lines[0]

@@ -1,10 +1,47 @@
 """Turn the model's raw continuation into the text to insert.
 
-For now: one line of code, with what the model repeated of the text after the cursor removed.
-Each step is a small pure function so that real bad outputs can be kept as test cases.
+A chain of small pure steps, each a function of (completion, situation):
+  one_line / cut_block     keep the syntactic unit: the line, or the block body
+  tidy_lines               no trailing whitespace
+  remove_suffix_overlap    drop what repeats the text after the cursor
+  drop_repetition          drop echoes of the line above and loops
+  validate                 the file must not gain a syntax error: close what the line opened,
+                           or trim, or drop
+Real bad outputs are kept as regression cases in tests/test_postprocess.py.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.documents import syntax_damage
+from codegen_complete.context.languages import LanguageSpec, parser
+
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+# Each repair candidate costs a parse of the file; the first dozen cover real cases.
+MAX_REPAIRS = 12
+CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the steps need to know about where the completion goes."""
+
+    before: str  # document text up to the cursor
+    after: str  # document text from the cursor on
+    mode: Mode = Mode.SINGLE_LINE
+    language: LanguageSpec | None = None
+    max_lines: int = 16
+
+    @property
+    def rest_of_line(self) -> str:
+        return self.after.split("\n", 1)[0]
+
+    @property
+    def line_before_cursor(self) -> str:
+        return self.before.rsplit("\n", 1)[-1]
 
 
 def _split_leading_newline(text: str) -> tuple[str, str]:
@@ -13,6 +50,13 @@ def _split_leading_newline(text: str) -> tuple[str, str]:
     if stripped != text:
         return "\n", stripped
     return "", text
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+# --- the syntactic unit -------------------------------------------------------------------
 
 
 def line_is_complete(text: str) -> bool:
@@ -27,28 +71,210 @@ def one_line(text: str) -> str:
     A model that ends the cursor's line straight away ("\\n    return x") means the code goes
     on the next line; that line, with its indentation, is the suggestion.
     """
-    newline, body = _split_leading_newline(text)
+    newline, body = _split_leading_newline(text.replace("\r\n", "\n"))
     line = body.split("\n", 1)[0].rstrip()
     if not line.strip():
         return ""
     return newline + line
 
 
-def remove_suffix_overlap(completion: str, rest_of_line: str) -> str:
-    """Drop the end of `completion` that repeats the start of the text after the cursor.
+def _block_indent(situation: Situation, lines: list[str]) -> int | None:
+    """Indentation of the body's lines: that of its first non-blank line."""
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        return None
+    if lines and first is lines[0] and not situation.before.endswith("\n"):
+        # The first line continues the cursor's line: its indentation is the cursor line's.
+        return _indent(situation.line_before_cursor + first)
+    return _indent(first)
 
-    With the cursor in `print(|)`, a model writing `x)` would otherwise leave `print(x))`.
+
+def cut_block(text: str, situation: Situation) -> str:
+    """Keep the block body the model wrote; cut where it leaves the block.
+
+    Python: at the first non-blank line indented less than the body. Brace languages: where
+    a closing brace takes the depth below the body's.
     """
-    if "\n" in completion:
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    braces = situation.language is None or situation.language.block_opener == "{"
+    body_indent = _block_indent(situation, lines)
+    kept: list[str] = []
+    depth = 0
+    for index, line in enumerate(lines):
+        if braces:
+            for character in line:
+                depth += {"{": 1, "}": -1}.get(character, 0)
+            if depth < 0:
+                break
+        elif (
+            index > 0 and line.strip() and body_indent is not None and (_indent(line) < body_indent)
+        ):
+            break
+        kept.append(line)
+        if len([k for k in kept if k.strip()]) >= situation.max_lines:
+            break
+    return "\n".join(kept).rstrip()
+
+
+def tidy_lines(completion: str, situation: Situation) -> str:
+    """No trailing whitespace on any line; a first line of only spaces becomes empty."""
+    return "\n".join(line.rstrip() for line in completion.split("\n")).rstrip()
+
+
+def block_is_complete(text: str, situation: Situation) -> bool:
+    """Whether a multi-line completion has left its block, so generation can stop early."""
+    cut = cut_block(text, situation)
+    return len(cut) < len(text.rstrip()) and "\n" in text[len(cut) :].lstrip(" \t")
+
+
+# --- overlap with what follows ------------------------------------------------------------
+
+
+def remove_suffix_overlap(completion: str, situation: Situation) -> str:
+    """Drop the end of `completion` that repeats the text after the cursor.
+
+    With the cursor in `print(|)`, a model writing `x)` would otherwise leave `print(x))`;
+    in a block, a model that goes on to copy the lines below the cursor gets them cut.
+    """
+    if "\n" not in completion:
+        rest = situation.rest_of_line.rstrip()
+        for length in range(min(len(rest), len(completion)), 0, -1):
+            if completion.endswith(rest[:length]):
+                return completion[:-length].rstrip() if rest[:length].strip() else completion
         return completion
-    rest = rest_of_line.rstrip()
-    for length in range(min(len(rest), len(completion)), 0, -1):
-        if completion.endswith(rest[:length]):
-            return completion[:-length].rstrip() if rest[:length].strip() else completion
+    following = [line.strip() for line in situation.after.split("\n") if line.strip()][:3]
+    if not following:
+        return completion
+    lines = completion.split("\n")
+    for index in range(1, len(lines)):
+        window = [line.strip() for line in lines[index:] if line.strip()][: len(following)]
+        if window and window == following[: len(window)]:
+            return "\n".join(lines[:index]).rstrip()
     return completion
 
 
-def postprocess(raw: str, after: str) -> str:
-    """The suggestion to show for raw model output `raw` with `after` following the cursor."""
-    rest_of_line = after.split("\n", 1)[0]
-    return remove_suffix_overlap(one_line(raw), rest_of_line)
+# --- repetition ---------------------------------------------------------------------------
+
+
+def drop_repetition(completion: str, situation: Situation) -> str:
+    """Drop a line that only echoes the line above the cursor, and cut loops of lines."""
+    if not completion.strip():
+        return ""
+    lines_before = situation.before.split("\n")
+    if "\n" not in completion.strip("\n"):
+        if completion.startswith("\n"):  # a new line below the cursor's
+            whole_line, above = completion.strip(), lines_before[-1].strip()
+        else:
+            whole_line = (lines_before[-1] + completion).strip()
+            above = lines_before[-2].strip() if len(lines_before) > 1 else ""
+        return "" if whole_line == above else completion
+    lines = completion.split("\n")
+    seen: list[str] = []
+    for index, line in enumerate(lines):
+        if line.strip() and seen[-2:] == [line.strip()] * 2:
+            return "\n".join(lines[: index - 1]).rstrip()
+        if line.strip():
+            seen.append(line.strip())
+    return completion
+
+
+# --- validation against the syntax tree ---------------------------------------------------
+
+
+def _closers_for(text: str) -> str:
+    """The closing brackets `text` leaves open, innermost first (strings ignored roughly)."""
+    stack: list[str] = []
+    quote = ""
+    for character in text:
+        if quote:
+            quote = "" if character == quote else quote
+        elif character in "\"'`":
+            quote = character
+        elif character in OPENERS:
+            stack.append(OPENERS[character])
+        elif character in CLOSERS and stack and stack[-1] == character:
+            stack.pop()
+    return "".join(reversed(stack))
+
+
+def validate(completion: str, situation: Situation) -> str:
+    """The completion, closed or trimmed so that the file gains no syntax error; "" if none.
+
+    Without a grammar for the language there is nothing to check against.
+    """
+    if not completion or situation.language is None:
+        return completion
+    language_parser = parser(situation.language)
+    if language_parser is None:
+        return completion
+
+    def errors(candidate: str) -> int:
+        source = (situation.before + candidate + situation.after).encode()
+        return syntax_damage(language_parser.parse(source).root_node)
+
+    # The file may be broken already (the line being typed is incomplete): the best candidate
+    # is the longest one with the fewest errors, and never more than without a completion.
+    best, best_errors = "", errors("")
+    for candidate in _repairs(completion, situation)[:MAX_REPAIRS]:
+        if candidate.strip() and (count := errors(candidate)) < best_errors + (best == ""):
+            best, best_errors = candidate, count
+            if count == 0:
+                break
+    return best
+
+
+def _repairs(completion: str, situation: Situation) -> list[str]:
+    """Candidates from the completion itself down to its shortest trim, in order."""
+    candidates = [completion]
+    if "\n" not in completion:
+        rest = situation.rest_of_line
+        closers = _closers_for(situation.line_before_cursor + completion)
+        missing = closers[: max(0, len(closers) - len(_leading_closers(rest)))]
+        if missing:
+            candidates.append(completion + missing)
+        # Trim word by word from the end.
+        words = completion.rstrip().split(" ")
+        for count in range(len(words) - 1, 0, -1):
+            trimmed = " ".join(words[:count]).rstrip()
+            candidates.append(trimmed)
+            trimmed_closers = _closers_for(situation.line_before_cursor + trimmed)
+            if trimmed_closers:
+                candidates.append(trimmed + trimmed_closers)
+        return candidates
+    lines = completion.split("\n")
+    for count in range(len(lines) - 1, 0, -1):
+        candidates.append("\n".join(lines[:count]).rstrip())
+    return candidates
+
+
+def _leading_closers(rest: str) -> str:
+    stripped = rest.lstrip()
+    count = 0
+    while count < len(stripped) and stripped[count] in CLOSERS:
+        count += 1
+    return stripped[:count]
+
+
+# --- the chain ----------------------------------------------------------------------------
+
+Step = Callable[[str, Situation], str]
+
+
+def _unit(completion: str, situation: Situation) -> str:
+    if situation.mode is Mode.MULTI_LINE:
+        return cut_block(completion, situation)
+    return one_line(completion)
+
+
+CHAIN: tuple[Step, ...] = (_unit, tidy_lines, remove_suffix_overlap, drop_repetition, validate)
+
+
+def postprocess(raw: str, situation: Situation) -> str:
+    """The suggestion to show for raw model output `raw`."""
+    completion = raw
+    for step in CHAIN:
+        completion = step(completion, situation)
+        if not completion:
+            return ""
+    return completion

@@ -80,9 +80,11 @@ class Document:
         self.tree = self._parse(None)
 
 
-def error_count(node: Node) -> int:
-    """ERROR and MISSING nodes under `node`: how broken the syntax is."""
+def syntax_damage(node: Node) -> int:
+    """How broken the syntax under `node` is: bytes inside ERROR nodes plus one per MISSING
+    node. Unlike a count of error nodes, it grows when a completion spreads an error."""
     if not node.has_error:
         return 0
-    count = 1 if node.is_error or node.is_missing else 0
-    return count + sum(error_count(child) for child in node.children)
+    if node.is_error:
+        return max(1, node.end_byte - node.start_byte)
+    return int(node.is_missing) + sum(syntax_damage(child) for child in node.children)

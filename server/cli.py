@@ -60,7 +60,12 @@ def _complete_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help=f"model name (default {DEFAULT_MODEL})"
     )
-    parser.add_argument("--max-tokens", type=int, default=48, help="most tokens to generate")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=None,
+        help="most tokens to generate (default: 48 for a line, 160 for a block)",
+    )
     parser.add_argument(
         "--context-tokens",
         type=int,
@@ -106,7 +111,8 @@ def _positive(value: int | float, flag: str) -> None:
 
 def run_complete(argv: list[str]) -> int:
     args = _complete_parser().parse_args(argv)
-    _positive(args.max_tokens, "--max-tokens")
+    if args.max_tokens is not None:
+        _positive(args.max_tokens, "--max-tokens")
     _positive(args.context_tokens, "--context-tokens")
     _positive(args.time_limit, "--time-limit")
     if args.threads is not None:
@@ -120,6 +126,12 @@ def run_complete(argv: list[str]) -> int:
     from codegen_complete.completion.pipeline import Completer, CompletionRequest
     from codegen_complete.completion.prompt import Budget
     from codegen_complete.completion.store import open_model
+    from codegen_complete.context.classify import classify
+    from codegen_complete.context.documents import Document
+
+    document = Document.open(text, path=str(location.path))
+    # A command-line request is explicit: it completes inside comments and words too.
+    classification = classify(document, cursor.offset, explicit=True)
 
     started = time.perf_counter()
     model = open_model(models_root(args.models_dir), args.model)
@@ -128,6 +140,8 @@ def run_complete(argv: list[str]) -> int:
         CompletionRequest(
             before=text[: cursor.offset],
             after=text[cursor.offset :],
+            mode=classification.mode,
+            language=document.spec,
             max_new_tokens=args.max_tokens,
             time_limit_s=args.time_limit,
             budget=Budget(total=args.context_tokens),
@@ -142,6 +156,8 @@ def run_complete(argv: list[str]) -> int:
             "root": str(root),
             "line": cursor.line,
             "column": cursor.column,
+            "mode": classification.mode.value,
+            "language": document.spec.name if document.spec else None,
             "model": model.name,
             "precision": model.manifest.precision,
             "threads": completer.engine.threads,

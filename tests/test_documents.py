@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codegen_complete.context.documents import Document, error_count
+from codegen_complete.context.documents import Document, syntax_damage
 
 SOURCES = {
     "example.py": "import os\n\n\ndef add(a, b):\n    return a + b  # sum\n\nname = 'é✓'\n",
@@ -53,6 +53,12 @@ def test_edit_outside_the_text_is_refused() -> None:
         document.edit(3, 99, "")
 
 
-def test_error_count() -> None:
-    assert error_count(Document.open("x = 1\n", path="a.py").tree.root_node) == 0  # type: ignore[union-attr]
-    assert error_count(Document.open("x = (1\n", path="a.py").tree.root_node) > 0  # type: ignore[union-attr]
+def damage(text: str) -> int:
+    tree = Document.open(text, path="a.py").tree
+    assert tree is not None
+    return syntax_damage(tree.root_node)
+
+
+def test_syntax_damage_grows_with_the_broken_span() -> None:
+    assert damage("x = 1\n") == 0
+    assert 0 < damage("x = \n") < damage("x = )))\n")

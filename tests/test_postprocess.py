@@ -1,13 +1,30 @@
+"""Post-processing steps, and real bad model outputs kept as regression cases."""
+
 from __future__ import annotations
 
 import pytest
 
 from codegen_complete.completion.postprocess import (
+    Situation,
+    block_is_complete,
+    cut_block,
+    drop_repetition,
     line_is_complete,
     one_line,
     postprocess,
     remove_suffix_overlap,
+    validate,
 )
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.languages import detect
+
+PYTHON = detect("a.py")
+JS = detect("a.js")
+
+
+def at(marked: str, mode: Mode = Mode.SINGLE_LINE, path: str = "a.py") -> Situation:
+    before, after = marked.split("|")
+    return Situation(before, after, mode, detect(path))
 
 
 @pytest.mark.parametrize(
@@ -43,12 +60,87 @@ def test_line_is_complete(text: str, complete: bool) -> None:
         ("value", ")", "value"),
         ("x", "", "x"),
         ("name ", " ", "name "),
-        ("\n    return x)", ")", "\n    return x)"),
     ],
 )
-def test_remove_suffix_overlap(completion: str, rest: str, expected: str) -> None:
-    assert remove_suffix_overlap(completion, rest) == expected
+def test_remove_suffix_overlap_on_the_line(completion: str, rest: str, expected: str) -> None:
+    assert remove_suffix_overlap(completion, at(f"f(|{rest}\n")) == expected
 
 
-def test_postprocess_cuts_and_removes_overlap() -> None:
-    assert postprocess("x, y)\nprint(z)\n", ")\nmore\n") == "x, y"
+def test_block_stops_before_copying_the_lines_below() -> None:
+    situation = at("def f(x):\n    |\n    return y\n", Mode.MULTI_LINE)
+    completion = "y = x * 2\n    return y"
+    assert remove_suffix_overlap(completion, situation) == "y = x * 2"
+
+
+def test_cut_block_python_stops_at_the_dedent() -> None:
+    situation = at("def f(n):\n    |\n\nprint(f(3))\n", Mode.MULTI_LINE)
+    raw = "if n < 2:\n        return n\n    return f(n - 1)\n\nprint(f(10))\n"
+    assert cut_block(raw, situation) == "if n < 2:\n        return n\n    return f(n - 1)"
+    assert block_is_complete(raw, situation)
+    assert not block_is_complete("if n < 2:\n        return n\n", situation)
+
+
+def test_cut_block_braces_stop_at_the_closing_brace() -> None:
+    situation = at("function f(n) {\n  |\n}\n", Mode.MULTI_LINE, "a.js")
+    raw = "if (n < 2) {\n    return n;\n  }\n  return f(n - 1);\n}\n\nf(3);"
+    assert cut_block(raw, situation) == "if (n < 2) {\n    return n;\n  }\n  return f(n - 1);"
+
+
+def test_cut_block_caps_lines() -> None:
+    situation = Situation("def f():\n    ", "\n", Mode.MULTI_LINE, PYTHON, max_lines=2)
+    assert cut_block("a = 1\n    b = 2\n    c = 3", situation) == "a = 1\n    b = 2"
+
+
+def test_echo_of_the_line_above_is_dropped() -> None:
+    situation = at("x = compute(1)\n|\n")
+    assert drop_repetition("x = compute(1)", situation) == ""
+    assert drop_repetition("y = compute(2)", situation) == "y = compute(2)"
+
+
+def test_looping_lines_are_cut() -> None:
+    situation = at("def f():\n    |\n", Mode.MULTI_LINE)
+    looping = "a = 1\n    print(a)\n    print(a)\n    print(a)\n    print(a)"
+    assert drop_repetition(looping, situation) == "a = 1\n    print(a)"
+
+
+def test_validate_closes_what_the_line_opened() -> None:
+    situation = at("total = sum(|\n")
+    assert validate("values", situation) == "values)"
+    situation = at("total = |\nprint(total)\n")
+    assert validate("sum(values", situation) == "sum(values)"
+
+
+def test_validate_trims_or_drops_what_breaks_the_file() -> None:
+    situation = at("x = |\n")
+    assert validate("1 +", situation) == "1"
+    assert validate(")))", situation) == ""
+
+
+def test_validate_without_a_grammar_passes_through() -> None:
+    assert validate("anything (", Situation("a ", "\n", Mode.SINGLE_LINE, None)) == "anything ("
+
+
+# Real outputs of Qwen2.5-Coder-0.5B (int4) that needed post-processing.
+REGRESSIONS = [
+    # Cursor at `def fibonacci(n: int) -> int:|`: the model padded lines with a space.
+    (
+        "def fibonacci(n: int) -> int:|\n    \n\n\nprint(fibonacci(10))\n",
+        Mode.MULTI_LINE,
+        " \n    if n <= 0: \n        return 0\n    elif n == 1: \n        return 1\n    else: \n"
+        "        return fibonacci(n-1) + fibonacci(n-2)\n\nprint",
+        "\n    if n <= 0:\n        return 0\n    elif n == 1:\n        return 1\n    else:\n"
+        "        return fibonacci(n-1) + fibonacci(n-2)",
+    ),
+    # Inside `os.path.join(|)`: the model closed the call again.
+    (
+        "home = '~'\npath = os.path.join(|)\n",
+        Mode.SINGLE_LINE,
+        "home, 'config.toml')\n",
+        "home, 'config.toml'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("marked", "mode", "raw", "expected"), REGRESSIONS)
+def test_regressions(marked: str, mode: Mode, raw: str, expected: str) -> None:
+    assert postprocess(raw, at(marked, mode)) == expected
