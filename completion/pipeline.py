@@ -36,8 +36,8 @@ class CompletionRequest:
     max_lines: int = 16
     time_limit_s: float | None = 30.0
     budget: Budget = field(default_factory=Budget)
-    # Plain fill-in-the-middle for measurements: the prompt as is, the first line (or the raw
-    # block), no post-processing.
+    # Plain fill-in-the-middle for measurements: the family's published prompt format with the
+    # text as is, the first line (or the raw block), no post-processing.
     naive: bool = False
 
 
@@ -89,7 +89,7 @@ class Completer:
                 return block_is_complete(text, situation)
             return line_is_complete(text)
 
-        prompt = self.prompts.build(before, request.after, request.budget)
+        prompt = self.prompts.build(before, request.after, request.budget, plain=request.naive)
         generation = self.engine.generate(
             prompt.tokens,
             max_new_tokens=request.max_new_tokens or MAX_TOKENS[request.mode],

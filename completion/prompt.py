@@ -53,15 +53,18 @@ class PromptBuilder:
             return []
         return list(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
-    def build(self, before: str, after: str, budget: Budget) -> Prompt:
-        """Tokens for completing between `before` (text up to the cursor) and `after`."""
+    def build(self, before: str, after: str, budget: Budget, plain: bool = False) -> Prompt:
+        """Tokens for completing between `before` (text up to the cursor) and `after`.
+
+        `plain` lays the prompt out in the family's published FIM format instead of ours.
+        """
         prefix_budget, suffix_budget = budget.split(self.family.supports_fim)
         prefix = self._prefix_window(before, prefix_budget)
         suffix = self._suffix_window(after, suffix_budget, first_line=before.count("\n"))
         prefix_ids = self._fit_prefix(self.encode(prefix), prefix_budget)
         suffix_ids = self.encode(suffix)[:suffix_budget]
         tokens: list[int] = []
-        for part in self.family.template:
+        for part in self.family.plain_template if plain else self.family.template:
             if part == PREFIX:
                 tokens += prefix_ids
             elif part == SUFFIX:

@@ -24,6 +24,13 @@ class Family:
     # Special tokens whose presence in a tokenizer identifies the family.
     markers: tuple[str, ...] = ()
     supports_fim: bool = True
+    # The family's published FIM format, when the template above departs from it (the naive
+    # baseline of `codegen-complete eval` uses it).
+    published_template: tuple[str, ...] | None = None
+
+    @property
+    def plain_template(self) -> tuple[str, ...]:
+        return self.published_template or self.template
 
     @property
     def special_tokens(self) -> tuple[str, ...]:
@@ -40,6 +47,8 @@ FAMILIES: dict[str, Family] = {
             # the KV cache of the previous keystroke is reused. It also scored best here
             # (30/60 exact lines against 23/60 for prefix-suffix-middle; DESIGN.md §2).
             template=("<|fim_prefix|>", "<|fim_suffix|>", SUFFIX, "<|fim_middle|>", PREFIX),
+            published_template=("<|fim_prefix|>", PREFIX, "<|fim_suffix|>", SUFFIX,
+                                "<|fim_middle|>"),
             stop_tokens=(
                 "<|endoftext|>",
                 "<|fim_prefix|>",

@@ -3,6 +3,7 @@
     codegen-complete FILE:LINE[:COL]      print the completion at that position
     codegen-complete model install|list|verify
     codegen-complete bench                benchmark the engine (and llama.cpp, transformers)
+    codegen-complete eval                 quality on FIM benchmarks, product against naive
 
 Bad input exits with status 2 and one line on stderr; nothing prints a traceback.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,7 +24,7 @@ from codegen_complete.context.source import SourceError, read_source
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
 
 EXIT_BAD_INPUT = 2
-COMMANDS = ("model", "bench")
+COMMANDS = ("model", "bench", "eval")
 
 
 class UsageError(Exception):
@@ -260,6 +262,72 @@ def run_model(argv: list[str]) -> int:
     return 0
 
 
+def _eval_parser() -> argparse.ArgumentParser:
+    from codegen_complete.completion.evaluation import SUITE_FILES
+
+    parser = argparse.ArgumentParser(
+        prog="codegen-complete eval",
+        description="Measure completion quality on fill-in-the-middle benchmarks: the product "
+        "pipeline against naive FIM with the same model.",
+    )
+    parser.add_argument(
+        "--suite",
+        action="append",
+        choices=sorted(SUITE_FILES),
+        default=None,
+        help="suite to run (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--mode",
+        action="append",
+        choices=("product", "naive"),
+        default=None,
+        help="pipeline to measure (repeatable; default: both)",
+    )
+    parser.add_argument("--naive", action="store_true", help="only the naive baseline")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="at most N cases per suite, spread evenly over it"
+    )
+    parser.add_argument(
+        "--eval-dir",
+        type=Path,
+        default=Path(os.environ.get("CODEGEN_COMPLETE_EVAL_DIR", "../shared/eval")),
+        help="folder with the benchmark files (default ../shared/eval)",
+    )
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--json-out", type=Path, default=None, help="also write the summaries as JSON"
+    )
+    parser.add_argument(
+        "--outcomes",
+        type=Path,
+        default=None,
+        help="write every case's completion and scores as JSON lines",
+    )
+    _add_model_flags(parser)
+    return parser
+
+
+def run_eval(argv: list[str]) -> int:
+    args = _eval_parser().parse_args(argv)
+    if args.limit is not None:
+        _positive(args.limit, "--limit")
+    if not args.eval_dir.is_dir():
+        raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
+    from codegen_complete.completion import evaluation
+    from codegen_complete.completion.pipeline import Completer
+    from codegen_complete.completion.store import open_model
+
+    completer = Completer(open_model(models_root(args.models_dir), args.model), args.threads)
+    modes = ["naive"] if args.naive else (args.mode or ["product", "naive"])
+    suites = args.suite or list(evaluation.SUITE_FILES)
+    summaries = evaluation.run(completer, suites, modes, args.eval_dir, args.limit, args.outcomes)
+    print(evaluation.table(summaries))
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps([vars(s) for s in summaries], indent=2) + "\n")
+    return 0
+
+
 def run_bench(argv: list[str]) -> int:
     from codegen_complete.completion.bench import main as bench_main
 
@@ -273,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_model(argv[1:])
         if argv and argv[0] == "bench":
             return run_bench(argv[1:])
+        if argv and argv[0] == "eval":
+            return run_eval(argv[1:])
         return run_complete(argv)
     except (UsageError, PositionError, SourceError, ModelError) as error:
         print(f"codegen-complete: error: {error}", file=sys.stderr)

@@ -1,0 +1,267 @@
+"""`codegen-complete eval`: quality on fill-in-the-middle benchmarks, product against naive.
+
+Suites (rows from the public slices in shared/eval, or any file of the same format):
+- humaneval-single / humaneval-multi: HumanEval infilling. The hole is one or more whole
+  lines, so the cursor sits on an empty line between prefix and suffix; the program
+  `prefix + completion + "\\n" + suffix + test + check(entry_point)` runs in a subprocess
+  with a 3 s timeout (pass@1, greedy).
+- santacoder: single-line FIM in Python, JavaScript and Java; exact match of the stripped
+  line (the prompt lacks its final newline, so the model writes it).
+
+Modes: "product" is the shipped pipeline (prompt handling, syntax-aware post-processing);
+"naive" is plain FIM with the same model and prompt budget: the first line of the output
+(the second when the first is empty), or the raw output for a block; no post-processing.
+The single-line suites use single-line mode, the multi-line suite multi-line mode.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from codegen_complete.completion.pipeline import Completer, CompletionRequest
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.documents import syntax_damage
+from codegen_complete.context.languages import LanguageSpec, detect, parser
+
+SUITE_FILES = {
+    "humaneval-single": "HumanEval-SingleLineInfilling.dev.jsonl.gz",
+    "humaneval-multi": "HumanEval-MultiLineInfilling.dev.jsonl.gz",
+    "santacoder": "santacoder-fim-singleline.dev.jsonl.gz",
+}
+EXTENSIONS = {"py": ".py", "python": ".py", "js": ".js", "javascript": ".js", "java": ".java"}
+EXECUTION_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    before: str
+    after: str
+    expected: str
+    mode: Mode
+    language: LanguageSpec | None
+    # The program to run around a completion (HumanEval); None when scored by match only.
+    program_template: tuple[str, str] | None = None  # (before the completion, after it)
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    with gzip.open(path, "rt") as handle:
+        for line in handle:
+            yield json.loads(line)
+
+
+def _every(rows: list[dict[str, str]], limit: int | None) -> list[dict[str, str]]:
+    """`limit` rows spread evenly over the file (the slices are ordered by problem)."""
+    if limit is None or limit >= len(rows):
+        return rows
+    step = len(rows) / limit
+    return [rows[int(index * step)] for index in range(limit)]
+
+
+def load_suite(name: str, eval_dir: Path, limit: int | None = None) -> list[Case]:
+    path = eval_dir / SUITE_FILES[name]
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (set --eval-dir to shared/eval)")
+    rows = _every(list(_rows(path)), limit)
+    if name.startswith("humaneval"):
+        mode = Mode.SINGLE_LINE if name == "humaneval-single" else Mode.MULTI_LINE
+        return [
+            Case(
+                id=row["task_id"],
+                before=row["prompt"],
+                after="\n" + row["suffix"],
+                expected=row["canonical_solution"],
+                mode=mode,
+                language=detect("x.py"),
+                program_template=(
+                    row["prompt"],
+                    "\n" + row["suffix"] + "\n" + row["test"] + f"\ncheck({row['entry_point']})\n",
+                ),
+            )
+            for row in rows
+        ]
+    return [
+        Case(
+            id=row["name"],
+            before=row["prompt"],
+            after=row["suffix"],
+            expected=row["canonical_solution"],
+            mode=Mode.SINGLE_LINE,
+            language=detect("x" + EXTENSIONS.get(row["language"], "")),
+        )
+        for row in rows
+    ]
+
+
+def passes(program: str, timeout_s: float = EXECUTION_TIMEOUT_S) -> bool:
+    """Run a Python program in a fresh isolated interpreter; True when it exits 0 in time."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "candidate.py"
+        path.write_text(program)
+        try:
+            result = subprocess.run(
+                [sys.executable, "-I", str(path)], cwd=scratch, capture_output=True,
+                timeout=timeout_s, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return False
+    return result.returncode == 0
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """1 - Levenshtein(a, b) / max(len): 1.0 for equal strings (RepoEval's definition)."""
+    if not a and not b:
+        return 1.0
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return 1 - previous[-1] / max(len(a), len(b))
+
+
+def _normalise(text: str, mode: Mode) -> str:
+    if mode is Mode.SINGLE_LINE:
+        return text.strip()
+    return "\n".join(line.rstrip() for line in text.strip("\n").split("\n")).strip()
+
+
+def adds_syntax_error(case: Case, completion: str) -> bool:
+    if case.language is None or not completion:
+        return False
+    language_parser = parser(case.language)
+    if language_parser is None:
+        return False
+
+    def damage(middle: str) -> int:
+        return syntax_damage(
+            language_parser.parse((case.before + middle + case.after).encode()).root_node
+        )
+
+    return damage(completion) > damage("")
+
+
+@dataclass
+class Outcome:
+    id: str
+    completion: str
+    exact: bool
+    similarity: float
+    passed: bool | None
+    syntax_error: bool
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    suite: str
+    mode: str
+    cases: int
+    pass_at_1: float | None
+    exact_match: float
+    edit_similarity: float
+    empty_rate: float
+    syntax_errors: int
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+
+def evaluate_case(completer: Completer, case: Case, naive: bool) -> Outcome:
+    started = time.perf_counter()
+    result = completer.complete(
+        CompletionRequest(
+            before=case.before,
+            after=case.after,
+            mode=case.mode,
+            language=case.language,
+            naive=naive,
+        )
+    )
+    latency = (time.perf_counter() - started) * 1000
+    completion = result.text
+    passed = None
+    if case.program_template is not None:
+        head, tail = case.program_template
+        passed = passes(head + completion + tail)
+    return Outcome(
+        id=case.id,
+        completion=completion,
+        exact=_normalise(completion, case.mode) == _normalise(case.expected, case.mode),
+        similarity=edit_similarity(
+            _normalise(completion, case.mode), _normalise(case.expected, case.mode)
+        ),
+        passed=passed,
+        syntax_error=adds_syntax_error(case, completion),
+        latency_ms=latency,
+    )
+
+
+def summarise(suite: str, mode: str, outcomes: list[Outcome]) -> Summary:
+    count = len(outcomes)
+    executed = [o.passed for o in outcomes if o.passed is not None]
+    latencies = sorted(o.latency_ms for o in outcomes)
+    return Summary(
+        suite=suite,
+        mode=mode,
+        cases=count,
+        pass_at_1=100 * sum(executed) / len(executed) if executed else None,
+        exact_match=100 * sum(o.exact for o in outcomes) / count,
+        edit_similarity=100 * statistics.fmean(o.similarity for o in outcomes),
+        empty_rate=100 * sum(not o.completion.strip() for o in outcomes) / count,
+        syntax_errors=sum(o.syntax_error for o in outcomes),
+        latency_p50_ms=latencies[count // 2],
+        latency_p95_ms=latencies[min(count - 1, int(count * 0.95))],
+    )
+
+
+def table(summaries: list[Summary]) -> str:
+    header = (
+        "| suite | mode | cases | pass@1 | exact match | edit similarity | empty | "
+        "adds syntax error | p50 ms | p95 ms |"
+    )
+    lines = [header, "|" + "---|" * 10]
+    for s in summaries:
+        pass_at_1 = f"{s.pass_at_1:.1f}" if s.pass_at_1 is not None else "—"
+        lines.append(
+            f"| {s.suite} | {s.mode} | {s.cases} | {pass_at_1} | {s.exact_match:.1f} | "
+            f"{s.edit_similarity:.1f} | {s.empty_rate:.1f}% | {s.syntax_errors} | "
+            f"{s.latency_p50_ms:.0f} | {s.latency_p95_ms:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def run(
+    completer: Completer,
+    suites: list[str],
+    modes: list[str],
+    eval_dir: Path,
+    limit: int | None,
+    outcomes_file: Path | None = None,
+) -> list[Summary]:
+    summaries = []
+    records = []
+    for suite in suites:
+        cases = load_suite(suite, eval_dir, limit)
+        for mode in modes:
+            outcomes = []
+            for index, case in enumerate(cases, start=1):
+                outcomes.append(evaluate_case(completer, case, naive=mode == "naive"))
+                if index % 25 == 0 or index == len(cases):
+                    print(f"{suite} {mode}: {index}/{len(cases)}", file=sys.stderr, flush=True)
+            summaries.append(summarise(suite, mode, outcomes))
+            records += [{"suite": suite, "mode": mode, **asdict(o)} for o in outcomes]
+    if outcomes_file is not None:
+        outcomes_file.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return summaries
