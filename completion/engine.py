@@ -187,18 +187,26 @@ class Engine:
         time_limit_s: float | None = None,
         cancelled: Callable[[], bool] = lambda: False,
         should_stop: Callable[[list[int]], bool] = lambda tokens: False,
+        banned_first: frozenset[int] = frozenset(),
     ) -> Generation:
         """Greedy continuation of `prompt`.
 
         Stops at a stop token (not included), after `max_new_tokens`, when `time_limit_s`
         has passed, when `cancelled()` turns true (checked between tokens), or when
         `should_stop(tokens so far)` says so (the caller's syntax-aware stop).
+        `banned_first` tokens are never chosen first.
         """
         if not prompt:
             raise ValueError("the prompt is empty")
         with self._lock:
             return self._generate(
-                list(prompt), max_new_tokens, stop_tokens, time_limit_s, cancelled, should_stop
+                list(prompt),
+                max_new_tokens,
+                stop_tokens,
+                time_limit_s,
+                cancelled,
+                should_stop,
+                banned_first,
             )
 
     def _generate(
@@ -209,6 +217,7 @@ class Engine:
         time_limit_s: float | None,
         cancelled: Callable[[], bool],
         should_stop: Callable[[list[int]], bool],
+        banned_first: frozenset[int],
     ) -> Generation:
         started = time.perf_counter()
         reason: StopReason = "max_tokens"
@@ -235,6 +244,9 @@ class Engine:
         # 3. Decode greedily. `ready` holds tokens already known to be the model's greedy
         #    choices: the next one from the logits, or drafted tokens the model has verified.
         tokens: list[int] = []
+        if banned_first:
+            logits = logits.copy()
+            logits[list(banned_first)] = -np.inf
         ready = [int(np.argmax(logits))]
         while True:
             token = ready.pop(0)

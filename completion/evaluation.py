@@ -6,7 +6,8 @@ Suites (rows from the public slices in shared/eval, or any file of the same form
   `prefix + completion + "\\n" + suffix + test + check(entry_point)` runs in a subprocess
   with a 3 s timeout (pass@1, greedy).
 - santacoder: single-line FIM in Python, JavaScript and Java; exact match of the stripped
-  line (the prompt lacks its final newline, so the model writes it).
+  line. The hole is a whole line, so the cursor sits on an empty line between prompt and
+  suffix here too.
 
 Modes: "product" is the shipped pipeline (prompt handling, syntax-aware post-processing);
 "naive" is plain FIM with the same model and prompt budget: the first line of the output
@@ -89,11 +90,14 @@ def load_suite(name: str, eval_dir: Path, limit: int | None = None) -> list[Case
             )
             for row in rows
         ]
+    # The hole is a whole line between the prompt (which lacks its final newline) and the
+    # suffix (which starts a line): the cursor sits on an empty line between them, as for
+    # HumanEval.
     return [
         Case(
             id=row["name"],
-            before=row["prompt"],
-            after=row["suffix"],
+            before=row["prompt"] + "\n",
+            after="\n" + row["suffix"],
             expected=row["canonical_solution"],
             mode=Mode.SINGLE_LINE,
             language=detect("x" + EXTENSIONS.get(row["language"], "")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from codegen_complete.completion.postprocess import (
     line_is_complete,
     postprocess,
 )
-from codegen_complete.completion.prompt import Budget, PromptBuilder
+from codegen_complete.completion.prompt import Budget, ContextSnippet, PromptBuilder
 from codegen_complete.completion.store import InstalledModel, ModelCorruptError
 from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.classify import Mode
@@ -36,6 +37,9 @@ class CompletionRequest:
     max_lines: int = 16
     time_limit_s: float | None = 30.0
     budget: Budget = field(default_factory=Budget)
+    # Code from other files (most relevant first) and the current file's workspace path.
+    context: tuple[ContextSnippet, ...] = ()
+    path: str | None = None
     # Plain fill-in-the-middle for measurements: the family's published prompt format with the
     # text as is, the first line (or the raw block), no post-processing.
     naive: bool = False
@@ -65,6 +69,7 @@ class Completer:
         self.family = FAMILIES[model.manifest.family]
         self.prompts = PromptBuilder(self.tokenizer, self.family, model.manifest.special_token_ids)
         self.stop_tokens = frozenset(model.manifest.stop_token_ids)
+        self.line_enders = line_ending_tokens(self.tokenizer)
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
 
     def decode(self, tokens: list[int]) -> str:
@@ -89,7 +94,14 @@ class Completer:
                 return block_is_complete(text, situation)
             return line_is_complete(text)
 
-        prompt = self.prompts.build(before, request.after, request.budget, plain=request.naive)
+        prompt = self.prompts.build(
+            before,
+            request.after,
+            request.budget,
+            plain=request.naive,
+            context=() if request.naive else request.context,
+            path=request.path,
+        )
         generation = self.engine.generate(
             prompt.tokens,
             max_new_tokens=request.max_new_tokens or MAX_TOKENS[request.mode],
@@ -97,6 +109,8 @@ class Completer:
             time_limit_s=request.time_limit_s,
             cancelled=cancelled,
             should_stop=finished,
+            # After "return |" the user means to go on: the first token may not end the line.
+            banned_first=self.line_enders if trailing_space and not request.naive else frozenset(),
         )
         raw = self.decode(generation.tokens)
         if request.naive:
@@ -104,6 +118,17 @@ class Completer:
         else:
             text = postprocess(raw.removeprefix(trailing_space), situation)
         return CompletionResult(text=text, raw=raw, generation=generation)
+
+
+# Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE
+# ("Ġ" space, "ĉ" tab, "Ċ" newline) and SentencePiece ("▁", "<0x0A>").
+_LINE_ENDER = re.compile(r"^(?:[Ġĉ▁ ]|<0x20>|<0x09>)*(?:Ċ|<0x0A>|\n)")
+
+
+def line_ending_tokens(tokenizer: Tokenizer) -> frozenset[int]:
+    """Tokens that would end the cursor's line with nothing on it."""
+    vocabulary = tokenizer.get_vocab(with_added_tokens=False)
+    return frozenset(i for token, i in vocabulary.items() if _LINE_ENDER.match(token))
 
 
 def naive_cut(raw: str, mode: Mode) -> str:

@@ -7,6 +7,7 @@ changes only at the cursor: the engine then reuses the KV cache of the previous 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tokenizers import Tokenizer
@@ -20,10 +21,14 @@ LINE_GRID = 8
 
 @dataclass(frozen=True)
 class Budget:
-    """Token budget of the prompt; the suffix gets `suffix_share` of it when there is one."""
+    """Token budget of the prompt; the suffix gets `suffix_share` of it when there is one.
+
+    `context` tokens more go to definitions from other files.
+    """
 
     total: int = 768
     suffix_share: float = 0.25
+    context: int = 256
 
     def split(self, fim: bool) -> tuple[int, int]:
         suffix = int(self.total * self.suffix_share) if fim else 0
@@ -31,10 +36,20 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class ContextSnippet:
+    """Code from another file to show the model, e.g. the signature of an imported function."""
+
+    path: str  # relative to the workspace root
+    text: str
+    order: int = 0  # position in its file: blocks keep file order, so they stay put
+
+
+@dataclass(frozen=True)
 class Prompt:
     tokens: list[int]
     prefix: str  # the text of the prefix window actually used
     suffix: str
+    context: tuple[ContextSnippet, ...] = ()  # the snippets that fitted
 
 
 class PromptBuilder:
@@ -44,6 +59,8 @@ class PromptBuilder:
         self.tokenizer.encode_special_tokens = True
         self.family = family
         self.special_ids = special_ids
+        separator = family.file_separator
+        self.file_separator = tokenizer.token_to_id(separator) if separator else None
 
     def count(self, texts: list[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
@@ -53,17 +70,28 @@ class PromptBuilder:
             return []
         return list(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
-    def build(self, before: str, after: str, budget: Budget, plain: bool = False) -> Prompt:
+    def build(
+        self,
+        before: str,
+        after: str,
+        budget: Budget,
+        plain: bool = False,
+        context: Sequence[ContextSnippet] = (),
+        path: str | None = None,
+    ) -> Prompt:
         """Tokens for completing between `before` (text up to the cursor) and `after`.
 
-        `plain` lays the prompt out in the family's published FIM format instead of ours.
+        `context` snippets, most relevant first, go before the file while they fit
+        `budget.context`; `path` names the current file for them. `plain` lays the prompt out
+        in the family's published FIM format instead of ours.
         """
         prefix_budget, suffix_budget = budget.split(self.family.supports_fim)
         prefix = self._prefix_window(before, prefix_budget)
         suffix = self._suffix_window(after, suffix_budget, first_line=before.count("\n"))
         prefix_ids = self._fit_prefix(self.encode(prefix), prefix_budget)
         suffix_ids = self.encode(suffix)[:suffix_budget]
-        tokens: list[int] = []
+        chosen = self._fit_context(context, budget.context)
+        tokens = self._context_tokens(chosen, path) if chosen else []
         for part in self.family.plain_template if plain else self.family.template:
             if part == PREFIX:
                 tokens += prefix_ids
@@ -71,7 +99,37 @@ class PromptBuilder:
                 tokens += suffix_ids
             else:
                 tokens.append(self.special_ids[part])
-        return Prompt(tokens=tokens, prefix=prefix, suffix=suffix)
+        return Prompt(tokens=tokens, prefix=prefix, suffix=suffix, context=chosen)
+
+    def _fit_context(
+        self, snippets: Sequence[ContextSnippet], budget: int
+    ) -> tuple[ContextSnippet, ...]:
+        """The most relevant snippets that fit, in a stable order (file, then position), so
+        that the start of the prompt changes only when the selection does."""
+        chosen: list[ContextSnippet] = []
+        spent = 0
+        for snippet, cost in zip(snippets, self.count([s.text for s in snippets]), strict=True):
+            if spent + cost + 8 <= budget:  # + the file header
+                chosen.append(snippet)
+                spent += cost + 8
+        return tuple(sorted(chosen, key=lambda s: (s.path, s.order)))
+
+    def _context_tokens(self, snippets: Sequence[ContextSnippet], path: str | None) -> list[int]:
+        """Snippets grouped by file, in the family's repository format (a file-separator token
+        before each path) or, without one, as files introduced by a comment line."""
+        by_file: dict[str, list[str]] = {}
+        for snippet in snippets:
+            by_file.setdefault(snippet.path, []).append(snippet.text)
+        files = [(name, "\n\n".join(texts) + "\n") for name, texts in by_file.items()]
+        if path is not None:
+            files.append((path, ""))  # the current file's header: its text follows
+        tokens: list[int] = []
+        for name, text in files:
+            if self.file_separator is not None:
+                tokens += [self.file_separator, *self.encode(f"{name}\n{text}")]
+            else:
+                tokens += self.encode(f"# {name}\n{text}\n")
+        return tokens
 
     @staticmethod
     def _fit_prefix(ids: list[int], budget: int) -> list[int]:

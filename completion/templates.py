@@ -27,6 +27,8 @@ class Family:
     # The family's published FIM format, when the template above departs from it (the naive
     # baseline of `codegen-complete eval` uses it).
     published_template: tuple[str, ...] | None = None
+    # The token that starts a file in the family's repository-level format, if it has one.
+    file_separator: str | None = None
 
     @property
     def plain_template(self) -> tuple[str, ...]:
@@ -47,8 +49,14 @@ FAMILIES: dict[str, Family] = {
             # the KV cache of the previous keystroke is reused. It also scored best here
             # (30/60 exact lines against 23/60 for prefix-suffix-middle; DESIGN.md §2).
             template=("<|fim_prefix|>", "<|fim_suffix|>", SUFFIX, "<|fim_middle|>", PREFIX),
-            published_template=("<|fim_prefix|>", PREFIX, "<|fim_suffix|>", SUFFIX,
-                                "<|fim_middle|>"),
+            published_template=(
+                "<|fim_prefix|>",
+                PREFIX,
+                "<|fim_suffix|>",
+                SUFFIX,
+                "<|fim_middle|>",
+            ),
+            file_separator="<|file_sep|>",
             stop_tokens=(
                 "<|endoftext|>",
                 "<|fim_prefix|>",
@@ -72,6 +80,7 @@ FAMILIES: dict[str, Family] = {
                 "<file_sep>",
             ),
             markers=("<fim_prefix>", "<fim_middle>", "<fim_suffix>"),
+            file_separator="<file_sep>",
         ),
         Family(
             name="deepseek-coder",

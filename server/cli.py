@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen_complete.completion.models import DEFAULT_MODEL, KNOWN_MODELS
+from codegen_complete.completion.prompt import ContextSnippet
 from codegen_complete.completion.store import ModelError, installed_models, models_root
 from codegen_complete.context.source import SourceError, read_source
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
@@ -81,6 +82,12 @@ def _complete_parser() -> argparse.ArgumentParser:
         help="seconds before generation stops with what it has",
     )
     parser.add_argument(
+        "--context",
+        choices=("on", "off"),
+        default="on",
+        help="show the model definitions imported from other workspace files (default on)",
+    )
+    parser.add_argument(
         "--root",
         type=Path,
         default=None,
@@ -104,6 +111,19 @@ def _workspace_root(path: Path, root: Path | None) -> Path:
         if (folder / ".git").exists():
             return folder
     return path.parent
+
+
+def gather_context(text: str, offset: int, path: Path, root: Path) -> tuple[ContextSnippet, ...]:
+    """Definitions from other workspace files that the file imports (Python for now)."""
+    from codegen_complete.context.crossfile import imported_definitions
+    from codegen_complete.context.workspace import Workspace
+
+    if path.suffix not in (".py", ".pyi"):
+        return ()
+    definitions = imported_definitions(text, offset, path.resolve(), Workspace(root))
+    return tuple(
+        ContextSnippet(d.path.relative_to(root).as_posix(), d.summary, d.order) for d in definitions
+    )
 
 
 def _positive(value: int | float, flag: str) -> None:
@@ -134,6 +154,9 @@ def run_complete(argv: list[str]) -> int:
     document = Document.open(text, path=str(location.path))
     # A command-line request is explicit: it completes inside comments and words too.
     classification = classify(document, cursor.offset, explicit=True)
+    context = (
+        gather_context(text, cursor.offset, location.path, root) if args.context == "on" else ()
+    )
 
     started = time.perf_counter()
     model = open_model(models_root(args.models_dir), args.model)
@@ -144,6 +167,8 @@ def run_complete(argv: list[str]) -> int:
             after=text[cursor.offset :],
             mode=classification.mode,
             language=document.spec,
+            context=context,
+            path=location.path.resolve().relative_to(root).as_posix(),
             max_new_tokens=args.max_tokens,
             time_limit_s=args.time_limit,
             budget=Budget(total=args.context_tokens),
@@ -164,6 +189,7 @@ def run_complete(argv: list[str]) -> int:
             "precision": model.manifest.precision,
             "threads": completer.engine.threads,
             "stop_reason": generation.stop_reason,
+            "context": sorted({snippet.path for snippet in context}),
             "tokens": {
                 "prompt": generation.prompt_tokens,
                 "reused": generation.reused_tokens,

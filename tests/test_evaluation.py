@@ -64,6 +64,7 @@ def test_santacoder_cases_carry_their_language(eval_dir: Path) -> None:
     assert len(cases) == 1
     assert cases[0].language is not None and cases[0].language.name == "javascript"
     assert cases[0].program_template is None
+    assert cases[0].before.endswith("{\n") and cases[0].after.startswith("\n\n}")
 
 
 def test_a_program_that_hangs_fails_in_time() -> None:
