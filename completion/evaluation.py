@@ -5,6 +5,8 @@ Suites (rows from the public slices in shared/eval, or any file of the same form
   lines, so the cursor sits on an empty line between prefix and suffix; the program
   `prefix + completion + "\\n" + suffix + test + check(entry_point)` runs in a subprocess
   with a 3 s timeout (pass@1, greedy).
+- crossfile: holes at lines that use names imported from other files of small projects
+  (tests/fixtures/crossfile); exact match; `--context off` is the ablation.
 - santacoder: single-line FIM in Python, JavaScript and Java; exact match of the stripped
   line. The hole is a whole line, so the cursor sits on an empty line between prompt and
   suffix here too.
@@ -28,7 +30,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from codegen_complete.completion.pipeline import Completer, CompletionRequest
+from codegen_complete.completion.pipeline import Completer, CompletionRequest, gather_context
+from codegen_complete.completion.prompt import ContextSnippet
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.languages import LanguageSpec, detect, parser
@@ -38,6 +41,9 @@ SUITE_FILES = {
     "humaneval-multi": "HumanEval-MultiLineInfilling.dev.jsonl.gz",
     "santacoder": "santacoder-fim-singleline.dev.jsonl.gz",
 }
+SUITES = (*SUITE_FILES, "crossfile")
+# The cross-file suite's projects live with the tests of this repository.
+CROSSFILE_FIXTURES = Path("tests/fixtures/crossfile")
 EXTENSIONS = {"py": ".py", "python": ".py", "js": ".js", "javascript": ".js", "java": ".java"}
 EXECUTION_TIMEOUT_S = 3.0
 
@@ -52,12 +58,21 @@ class Case:
     language: LanguageSpec | None
     # The program to run around a completion (HumanEval); None when scored by match only.
     program_template: tuple[str, str] | None = None  # (before the completion, after it)
+    # For the cross-file suite: the file and its workspace, so context can be gathered.
+    path: Path | None = None
+    root: Path | None = None
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
     with gzip.open(path, "rt") as handle:
         for line in handle:
             yield json.loads(line)
+
+
+def _every_case(cases: list[Case], limit: int | None) -> list[Case]:
+    if limit is None or limit >= len(cases):
+        return cases
+    return [cases[int(index * len(cases) / limit)] for index in range(limit)]
 
 
 def _every(rows: list[dict[str, str]], limit: int | None) -> list[dict[str, str]]:
@@ -68,7 +83,40 @@ def _every(rows: list[dict[str, str]], limit: int | None) -> list[dict[str, str]
     return [rows[int(index * step)] for index in range(limit)]
 
 
-def load_suite(name: str, eval_dir: Path, limit: int | None = None) -> list[Case]:
+def load_crossfile(fixtures: Path) -> list[Case]:
+    """Holes at lines that use names imported from other files of small projects.
+
+    `holes.json` lists {project, file, line, after}: the hole is the rest of that line after
+    the text `after`.
+    """
+    cases = []
+    for hole in json.loads((fixtures / "holes.json").read_text()):
+        root = fixtures / hole["project"]
+        path = root / hole["file"]
+        text = path.read_text()
+        lines = text.split("\n")
+        line = lines[hole["line"] - 1]
+        if not line.startswith(hole["after"]):
+            raise ValueError(f"{path}:{hole['line']} does not start with {hole['after']!r}")
+        before = "\n".join([*lines[: hole["line"] - 1], hole["after"]])
+        cases.append(Case(
+            id=f"{hole['project']}/{hole['file']}:{hole['line']}",
+            before=before,
+            after="\n" + "\n".join(lines[hole["line"] :]),
+            expected=line[len(hole["after"]) :],
+            mode=Mode.SINGLE_LINE,
+            language=detect(path),
+            path=path,
+            root=root,
+        ))  # fmt: skip
+    return cases
+
+
+def load_suite(
+    name: str, eval_dir: Path, limit: int | None = None, crossfile_dir: Path = CROSSFILE_FIXTURES
+) -> list[Case]:
+    if name == "crossfile":
+        return _every_case(load_crossfile(crossfile_dir), limit)
     path = eval_dir / SUITE_FILES[name]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (set --eval-dir to shared/eval)")
@@ -182,8 +230,13 @@ class Summary:
     latency_p95_ms: float
 
 
-def evaluate_case(completer: Completer, case: Case, naive: bool) -> Outcome:
+def evaluate_case(completer: Completer, case: Case, naive: bool, context: bool = True) -> Outcome:
     started = time.perf_counter()
+    snippets: tuple[ContextSnippet, ...] = ()
+    relative_path = None
+    if context and not naive and case.path is not None and case.root is not None:
+        snippets = gather_context(case.before + case.after, len(case.before), case.path, case.root)
+        relative_path = case.path.relative_to(case.root).as_posix()
     result = completer.complete(
         CompletionRequest(
             before=case.before,
@@ -191,6 +244,8 @@ def evaluate_case(completer: Completer, case: Case, naive: bool) -> Outcome:
             mode=case.mode,
             language=case.language,
             naive=naive,
+            context=snippets,
+            path=relative_path,
         )
     )
     latency = (time.perf_counter() - started) * 1000
@@ -253,18 +308,22 @@ def run(
     eval_dir: Path,
     limit: int | None,
     outcomes_file: Path | None = None,
+    context: bool = True,
+    crossfile_dir: Path = CROSSFILE_FIXTURES,
 ) -> list[Summary]:
     summaries = []
     records = []
     for suite in suites:
-        cases = load_suite(suite, eval_dir, limit)
+        cases = load_suite(suite, eval_dir, limit, crossfile_dir)
         for mode in modes:
             outcomes = []
             for index, case in enumerate(cases, start=1):
-                outcomes.append(evaluate_case(completer, case, naive=mode == "naive"))
+                naive = mode == "naive"
+                outcomes.append(evaluate_case(completer, case, naive=naive, context=context))
                 if index % 25 == 0 or index == len(cases):
                     print(f"{suite} {mode}: {index}/{len(cases)}", file=sys.stderr, flush=True)
-            summaries.append(summarise(suite, mode, outcomes))
+            label = mode if context or mode == "naive" else f"{mode}, context off"
+            summaries.append(summarise(suite, label, outcomes))
             records += [{"suite": suite, "mode": mode, **asdict(o)} for o in outcomes]
     if outcomes_file is not None:
         outcomes_file.write_text("\n".join(json.dumps(r) for r in records) + "\n")

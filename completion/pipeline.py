@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tokenizers import Tokenizer
 
@@ -20,7 +21,9 @@ from codegen_complete.completion.prompt import Budget, ContextSnippet, PromptBui
 from codegen_complete.completion.store import InstalledModel, ModelCorruptError
 from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.classify import Mode
+from codegen_complete.context.crossfile import imported_definitions
 from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.workspace import Workspace
 
 # Token caps per mode: a line is rarely longer than 48 tokens; a block body gets room for
 # about a dozen lines before the time cap matters.
@@ -118,6 +121,19 @@ class Completer:
         else:
             text = postprocess(raw.removeprefix(trailing_space), situation)
         return CompletionResult(text=text, raw=raw, generation=generation)
+
+
+def gather_context(text: str, offset: int, path: Path, root: Path) -> tuple[ContextSnippet, ...]:
+    """Definitions from other workspace files that the file imports (Python for now), most
+    relevant first, with paths relative to the workspace root."""
+    if path.suffix not in (".py", ".pyi"):
+        return ()
+    root = root.resolve()
+    definitions = imported_definitions(text, offset, path.resolve(), Workspace(root))
+    return tuple(
+        ContextSnippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
+        for d in definitions
+    )
 
 
 # Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE

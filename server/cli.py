@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from codegen_complete.completion.models import DEFAULT_MODEL, KNOWN_MODELS
-from codegen_complete.completion.prompt import ContextSnippet
 from codegen_complete.completion.store import ModelError, installed_models, models_root
 from codegen_complete.context.source import SourceError, read_source
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
@@ -113,19 +112,6 @@ def _workspace_root(path: Path, root: Path | None) -> Path:
     return path.parent
 
 
-def gather_context(text: str, offset: int, path: Path, root: Path) -> tuple[ContextSnippet, ...]:
-    """Definitions from other workspace files that the file imports (Python for now)."""
-    from codegen_complete.context.crossfile import imported_definitions
-    from codegen_complete.context.workspace import Workspace
-
-    if path.suffix not in (".py", ".pyi"):
-        return ()
-    definitions = imported_definitions(text, offset, path.resolve(), Workspace(root))
-    return tuple(
-        ContextSnippet(d.path.relative_to(root).as_posix(), d.summary, d.order) for d in definitions
-    )
-
-
 def _positive(value: int | float, flag: str) -> None:
     if value <= 0:
         raise UsageError(f"{flag} must be positive (got {value})")
@@ -145,7 +131,7 @@ def run_complete(argv: list[str]) -> int:
     cursor = resolve_cursor(text, location.line, location.column, name=str(location.path))
 
     # Imported here so that `--help` and input errors answer without loading onnxruntime.
-    from codegen_complete.completion.pipeline import Completer, CompletionRequest
+    from codegen_complete.completion.pipeline import Completer, CompletionRequest, gather_context
     from codegen_complete.completion.prompt import Budget
     from codegen_complete.completion.store import open_model
     from codegen_complete.context.classify import classify
@@ -289,7 +275,7 @@ def run_model(argv: list[str]) -> int:
 
 
 def _eval_parser() -> argparse.ArgumentParser:
-    from codegen_complete.completion.evaluation import SUITE_FILES
+    from codegen_complete.completion.evaluation import CROSSFILE_FIXTURES, SUITES
 
     parser = argparse.ArgumentParser(
         prog="codegen-complete eval",
@@ -299,7 +285,7 @@ def _eval_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--suite",
         action="append",
-        choices=sorted(SUITE_FILES),
+        choices=SUITES,
         default=None,
         help="suite to run (repeatable; default: all)",
     )
@@ -319,6 +305,18 @@ def _eval_parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path(os.environ.get("CODEGEN_COMPLETE_EVAL_DIR", "../shared/eval")),
         help="folder with the benchmark files (default ../shared/eval)",
+    )
+    parser.add_argument(
+        "--context",
+        choices=("on", "off"),
+        default="on",
+        help="cross-file context for the product pipeline (off: the ablation)",
+    )
+    parser.add_argument(
+        "--crossfile-dir",
+        type=Path,
+        default=CROSSFILE_FIXTURES,
+        help="the cross-file suite's projects and holes.json",
     )
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument(
@@ -346,8 +344,17 @@ def run_eval(argv: list[str]) -> int:
 
     completer = Completer(open_model(models_root(args.models_dir), args.model), args.threads)
     modes = ["naive"] if args.naive else (args.mode or ["product", "naive"])
-    suites = args.suite or list(evaluation.SUITE_FILES)
-    summaries = evaluation.run(completer, suites, modes, args.eval_dir, args.limit, args.outcomes)
+    suites = args.suite or list(evaluation.SUITES)
+    summaries = evaluation.run(
+        completer,
+        suites,
+        modes,
+        args.eval_dir,
+        args.limit,
+        args.outcomes,
+        context=args.context == "on",
+        crossfile_dir=args.crossfile_dir,
+    )
     print(evaluation.table(summaries))
     if args.json_out is not None:
         args.json_out.write_text(json.dumps([vars(s) for s in summaries], indent=2) + "\n")

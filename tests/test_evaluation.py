@@ -15,8 +15,11 @@ from codegen_complete.completion.evaluation import (
     passes,
     summarise,
 )
+from codegen_complete.completion.pipeline import gather_context
 from codegen_complete.context.classify import Mode
 from codegen_complete.server.cli import main
+
+CROSSFILE = Path(__file__).parent / "fixtures" / "crossfile"
 
 HUMANEVAL_ROW = {
     "task_id": "SingleLineInfilling/HumanEval/0/L0",
@@ -127,3 +130,24 @@ def test_eval_without_its_data_is_a_usage_error(
 ) -> None:
     assert main(["eval", "--eval-dir", str(tmp_path / "none")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_crossfile_suite_holes_match_their_lines() -> None:
+    cases = load_suite("crossfile", Path("unused"), crossfile_dir=CROSSFILE)
+    assert len(cases) >= 12
+    for case in cases:
+        assert case.path is not None and case.root is not None
+        text = case.path.read_text()
+        assert case.before + case.expected + case.after == text
+        assert case.expected.strip()
+
+
+def test_crossfile_context_reaches_the_prompt() -> None:
+    (case, *_) = load_suite("crossfile", Path("unused"), crossfile_dir=CROSSFILE)
+    assert case.path is not None and case.root is not None
+    snippets = gather_context(case.before + case.after, len(case.before), case.path, case.root)
+    assert {s.path for s in snippets} == {"src/inventory/stock.py"}
+    assert any(
+        "def restock_sku(self, sku: str, units: int, supplier_code: str)" in s.text
+        for s in snippets
+    )
