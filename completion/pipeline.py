@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokenizers import Tokenizer
+from tree_sitter import Tree
 
 from codegen_complete.completion.engine import Engine, Generation
 from codegen_complete.completion.postprocess import (
@@ -123,13 +124,15 @@ class Completer:
         return CompletionResult(text=text, raw=raw, generation=generation)
 
 
-def gather_context(text: str, offset: int, path: Path, root: Path) -> tuple[ContextSnippet, ...]:
+def gather_context(
+    text: str, offset: int, path: Path, root: Path, tree: Tree | None = None
+) -> tuple[ContextSnippet, ...]:
     """Definitions from other workspace files that the file imports (Python for now), most
-    relevant first, with paths relative to the workspace root."""
+    relevant first, with paths relative to the workspace root. `tree`: the document's."""
     if path.suffix not in (".py", ".pyi"):
         return ()
     root = root.resolve()
-    definitions = imported_definitions(text, offset, path.resolve(), Workspace(root))
+    definitions = imported_definitions(text, offset, path.resolve(), Workspace(root), tree)
     return tuple(
         ContextSnippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
         for d in definitions

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tree_sitter import Node, QueryCursor
+from tree_sitter import Node, QueryCursor, Tree
 
 from codegen_complete.context import languages
 from codegen_complete.context.workspace import Workspace
@@ -41,13 +41,24 @@ def _text(node: Node | None) -> str:
     return node.text.decode(errors="replace") if node is not None and node.text else ""
 
 
-def imports_of(source: str) -> list[Imported]:
+def imports_of(source: str, tree: Tree | None = None) -> list[Imported]:
+    """The file's imports; pass the document's tree when there is one (no re-parse)."""
     parser, query = languages.parser(PYTHON), languages.query(PYTHON, "imports")
     if parser is None or query is None:
         return []
-    tree = parser.parse(source.encode())
+    if tree is None:
+        tree = parser.parse(source.encode())
     found = []
-    for _, captures in QueryCursor(query).matches(tree.root_node):
+    # Imports sit at the top level (also under `if`/`try` there): querying those statements
+    # rather than the whole tree keeps this fast in long files.
+    statements = [
+        node
+        for node in tree.root_node.named_children
+        if node.type in ("import_statement", "import_from_statement", "if_statement",
+                         "try_statement")
+    ]  # fmt: skip
+    matches = [m for node in statements for m in QueryCursor(query).matches(node)]
+    for _, captures in matches:
         alias = _text(captures["alias"][0]) if "alias" in captures else None
         if "module" in captures:
             module = _text(captures["module"][0])
@@ -141,10 +152,20 @@ def definitions_of(path: Path, source: str) -> dict[str, Definition]:
 
 
 def nearby_names(text: str, offset: int) -> Counter[str]:
-    lines = (
-        text[:offset].split("\n")[-NEARBY_LINES:] + text[offset:].split("\n")[: NEARBY_LINES // 2]
-    )
-    return Counter(IDENTIFIER.findall("\n".join(lines)))
+    """Identifiers in the lines around the cursor (more above it than below)."""
+    start = offset
+    for _ in range(NEARBY_LINES):
+        start = text.rfind("\n", 0, start)
+        if start <= 0:
+            start = 0
+            break
+    end = offset
+    for _ in range(NEARBY_LINES // 2):
+        end = text.find("\n", end + 1)
+        if end == -1:
+            end = len(text)
+            break
+    return Counter(IDENTIFIER.findall(text, start, end))
 
 
 def _resolve_import(
@@ -161,22 +182,41 @@ def _resolve_import(
     return resolve_module(item.module, path, workspace), [item.name]
 
 
+# Definitions per file, re-read only when the file's size or modification time changes: the
+# index that keeps context gathering within milliseconds while typing.
+_INDEX: dict[Path, tuple[tuple[int, int], dict[str, Definition]]] = {}
+_INDEX_LIMIT = 4096
+
+
+def indexed_definitions(path: Path, workspace: Workspace) -> dict[str, Definition]:
+    try:
+        status = path.stat()
+    except OSError:
+        return {}
+    key = (status.st_size, status.st_mtime_ns)
+    cached = _INDEX.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    source = workspace.read(path)
+    definitions = definitions_of(path, source) if source is not None else {}
+    if len(_INDEX) >= _INDEX_LIMIT:
+        _INDEX.pop(next(iter(_INDEX)))
+    _INDEX[path] = (key, definitions)
+    return definitions
+
+
 def imported_definitions(
-    text: str, offset: int, path: Path, workspace: Workspace
+    text: str, offset: int, path: Path, workspace: Workspace, tree: Tree | None = None
 ) -> list[Definition]:
     """Definitions of the names the file imports from the workspace, most used near the
-    cursor first (then in import order)."""
+    cursor first (then in import order). `tree` is the document's current tree, if any."""
     uses = nearby_names(text, offset)
     ranked: list[tuple[int, int, Definition]] = []
-    parsed: dict[Path, dict[str, Definition]] = {}
-    for rank, item in enumerate(imports_of(text)):
+    for rank, item in enumerate(imports_of(text, tree)):
         target, names = _resolve_import(item, path, workspace)
         if target is None or target.resolve() == path.resolve():
             continue
-        if target not in parsed:
-            source = workspace.read(target)
-            parsed[target] = definitions_of(target, source) if source is not None else {}
-        definitions = parsed[target]
+        definitions = indexed_definitions(target, workspace)
         if names is None:  # a module: the attributes used near the cursor (`module.attr`)
             if not uses[item.local_name]:
                 continue
