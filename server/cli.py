@@ -141,7 +141,9 @@ def run_complete(argv: list[str]) -> int:
     # A command-line request is explicit: it completes inside comments and words too.
     classification = classify(document, cursor.offset, explicit=True)
     context = (
-        gather_context(text, cursor.offset, location.path, root) if args.context == "on" else ()
+        gather_context(text, cursor.offset, location.path, root, document.tree)
+        if args.context == "on"
+        else ()
     )
 
     started = time.perf_counter()
