@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -145,17 +145,33 @@ def install_known(
             f"unknown model {name!r}; known models: {', '.join(KNOWN_MODELS)} "
             "(or export a local Hugging Face folder with --from PATH)"
         )
+    return _install(
+        root,
+        name,
+        force,
+        progress,
+        lambda staging: _install_known_into(
+            known, staging, root, precision or known.default_precision, progress
+        ),
+    )
+
+
+def _install(
+    root: Path,
+    name: str,
+    force: bool,
+    progress: Progress,
+    build: Callable[[Path], InstalledModel],
+) -> InstalledModel:
+    """Under the model's lock: the installed model, or `build(staging folder)`'s."""
     with _locked(root, name):
         if existing := _existing(root, name, force, progress):
             return existing
         export.require_export_tools()
         with tempfile.TemporaryDirectory(
             prefix=f".staging-{name}-", dir=root, ignore_cleanup_errors=True
-        ) as staging_name:
-            staging = Path(staging_name)
-            return _install_known_into(
-                known, staging, root, precision or known.default_precision, progress
-            )
+        ) as staging:
+            return build(Path(staging))
 
 
 def _install_known_into(
@@ -206,33 +222,26 @@ def install_hf_folder(
             f"{source} is not a Hugging Face model folder (needs config.json and tokenizer.json)"
         )
     name = name or source.resolve().name.lower()
-    with _locked(root, name):
-        if existing := _existing(root, name, force, progress):
-            return existing
-        export.require_export_tools()
-        with tempfile.TemporaryDirectory(
-            prefix=f".staging-{name}-", dir=root, ignore_cleanup_errors=True
-        ) as staging_name:
-            staging = Path(staging_name)
-            vocabulary = Tokenizer.from_file(str(source / "tokenizer.json")).get_vocab(
-                with_added_tokens=True
-            )
-            family = detect_family(set(vocabulary))
-            if not family.supports_fim:
-                progress.say(
-                    f"{name}: no fill-in-the-middle tokens; it will complete left to right"
-                )
-            _convert_hf_folder(source, staging, precision, progress)
-            special, stops = _resolve_tokens(staging / "tokenizer.json", family)
-            files = record_files(staging, list(RUNTIME_FILES))
-            manifest = Manifest(
-                name=name,
-                family=family.name,
-                precision=precision,
-                special_token_ids=special,
-                stop_token_ids=stops,
-                files=files,
-                source={"kind": "hf-folder", "path": str(source.resolve())},
-                exporter=_exporter_versions(),
-            )
-            return _publish(staging, root, manifest, progress)
+
+    def build(staging: Path) -> InstalledModel:
+        vocabulary = Tokenizer.from_file(str(source / "tokenizer.json")).get_vocab(
+            with_added_tokens=True
+        )
+        family = detect_family(set(vocabulary))
+        if not family.supports_fim:
+            progress.say(f"{name}: no fill-in-the-middle tokens; it will complete left to right")
+        _convert_hf_folder(source, staging, precision, progress)
+        special, stops = _resolve_tokens(staging / "tokenizer.json", family)
+        manifest = Manifest(
+            name=name,
+            family=family.name,
+            precision=precision,
+            special_token_ids=special,
+            stop_token_ids=stops,
+            files=record_files(staging, list(RUNTIME_FILES)),
+            source={"kind": "hf-folder", "path": str(source.resolve())},
+            exporter=_exporter_versions(),
+        )
+        return _publish(staging, root, manifest, progress)
+
+    return _install(root, name, force, progress, build)
