@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import onnxruntime as ort
@@ -122,6 +122,16 @@ class KVCache:
                 binding.bind_ortvalue_output(present % layer, value)
 
 
+class Constraint(Protocol):
+    """Chooses tokens instead of plain argmax while active (token healing)."""
+
+    def active(self, tokens: list[int]) -> bool:
+        """Whether it chooses the token after `tokens` (the generated ones so far)."""
+        ...
+
+    def choose(self, tokens: list[int], logits: np.ndarray) -> int: ...
+
+
 class Engine:
     """One ONNX decoder session and the KV cache of the last tokens it ran.
 
@@ -187,14 +197,14 @@ class Engine:
         time_limit_s: float | None = None,
         cancelled: Callable[[], bool] = lambda: False,
         should_stop: Callable[[list[int]], bool] = lambda tokens: False,
-        banned_first: frozenset[int] = frozenset(),
+        constraint: Constraint | None = None,
     ) -> Generation:
         """Greedy continuation of `prompt`.
 
         Stops at a stop token (not included), after `max_new_tokens`, when `time_limit_s`
         has passed, when `cancelled()` turns true (checked between tokens), or when
         `should_stop(tokens so far)` says so (the caller's syntax-aware stop).
-        `banned_first` tokens are never chosen first.
+        While `constraint` is active it chooses the tokens (token healing).
         """
         if not prompt:
             raise ValueError("the prompt is empty")
@@ -206,7 +216,7 @@ class Engine:
                 time_limit_s,
                 cancelled,
                 should_stop,
-                banned_first,
+                constraint,
             )
 
     def _generate(
@@ -217,7 +227,7 @@ class Engine:
         time_limit_s: float | None,
         cancelled: Callable[[], bool],
         should_stop: Callable[[list[int]], bool],
-        banned_first: frozenset[int],
+        constraint: Constraint | None,
     ) -> Generation:
         started = time.perf_counter()
         reason: StopReason = "max_tokens"
@@ -244,10 +254,13 @@ class Engine:
         # 3. Decode greedily. `ready` holds tokens already known to be the model's greedy
         #    choices: the next one from the logits, or drafted tokens the model has verified.
         tokens: list[int] = []
-        if banned_first:
-            logits = logits.copy()
-            logits[list(banned_first)] = -np.inf
-        ready = [int(np.argmax(logits))]
+
+        def choose(row: np.ndarray) -> int:
+            if constraint is not None and constraint.active(tokens):
+                return constraint.choose(tokens, row)
+            return int(np.argmax(row))
+
+        ready = [choose(logits)]
         while True:
             token = ready.pop(0)
             if token in stop_tokens:
@@ -269,15 +282,23 @@ class Engine:
                 continue
             # 4. Feed the token, with a draft of what follows it copied from earlier in the
             #    context (code repeats itself); one pass verifies the whole draft.
+            #    No drafting while a constraint chooses: it would judge drafts by plain argmax.
             room = max_new_tokens - len(tokens) - 1
-            draft = draft_from_context([*prompt, *tokens], room) if self.speculate else []
-            predicted = self._run([token, *draft], positions=len(draft) + 1).argmax(axis=-1)
+            constrained = constraint is not None and constraint.active(tokens)
+            draft = (
+                draft_from_context([*prompt, *tokens], room)
+                if self.speculate and not constrained
+                else []
+            )
+            rows = self._run([token, *draft], positions=len(draft) + 1)
+            predicted = rows.argmax(axis=-1)
             accepted = 0
             while accepted < len(draft) and predicted[accepted] == draft[accepted]:
                 accepted += 1
             # Drop the rejected part of the draft from the cache.
             self._keep_prefix(len(self._cached_tokens) - (len(draft) - accepted))
-            ready = [*draft[:accepted], int(predicted[accepted])]
+            # (A constraint, once inactive, stays so: `choose` is plain argmax after drafts.)
+            ready = [*draft[:accepted], choose(rows[accepted])]
         finished = time.perf_counter()
         return Generation(
             tokens=tokens,

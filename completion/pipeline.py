@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from tokenizers import Tokenizer
 from tree_sitter import Tree
 
 from codegen_complete.completion.engine import Engine, Generation
+from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
 from codegen_complete.completion.postprocess import (
     Situation,
     block_is_complete,
@@ -74,7 +76,21 @@ class Completer:
         self.prompts = PromptBuilder(self.tokenizer, self.family, model.manifest.special_token_ids)
         self.stop_tokens = frozenset(model.manifest.stop_token_ids)
         self.line_enders = line_ending_tokens(self.tokenizer)
+        # The token texts that healing needs take most of a second to build: build them
+        # beside the rest of the start-up, and wait only when a request needs them.
+        self._token_texts: TokenTexts | None = None
+        self._texts_thread = threading.Thread(target=self._build_texts, daemon=True)
+        self._texts_thread.start()
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
+
+    def _build_texts(self) -> None:
+        self._token_texts = TokenTexts(self.tokenizer)
+
+    @property
+    def token_texts(self) -> TokenTexts:
+        self._texts_thread.join()
+        assert self._token_texts is not None
+        return self._token_texts
 
     def decode(self, tokens: list[int]) -> str:
         text: str = self.tokenizer.decode(tokens, skip_special_tokens=False)
@@ -83,17 +99,13 @@ class Completer:
     def complete(
         self, request: CompletionRequest, cancelled: Callable[[], bool] = lambda: False
     ) -> CompletionResult:
-        # A prompt ending in spaces derails the model: it has rarely seen a space token right
-        # before a word, since BPE merges the space into the word. Leave the spaces out of the
-        # prompt and take them back out of the completion.
-        before = request.before if request.naive else request.before.rstrip(" \t")
-        trailing_space = request.before[len(before) :]
+        before, healed, constraint = self._heal(request)
         situation = Situation(
             request.before, request.after, request.mode, request.language, request.max_lines
         )
 
         def finished(tokens: list[int]) -> bool:
-            text = self.decode(tokens).removeprefix(trailing_space)
+            text = self.decode(tokens).removeprefix(healed)
             if request.mode is Mode.MULTI_LINE:
                 return block_is_complete(text, situation)
             return line_is_complete(text)
@@ -113,15 +125,33 @@ class Completer:
             time_limit_s=request.time_limit_s,
             cancelled=cancelled,
             should_stop=finished,
-            # After "return |" the user means to go on: the first token may not end the line.
-            banned_first=self.line_enders if trailing_space and not request.naive else frozenset(),
+            constraint=constraint,
         )
         raw = self.decode(generation.tokens)
         if request.naive:
             text = naive_cut(raw, request.mode)
         else:
-            text = postprocess(raw.removeprefix(trailing_space), situation)
+            text = postprocess(raw.removeprefix(healed), situation)
         return CompletionResult(text=text, raw=raw, generation=generation)
+
+    def _heal(self, request: CompletionRequest) -> tuple[str, str, Healing | None]:
+        """(prompt text before the cursor, the text left out of it, the engine constraint).
+
+        A prompt ending in spaces or in a partial word derails a BPE model: it has rarely seen
+        a space token before a word, or a word cut where the user stopped typing. The spaces
+        are left out and the first token may not end the line ("return |" means to go on);
+        a partial word is left out and the model must spell it again (token healing).
+        """
+        if request.naive:
+            return request.before, "", None
+        before = request.before.rstrip(" \t")
+        if before != request.before:
+            return before, request.before[len(before) :], Healing("", None, self.line_enders)
+        next_character = request.after[:1]
+        word = partial_word(before)
+        if word and not (next_character.isalnum() or next_character == "_"):
+            return before[: -len(word)], word, Healing(word, self.token_texts)
+        return before, "", None
 
 
 def gather_context(
