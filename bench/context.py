@@ -3,7 +3,8 @@
     .venv/bin/python bench/context.py
 
 Builds the workspace in a temporary folder (25 packages of 20 modules), opens a 5,000-line
-file that imports from ten of them, gathers context once (the first index), then at 100
+file that imports from ten of them, with three other files open, gathers context once (the
+first index), then at 100
 random cursor positions, with the document's tree kept as the LSP server keeps it, and
 prints p50/p95 in ms (and the same when the file is re-parsed each time, as the CLI does).
 """
@@ -79,8 +80,10 @@ def main() -> None:
         current = build_workspace(root)
         text = current.read_text()
         document = Document.open(text, path=str(current))
+        # Three other files open in the editor, as the LSP server would pass them.
+        neighbours = [(p, p.read_text()) for p in sorted(root.glob("pkg1/mod*.py"))[:3]]
         started = time.perf_counter()
-        first = gather_context(text, len(text) // 2, current, root, document.tree)
+        first = gather_context(text, len(text) // 2, current, root, document.tree, neighbours)
         print(f"workspace: {PACKAGES * MODULES} modules; current file {text.count(chr(10))} lines")
         print(
             f"first gathering (builds the index): {(time.perf_counter() - started) * 1000:.1f} ms,"
@@ -91,7 +94,8 @@ def main() -> None:
             for _ in range(100):
                 offset = rng.randrange(len(text))
                 started = time.perf_counter()
-                gather_context(text, offset, current, root, document.tree if use_tree else None)
+                tree = document.tree if use_tree else None
+                gather_context(text, offset, current, root, tree, neighbours)
                 samples.append((time.perf_counter() - started) * 1000)
             print(f"{label:26} {percentiles(samples)}")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.crossfile import imported_definitions
 from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.snippets import similar_snippets
 from codegen_complete.context.workspace import Workspace
 
 # Token caps per mode: a line is rarely longer than 48 tokens; a block body gets room for
@@ -155,18 +157,61 @@ class Completer:
 
 
 def gather_context(
-    text: str, offset: int, path: Path, root: Path, tree: Tree | None = None
+    text: str,
+    offset: int,
+    path: Path,
+    root: Path,
+    tree: Tree | None = None,
+    neighbours: Sequence[tuple[Path, str]] | None = None,
 ) -> tuple[ContextSnippet, ...]:
-    """Definitions from other workspace files that the file imports (Python for now), most
-    relevant first, with paths relative to the workspace root. `tree`: the document's."""
-    if path.suffix not in (".py", ".pyi"):
-        return ()
+    """What other files tell about the cursor, most relevant first: the definitions the file
+    imports (Python), then windows of `neighbours` (open or recently edited files; by default
+    the workspace's most recently modified files of the same language) similar to the lines
+    above the cursor. Paths are relative to the workspace root; `tree` is the document's."""
     root = root.resolve()
-    definitions = imported_definitions(text, offset, path.resolve(), Workspace(root), tree)
-    return tuple(
-        ContextSnippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
-        for d in definitions
-    )
+    path = path.resolve()
+    workspace = Workspace(root)
+    snippets: list[ContextSnippet] = []
+    if path.suffix in (".py", ".pyi"):
+        definitions = imported_definitions(text, offset, path, workspace, tree)
+        snippets += [
+            ContextSnippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
+            for d in definitions
+        ]
+    if neighbours is None:
+        neighbours = recent_files(workspace, path)
+    documents = [
+        (p.relative_to(root).as_posix(), t)
+        for p, t in neighbours
+        if p.resolve() != path and workspace.contains(p)
+    ]
+    snippets += [
+        ContextSnippet(s.path, s.text, s.start_line)
+        for s in similar_snippets(text[:offset], documents)
+    ]
+    return tuple(snippets)
+
+
+RECENT_SCAN_LIMIT = 2000
+
+
+def recent_files(workspace: Workspace, current: Path, count: int = 8) -> list[tuple[Path, str]]:
+    """The workspace files of the current one's language modified most recently (a stand-in
+    for "recently edited" when no editor says which files are open)."""
+    suffixes = (current.suffix,) if current.suffix else ()
+    # A bounded walk: in a huge tree, the first files found stand in for the rest.
+    candidates = [
+        p
+        for p in itertools.islice(workspace.files(suffixes), RECENT_SCAN_LIMIT)
+        if p.resolve() != current
+    ]
+    candidates.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    found = []
+    for candidate in candidates[:count]:
+        text = workspace.read(candidate)
+        if text is not None:
+            found.append((candidate.resolve(), text))
+    return found
 
 
 # Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE

@@ -1,0 +1,65 @@
+"""Similar snippets from other files, and what gather_context puts together."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from codegen_complete.completion.pipeline import gather_context, recent_files
+from codegen_complete.context.snippets import MIN_SIMILARITY, similar_snippets
+from codegen_complete.context.workspace import Workspace
+
+OTHER = "\n".join(
+    ["import json", "", ""]
+    + [f"def unrelated_{i}(a):\n    return a * {i}\n" for i in range(6)]
+    + ["def load_settings(path):", "    with open(path) as handle:",
+       "        settings = json.load(handle)", "    settings.setdefault('debug', False)",
+       "    return settings", ""]
+)  # fmt: skip
+BEFORE = "def read_config(path):\n    with open(path) as handle:\n        settings = "
+
+
+def test_the_most_similar_window_wins() -> None:
+    (best, *_) = similar_snippets(BEFORE, [("other.py", OTHER)])
+    assert "json.load(handle)" in best.text
+    assert best.similarity >= MIN_SIMILARITY
+
+
+def test_nothing_similar_gives_nothing() -> None:
+    assert similar_snippets("zebra = giraffe\n", [("other.py", OTHER)]) == []
+    assert similar_snippets("", [("other.py", OTHER)]) == []
+
+
+def test_overlapping_windows_are_not_repeated() -> None:
+    snippets = similar_snippets(BEFORE, [("other.py", OTHER)], limit=3)
+    starts = sorted(s.start_line for s in snippets)
+    assert all(b - a >= 12 for a, b in itertools.pairwise(starts))
+
+
+def test_gather_context_joins_definitions_and_snippets(tmp_path: Path) -> None:
+    (tmp_path / "config.py").write_text(OTHER)
+    (tmp_path / "helpers.py").write_text('def parse(text: str) -> dict:\n    """Parse."""\n')
+    current = tmp_path / "main.py"
+    text = "from helpers import parse\n\n\n" + BEFORE + "parse(\n"
+    current.write_text(text)
+    snippets = gather_context(text, len(text) - 7, current, tmp_path)
+    assert snippets[0].path == "helpers.py"  # the imported definition first
+    assert any(s.path == "config.py" and "json.load" in s.text for s in snippets)
+
+
+def test_neighbours_outside_the_workspace_are_ignored(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    outside = tmp_path / "secret_project.py"
+    outside.write_text(OTHER)
+    current = root / "main.py"
+    current.write_text(BEFORE)
+    assert gather_context(BEFORE, len(BEFORE), current, root, None, [(outside, OTHER)]) == ()
+
+
+def test_recent_files_are_readable_files_of_the_same_language(tmp_path: Path) -> None:
+    for name in ("a.py", "b.py", "notes.txt", ".env.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    current = tmp_path / "a.py"
+    found = [p.name for p, _ in recent_files(Workspace(tmp_path), current.resolve())]
+    assert found == ["b.py"]
