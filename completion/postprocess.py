@@ -20,8 +20,10 @@ from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.languages import LanguageSpec, parser
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
-# Each repair candidate costs a parse of the file; the first dozen cover real cases.
+# Each repair candidate costs a parse; the first dozen cover real cases.
 MAX_REPAIRS = 12
+# Lines above and below the cursor that validation parses.
+VALIDATION_LINES = 200
 CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
 
 
@@ -209,8 +211,13 @@ def validate(completion: str, situation: Situation) -> str:
     if language_parser is None:
         return completion
 
+    # Each candidate costs a parse: parse the lines around the cursor, not the whole file.
+    # The window's cut edges may be broken, but equally with and without the completion.
+    before = "\n".join(situation.before.split("\n")[-VALIDATION_LINES:])
+    after = "\n".join(situation.after.split("\n")[:VALIDATION_LINES])
+
     def errors(candidate: str) -> int:
-        source = (situation.before + candidate + situation.after).encode()
+        source = (before + candidate + after).encode()
         return syntax_damage(language_parser.parse(source).root_node)
 
     # The file may be broken already (the line being typed is incomplete): the best candidate

@@ -72,13 +72,6 @@ class Document:
         )
         self.tree = self._parse(self.tree)
 
-    def replace(self, text: str, version: int | None = None) -> None:
-        """Take a whole new text (a full-sync change): a fresh parse."""
-        self.text = text
-        if version is not None:
-            self.version = version
-        self.tree = self._parse(None)
-
 
 def syntax_damage(node: Node) -> int:
     """How broken the syntax under `node` is: bytes inside ERROR nodes plus one per MISSING
