@@ -1,6 +1,7 @@
 """The `codegen-complete` command.
 
     codegen-complete FILE:LINE[:COL]      print the completion at that position
+    codegen-complete serve                the LSP server over stdio, for editors
     codegen-complete model install|list|verify
     codegen-complete bench                benchmark the engine (and llama.cpp, transformers)
     codegen-complete eval                 quality on FIM benchmarks, product against naive
@@ -24,7 +25,7 @@ from codegen_complete.context.source import SourceError, read_source
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
 
 EXIT_BAD_INPUT = 2
-COMMANDS = ("model", "bench", "eval")
+COMMANDS = ("serve", "model", "bench", "eval")
 
 
 class UsageError(Exception):
@@ -363,6 +364,19 @@ def run_eval(argv: list[str]) -> int:
     return 0
 
 
+def run_serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="codegen-complete serve",
+        description="Speak the Language Server Protocol over stdio (for editors). Settings "
+        "come from the client's initializationOptions and workspace/didChangeConfiguration.",
+    )
+    parser.parse_args(argv)
+    from codegen_complete.server.lsp import serve
+
+    serve()
+    return 0
+
+
 def run_bench(argv: list[str]) -> int:
     from codegen_complete.completion.bench import main as bench_main
 
@@ -378,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_bench(argv[1:])
         if argv and argv[0] == "eval":
             return run_eval(argv[1:])
+        if argv and argv[0] == "serve":
+            return run_serve(argv[1:])
         return run_complete(argv)
     except (UsageError, PositionError, SourceError, ModelError) as error:
         print(f"codegen-complete: error: {error}", file=sys.stderr)

@@ -58,3 +58,34 @@ def resolve_cursor(text: str, line: int, column: int | None, name: str = "the fi
         )
     offset = sum(len(previous) + 1 for previous in lines[: line - 1]) + column - 1
     return Cursor(offset=offset, line=line, column=column)
+
+
+def utf16_to_offset(text: str, line: int, character: int) -> int:
+    """String offset of an LSP position (0-based line, UTF-16 code units).
+
+    Past the end of a line clamps to its end and past the last line to the end of the text,
+    as the LSP specification asks of servers.
+    """
+    if line < 0 or character < 0:
+        raise PositionError(f"negative position {line}:{character}")
+    start = 0
+    for _ in range(line):
+        newline = text.find("\n", start)
+        if newline == -1:
+            return len(text)
+        start = newline + 1
+    end = text.find("\n", start)
+    end = len(text) if end == -1 else end
+    units = 0
+    offset = start
+    while offset < end and units < character:
+        units += 2 if ord(text[offset]) > 0xFFFF else 1
+        offset += 1
+    return offset
+
+
+def offset_to_utf16(text: str, offset: int) -> tuple[int, int]:
+    """The LSP position (line, UTF-16 character) of a string offset."""
+    line = text.count("\n", 0, offset)
+    start = text.rfind("\n", 0, offset) + 1
+    return line, sum(2 if ord(c) > 0xFFFF else 1 for c in text[start:offset])

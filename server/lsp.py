@@ -1,0 +1,208 @@
+"""`codegen-complete serve`: the LSP server over stdio (pygls). Handlers only adapt.
+
+Advertises textDocument/inlineCompletion (LSP 3.18 ghost text), a textDocument/completion
+fallback carrying the same suggestion, and incremental sync. The model loads in the background
+after `initialized`, reported with $/progress; until it is ready requests answer empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from codegen_complete.server.positions import PositionError
+from codegen_complete.server.service import CompletionService, Suggestion
+from codegen_complete.server.settings import Settings, parse_settings
+
+log = logging.getLogger(__name__)
+NAME = "codegen-complete"
+
+
+class CompletionServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            NAME, "0.1.0", text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.service = CompletionService(Settings())
+
+
+server = CompletionServer()
+
+
+def _say(ls: CompletionServer, message: str, kind: types.MessageType) -> None:
+    ls.window_show_message(types.ShowMessageParams(type=kind, message=f"{NAME}: {message}"))
+
+
+def _log(ls: CompletionServer, message: str) -> None:
+    ls.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
+
+
+def _roots(params: types.InitializeParams) -> list[Path]:
+    uris = [folder.uri for folder in params.workspace_folders or []]
+    if not uris and params.root_uri:
+        uris = [params.root_uri]
+    return [Path(unquote(urlparse(uri).path)) for uri in uris if uri.startswith("file://")]
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: CompletionServer, params: types.InitializeParams) -> None:
+    settings, errors = parse_settings(params.initialization_options)
+    ls.service = CompletionService(settings, _roots(params))
+    for error in errors:
+        _say(ls, error, types.MessageType.Warning)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: CompletionServer, params: types.InitializedParams) -> None:
+    await _load_model(ls)
+
+
+async def _load_model(ls: CompletionServer) -> None:
+    token = "codegen-complete/load"
+    progress = bool(
+        ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress
+    )
+    if progress:
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title=f"{NAME}: loading the model")
+            )
+        except Exception:  # a client may refuse the token; loading goes on without a bar
+            progress = False
+    error = await asyncio.get_running_loop().run_in_executor(None, ls.service.load)
+    if progress:
+        ls.work_done_progress.end(
+            token, types.WorkDoneProgressEnd(message="ready" if error is None else "failed")
+        )
+    if error is not None:
+        _say(ls, error, types.MessageType.Error)
+    else:
+        _log(ls, f"{NAME}: model {ls.service.settings.model} ready")
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: CompletionServer, params: types.DidChangeConfigurationParams
+) -> None:
+    previous = ls.service.settings
+    settings, errors = parse_settings(params.settings, previous)
+    for error in errors:
+        _say(ls, error, types.MessageType.Warning)
+    ls.service.settings = settings
+    if (settings.model, settings.models_dir, settings.threads) != (
+        previous.model,
+        previous.models_dir,
+        previous.threads,
+    ):
+        await _load_model(ls)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: CompletionServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    ls.service.open(item.uri, item.text, item.language_id, item.version)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: CompletionServer, params: types.DidChangeTextDocumentParams) -> None:
+    changes: list[tuple[tuple[int, int, int, int] | None, str]] = []
+    for change in params.content_changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            r = change.range
+            changes.append(
+                ((r.start.line, r.start.character, r.end.line, r.end.character), change.text)
+            )
+        else:
+            changes.append((None, change.text))
+    try:
+        ls.service.change(params.text_document.uri, changes, params.text_document.version)
+    except (PositionError, ValueError) as error:
+        _log(ls, f"{NAME}: ignoring a change to {params.text_document.uri}: {error}")
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: CompletionServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.service.close(params.text_document.uri)
+
+
+async def _suggest(
+    ls: CompletionServer, uri: str, position: types.Position, explicit: bool
+) -> Suggestion | None:
+    service = ls.service
+    if not service.ready:
+        return None
+    try:
+        snapshot = service.snapshot(uri, position.line, position.character, explicit)
+    except (PositionError, ValueError) as error:
+        _log(ls, f"{NAME}: no completion at {uri}:{position.line}:{position.character}: {error}")
+        return None
+    if snapshot is None:
+        return None
+    if cached := service.from_cache(snapshot):
+        return cached
+    if not explicit and snapshot.settings.debounce_ms:
+        await asyncio.sleep(snapshot.settings.debounce_ms / 1000)
+        if not service.is_current(snapshot):
+            return None
+    try:
+        return await asyncio.wrap_future(service.submit(snapshot))
+    except asyncio.CancelledError:
+        service.cancel(snapshot)  # $/cancelRequest: stop generating at the next token
+        raise
+
+
+def _range(suggestion: Suggestion) -> types.Range:
+    at = types.Position(line=suggestion.line, character=suggestion.character)
+    return types.Range(start=at, end=at)
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def inline_completion(
+    ls: CompletionServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    explicit = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    suggestion = await _suggest(ls, params.text_document.uri, params.position, explicit)
+    if suggestion is None:
+        return types.InlineCompletionList(items=[])
+    return types.InlineCompletionList(
+        items=[types.InlineCompletionItem(insert_text=suggestion.text, range=_range(suggestion))]
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+async def completion(ls: CompletionServer, params: types.CompletionParams) -> types.CompletionList:
+    explicit = bool(
+        params.context and params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+    )
+    suggestion = await _suggest(ls, params.text_document.uri, params.position, explicit)
+    if suggestion is None:
+        return types.CompletionList(is_incomplete=True, items=[])
+    first_line = suggestion.text.strip().split("\n", 1)[0]
+    return types.CompletionList(
+        is_incomplete=True,  # typing on asks again: the suggestion depends on every keystroke
+        items=[
+            types.CompletionItem(
+                label=first_line[:60] or suggestion.text[:60],
+                kind=types.CompletionItemKind.Snippet,
+                detail=NAME,
+                text_edit=types.TextEdit(range=_range(suggestion), new_text=suggestion.text),
+                sort_text="0",
+            )
+        ],
+    )
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: CompletionServer, params: Any) -> None:
+    ls.service.shutdown()
+
+
+def serve() -> None:
+    server.start_io()

@@ -1,0 +1,130 @@
+"""The LSP server over stdio, driven by pytest-lsp with Neovim and VS Code capabilities."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
+NOTES = "file:///tmp/codegen-complete-test/notes.txt"
+CODE = "file:///tmp/codegen-complete-test/code.py"
+
+
+@pytest_lsp.fixture(
+    params=["neovim", "visual-studio-code"], config=ClientServerConfig(server_command=SERVER)
+)
+async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> Any:
+    tiny_store: Path = request.getfixturevalue("tiny_store")
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(request.param),
+            initialization_options={
+                "model": "tiny-qwen",
+                "modelsDir": str(tiny_store),
+                "debounceMs": 0,
+                "colour": "blue",
+            },
+        )
+    )
+    lsp_client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=NOTES,
+                language_id="plaintext",
+                version=1,
+                text="some notes about the plan\nnext ",
+            )
+        )
+    )
+    lsp_client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=CODE, language_id="python", version=1, text="x = 1  # a note \n"
+            )
+        )
+    )
+    # The model loads after `initialized`: wait for the log line that says it is ready.
+    await lsp_client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+    yield
+    await lsp_client.shutdown_session()
+
+
+def inline(
+    uri: str, line: int, character: int, invoked: bool = True
+) -> types.InlineCompletionParams:
+    kind = (
+        types.InlineCompletionTriggerKind.Invoked
+        if invoked
+        else types.InlineCompletionTriggerKind.Automatic
+    )
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=line, character=character),
+        context=types.InlineCompletionContext(trigger_kind=kind),
+    )
+
+
+async def test_inline_completion_at_the_cursor(client: LanguageClient) -> None:
+    result = await client.text_document_inline_completion_async(inline(NOTES, 1, 5))
+    assert isinstance(result, types.InlineCompletionList)
+    (item,) = result.items
+    assert item.insert_text
+    cursor = types.Position(line=1, character=5)
+    assert item.range == types.Range(start=cursor, end=cursor)
+
+
+async def test_completion_fallback_carries_the_suggestion(client: LanguageClient) -> None:
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=NOTES),
+            position=types.Position(line=1, character=5),
+            context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked),
+        )
+    )
+    assert isinstance(result, types.CompletionList)
+    (item,) = result.items
+    assert isinstance(item.text_edit, types.TextEdit) and item.text_edit.new_text
+
+
+async def test_quiet_inside_a_comment_while_typing(client: LanguageClient) -> None:
+    result = await client.text_document_inline_completion_async(inline(CODE, 0, 15, False))
+    assert isinstance(result, types.InlineCompletionList) and not result.items
+
+
+async def test_bad_requests_get_empty_answers(client: LanguageClient) -> None:
+    for params in (inline("file:///tmp/never-opened.py", 0, 0), inline(NOTES, 999, 999)):
+        result = await client.text_document_inline_completion_async(params)
+        assert isinstance(result, types.InlineCompletionList)
+    # Still serving after them.
+    result = await client.text_document_inline_completion_async(inline(NOTES, 1, 5))
+    assert isinstance(result, types.InlineCompletionList) and result.items
+
+
+async def test_a_bad_setting_is_reported(client: LanguageClient) -> None:
+    assert any("colour" in message.message for message in client.messages)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client_without_model(lsp_client: LanguageClient, tmp_path: Path) -> Any:
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("neovim"),
+            initialization_options={"modelsDir": str(tmp_path / "empty")},
+        )
+    )
+    await lsp_client.wait_for_notification(types.WINDOW_SHOW_MESSAGE)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_missing_model_is_one_clear_message(client_without_model: LanguageClient) -> None:
+    (message,) = [m for m in client_without_model.messages if m.type == types.MessageType.Error]
+    assert "codegen-complete model install" in message.message
+    result = await client_without_model.text_document_inline_completion_async(inline(NOTES, 0, 0))
+    assert isinstance(result, types.InlineCompletionList) and not result.items
