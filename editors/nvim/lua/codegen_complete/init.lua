@@ -1,0 +1,131 @@
+-- codegen-complete for Neovim: starts `codegen-complete serve` as an LSP server and shows its
+-- suggestions as ghost text (Neovim 0.12: vim.lsp.inline_completion) or, on 0.10/0.11, as
+-- completion items (vim.lsp.completion).
+local M = {}
+
+M.defaults = {
+  cmd = { 'codegen-complete', 'serve' },
+  filetypes = nil, -- nil: every filetype
+  root_markers = { '.git' },
+  -- Server settings (see the README): model, modelsDir, threads, maxLines, debounceMs,
+  -- context, timeLimit, enabledLanguages.
+  settings = {},
+  keymaps = {
+    accept = '<Tab>', -- the whole suggestion
+    accept_word = '<M-Right>', -- up to the end of the next word
+    accept_line = '<M-Down>', -- up to the end of the current line of the suggestion
+    next = '<M-]>',
+    prev = '<M-[>',
+  },
+}
+
+local NAME = 'codegen_complete'
+
+--- The part of `text` to accept: the next word (with what precedes it) or the first line.
+---@param text string
+---@param unit 'word'|'line'
+---@return string
+function M.partial(text, unit)
+  if unit == 'line' then
+    local first = text:match('^\n?[^\n]*') or text
+    return first
+  end
+  local word = text:match('^%s*[%w_]+') or text:match('^%s*[^%w_%s]+') or text:match('^%s+')
+  return word or text
+end
+
+--- Insert `text` at the item's start, leaving the cursor after it.
+local function insert_at(item, text)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local start = item.range and item.range.start:to_cursor() or vim.api.nvim_win_get_cursor(0)
+  local row, col = start[1] - 1, start[2]
+  if item.range then
+    local stop = item.range.end_:to_cursor()
+    vim.api.nvim_buf_set_text(bufnr, row, col, stop[1] - 1, stop[2], vim.split(text, '\n'))
+  else
+    vim.api.nvim_buf_set_text(bufnr, row, col, row, col, vim.split(text, '\n'))
+  end
+  local lines = vim.split(text, '\n')
+  vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
+end
+
+local function accept_part(unit)
+  return function()
+    local accepted = vim.lsp.inline_completion.get({
+      on_accept = function(item)
+        local text = type(item.insert_text) == 'string' and item.insert_text
+          or item.insert_text.value
+        insert_at(item, M.partial(text, unit))
+      end,
+    })
+    if not accepted then
+      return unit == 'word' and '<S-Right>' or '<Down>'
+    end
+  end
+end
+
+local function map_keys(keys)
+  local inline = vim.lsp.inline_completion
+  if keys.accept then
+    vim.keymap.set('i', keys.accept, function()
+      if not inline.get() then
+        return keys.accept
+      end
+    end, { expr = true, replace_keycodes = true, desc = 'codegen-complete: accept' })
+  end
+  if keys.accept_word then
+    vim.keymap.set('i', keys.accept_word, accept_part('word'),
+      { expr = true, replace_keycodes = true, desc = 'codegen-complete: accept a word' })
+  end
+  if keys.accept_line then
+    vim.keymap.set('i', keys.accept_line, accept_part('line'),
+      { expr = true, replace_keycodes = true, desc = 'codegen-complete: accept a line' })
+  end
+  if keys.next then
+    vim.keymap.set('i', keys.next, function() inline.select({ count = 1 }) end,
+      { desc = 'codegen-complete: next suggestion' })
+  end
+  if keys.prev then
+    vim.keymap.set('i', keys.prev, function() inline.select({ count = -1 }) end,
+      { desc = 'codegen-complete: previous suggestion' })
+  end
+end
+
+function M.setup(opts)
+  opts = vim.tbl_deep_extend('force', M.defaults, opts or {})
+  local config = {
+    name = NAME,
+    cmd = opts.cmd,
+    filetypes = opts.filetypes,
+    root_markers = opts.root_markers,
+    init_options = opts.settings,
+    settings = { codegenComplete = opts.settings },
+  }
+  if vim.lsp.config then -- Neovim 0.11+
+    vim.lsp.config(NAME, config)
+    vim.lsp.enable(NAME)
+  else -- Neovim 0.10
+    vim.api.nvim_create_autocmd('FileType', {
+      pattern = opts.filetypes or '*',
+      callback = function(args)
+        local root = vim.fs.root(args.buf, opts.root_markers) or vim.fn.getcwd()
+        vim.lsp.start(vim.tbl_extend('force', config, { root_dir = root }), { bufnr = args.buf })
+      end,
+    })
+  end
+  if vim.lsp.inline_completion then -- Neovim 0.12: ghost text
+    vim.lsp.inline_completion.enable(true)
+    map_keys(opts.keymaps)
+  elseif vim.lsp.completion then -- Neovim 0.11: completion items while typing
+    vim.api.nvim_create_autocmd('LspAttach', {
+      callback = function(args)
+        local client = vim.lsp.get_client_by_id(args.data.client_id)
+        if client and client.name == NAME then
+          vim.lsp.completion.enable(true, client.id, args.buf, { autotrigger = true })
+        end
+      end,
+    })
+  end
+end
+
+return M
