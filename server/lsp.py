@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from codegen_complete.server.positions import PositionError
 from codegen_complete.server.service import CompletionService, Suggestion
@@ -24,12 +26,40 @@ log = logging.getLogger(__name__)
 NAME = "codegen-complete"
 
 
+class Protocol(LanguageServerProtocol):
+    """pygls drops a request whose params do not deserialize without answering it, so the
+    client would wait forever: answer it with the JSON-RPC error instead."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError) as error:
+            if "id" in data and "method" in data:
+                self._send_data(
+                    types.ResponseErrorMessage(
+                        id=data["id"],
+                        error=types.ResponseError(
+                            code=error.code, message=f"{data['method']}: {error.message}"
+                        ),
+                    )
+                )
+            raise
+
+
 class CompletionServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            NAME, "0.1.0", text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            NAME,
+            "0.1.0",
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=Protocol,
         )
         self.service = CompletionService(Settings())
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # A malformed message is the client's bug, not the user's business: log it rather
+        # than pop up a message box for each one.
+        _log(self, f"{NAME}: {type(error).__name__}: {error}")
 
 
 server = CompletionServer()

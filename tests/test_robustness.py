@@ -1,0 +1,182 @@
+"""The server never crashes on bad input: malformed messages over stdio, out-of-range and
+oversized requests, random edit sequences."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codegen_complete.server.service import CompletionService
+from codegen_complete.server.settings import Settings
+
+SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
+
+
+def frame(message: dict[str, Any] | bytes) -> bytes:
+    body = message if isinstance(message, bytes) else json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class Responses:
+    """Reads the server's framed messages on a thread; `wait(id)` returns one response."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.seen: dict[int, dict[str, Any]] = {}
+        self.arrived = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            length = 0
+            while (line := self.stream.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not length:
+                return
+            message = json.loads(self.stream.read(length))
+            if "id" in message and ("result" in message or "error" in message):
+                with self.arrived:
+                    self.seen[message["id"]] = message
+                    self.arrived.notify_all()
+
+    def wait(self, request_id: int, timeout: float = 60.0) -> dict[str, Any]:
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: request_id in self.seen, timeout):
+                raise AssertionError(f"no response to request {request_id} in {timeout} s")
+            return self.seen[request_id]
+
+
+def test_malformed_messages_do_not_stop_the_server(tiny_store: Path) -> None:
+    process = subprocess.Popen(
+        SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert process.stdin is not None and process.stdout is not None
+    responses = Responses(process.stdout)
+    uri = "file:///tmp/robust/notes.txt"
+    huge = "x = 1\n" * 200_000  # 1.2 MB
+    messages: list[dict[str, Any] | bytes] = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "capabilities": {},
+                "initializationOptions": {
+                    "model": "tiny-qwen",
+                    "modelsDir": str(tiny_store),
+                    "debounceMs": 0,
+                },
+            },
+        },
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        b"{this is not json",
+        {"jsonrpc": "2.0", "id": 2, "method": "no/suchMethod", "params": {}},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "textDocument/inlineCompletion",
+            "params": {"textDocument": "wrong type", "position": None},
+        },
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "plaintext",
+                    "version": 1,
+                    "text": huge + "next ",
+                }
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didChange",
+            "params": {
+                "textDocument": {"uri": uri, "version": 2},
+                "contentChanges": [
+                    {
+                        "range": {
+                            "start": {"line": 10**6, "character": 5},
+                            "end": {"line": 10**7, "character": 0},
+                        },
+                        "text": "tail ",
+                    }
+                ],
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "textDocument/inlineCompletion",
+            "params": {
+                "textDocument": {"uri": uri},
+                "position": {"line": 10**6, "character": 10**6},
+                "context": {"triggerKind": 1},
+            },
+        },
+    ]
+    try:
+        for message in messages:
+            process.stdin.write(frame(message))
+        process.stdin.flush()
+        assert "error" in responses.wait(2)
+        assert "error" in responses.wait(3)
+        assert "result" in responses.wait(4)
+        process.stdin.write(frame({"jsonrpc": "2.0", "id": 5, "method": "shutdown"}))
+        process.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))
+        process.stdin.flush()
+        assert "result" in responses.wait(5)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 40),
+        st.integers(0, 90),
+        st.integers(0, 3),
+        st.integers(0, 90),
+        st.sampled_from(["", "x", "\n", "é", "😀", "(", "  ", "def f():\n    "]),
+    ),
+    max_size=30,
+)
+
+
+@pytest.fixture(scope="module")
+def service(tiny_store: Path) -> Any:
+    service = CompletionService(Settings(model="tiny-qwen", models_dir=str(tiny_store)))
+    service.load()
+    yield service
+    service.shutdown()
+
+
+@given(edits=EDITS, line=st.integers(-1, 50), character=st.integers(-1, 200))
+@settings(max_examples=60, deadline=None)
+def test_random_edits_and_positions(
+    service: CompletionService, edits: list[Any], line: int, character: int
+) -> None:
+    uri = "file:///tmp/robust/code.py"
+    service.open(uri, "def f(x):\n    return x\n", "python", 1)
+    for version, (l1, c1, dl, c2, text) in enumerate(edits, start=2):
+        service.change(uri, [((l1, c1, l1 + dl, c2), text)], version)
+    document = service.documents[uri]
+    assert document.tree is not None
+    assert document.tree.root_node.end_byte == len(document.text.encode())
+    try:
+        snapshot = service.snapshot(uri, line, character, explicit=True)
+    except ValueError:
+        assert line < 0 or character < 0  # negative positions are refused, clearly
+        return
+    if snapshot is not None:
+        service.submit(snapshot).result(timeout=30)
