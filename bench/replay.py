@@ -4,8 +4,9 @@
 
 Starts the server over stdio with the default model, opens a real source file, and retypes
 its lines one keystroke at a time, 40 ms apart with a 400 ms pause after each line (every
-keystroke a didChange and an automatic inlineCompletion request, not waiting for answers), cancelling every 25th request at once and
-closing and reopening the document every 2,000 keystrokes. Prints latency p50/p95 of answered
+keystroke a didChange and an automatic inlineCompletion request, not waiting for answers),
+cancelling every 25th request at once and closing and reopening the document every 2,000
+keystrokes. Prints latency p50/p95 of answered
 requests, how many were superseded (answered empty because a newer one came), cancelled,
 hung (no answer within 60 s), whether the server crashed, and its peak RSS.
 """
