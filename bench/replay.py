@@ -63,7 +63,7 @@ async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
     open_document()
     latencies: list[float] = []
     superseded = cancelled = 0
-    pending: list[tuple[float, asyncio.Task[object]]] = []
+    pending: list[tuple[float, asyncio.Task[object], list[float]]] = []
     line_index, column = 0, 0
     started = time.perf_counter()
     for keystroke in range(keystrokes):
@@ -88,6 +88,7 @@ async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
             )
         )
         after_row, after_col = text.count("\n"), len(text) - (text.rfind("\n") + 1)
+        answered: list[float] = []
         task = asyncio.ensure_future(
             client.text_document_inline_completion_async(
                 types.InlineCompletionParams(
@@ -100,12 +101,14 @@ async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
             )
         )
         sent = time.perf_counter()
+        # The moment of the answer, not of the next look at it.
+        task.add_done_callback(lambda _, when=answered: when.append(time.perf_counter()))
         if keystroke % 25 == 24:
             await asyncio.sleep(0)  # let the request go out, then cancel it
             task.cancel()
             cancelled += 1
         else:
-            pending.append((sent, task))
+            pending.append((sent, task, answered))
         if keystroke % 2000 == 1999:
             client.text_document_did_close(
                 types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri))
@@ -115,15 +118,15 @@ async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
         await asyncio.sleep(pause_s if character == "\n" else interval_s)
         # Collect what has been answered.
         still = []
-        for when, task in pending:
+        for when, task, done_at in pending:
             if task.done():
                 result = task.result()
                 if isinstance(result, types.InlineCompletionList) and not result.items:
                     superseded += 1
                 else:
-                    latencies.append(time.perf_counter() - when)
+                    latencies.append(done_at[0] - when)
             else:
-                still.append((when, task))
+                still.append((when, task, done_at))
         pending = still
     _, waiting = (
         await asyncio.wait([task for _, task in pending], timeout=60) if pending else (set(), set())
