@@ -11,7 +11,6 @@ import asyncio
 import logging
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
@@ -19,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from codegen_complete.server.positions import PositionError
-from codegen_complete.server.service import CompletionService, Suggestion
+from codegen_complete.server.service import CompletionService, Suggestion, path_of
 from codegen_complete.server.settings import Settings, parse_settings
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ def _roots(params: types.InitializeParams) -> list[Path]:
     uris = [folder.uri for folder in params.workspace_folders or []]
     if not uris and params.root_uri:
         uris = [params.root_uri]
-    return [Path(unquote(urlparse(uri).path)) for uri in uris if uri.startswith("file://")]
+    return [path for uri in uris if (path := path_of(uri)) is not None]
 
 
 @server.feature(types.INITIALIZE)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from tree_sitter import Tree
 
@@ -66,11 +67,10 @@ class Ticket:
     cancelled: threading.Event = field(default_factory=threading.Event)
 
 
-def _path_of(uri: str) -> Path | None:
+def path_of(uri: str) -> Path | None:
+    """The file a `file://` URI names; None for other schemes (untitled buffers, ...)."""
     if not uri.startswith("file://"):
         return None
-    from urllib.parse import unquote, urlparse
-
     return Path(unquote(urlparse(uri).path))
 
 
@@ -119,7 +119,7 @@ class CompletionService:
     # --- documents ---------------------------------------------------------------------------
 
     def open(self, uri: str, text: str, language_id: str | None, version: int) -> None:
-        path = _path_of(uri)
+        path = path_of(uri)
         self.documents[uri] = Document.open(text, str(path) if path else uri, language_id, version)
 
     def change(
@@ -177,11 +177,11 @@ class CompletionService:
             self.stats["superseded"] += 1
         self._latest[uri] = Ticket(self._tickets)
         self.stats["requests"] += 1
-        path = _path_of(uri)
+        path = path_of(uri)
         neighbours = tuple(
             (other_path, other.text)
             for other_uri, other in self.documents.items()
-            if other_uri != uri and (other_path := _path_of(other_uri)) is not None
+            if other_uri != uri and (other_path := path_of(other_uri)) is not None
         )
         return Snapshot(
             uri=uri,
