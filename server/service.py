@@ -82,7 +82,6 @@ class CompletionService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="completion")
         self._completer: Completer | None = None
         self.load_error: str | None = None
-        self._loaded = threading.Event()
         self._latest: dict[str, Ticket] = {}
         self._tickets = 0
         # The last suggestion per document: (text before the cursor, suggestion).
@@ -106,8 +105,6 @@ class CompletionService:
                 self.load_error = None
             except ModelError as error:
                 self.load_error = str(error)
-            finally:
-                self._loaded.set()
             return self.load_error
 
         return self._executor.submit(work).result()
