@@ -23,6 +23,7 @@ from codegen_complete.server.settings import Settings, parse_settings
 
 log = logging.getLogger(__name__)
 NAME = "codegen-complete"
+STATUS = "codegenComplete/status"
 
 
 class Protocol(LanguageServerProtocol):
@@ -72,6 +73,12 @@ def _log(ls: CompletionServer, message: str) -> None:
     ls.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
 
 
+def _status(ls: CompletionServer, state: str, message: str) -> None:
+    """`codegenComplete/status`: loading / ready / error, for a client's status display.
+    Clients that do not know the notification ignore it (LSP: unknown notifications)."""
+    ls.protocol.notify(STATUS, {"state": state, "message": message})
+
+
 def _roots(params: types.InitializeParams) -> list[Path]:
     uris = [folder.uri for folder in params.workspace_folders or []]
     if not uris and params.root_uri:
@@ -94,6 +101,8 @@ async def initialized(ls: CompletionServer, params: types.InitializedParams) -> 
 
 async def _load_model(ls: CompletionServer) -> None:
     token = "codegen-complete/load"
+    model = ls.service.settings.model
+    _status(ls, "loading", f"loading {model}")
     progress = bool(
         ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress
     )
@@ -112,8 +121,10 @@ async def _load_model(ls: CompletionServer) -> None:
         )
     if error is not None:
         _say(ls, error, types.MessageType.Error)
+        _status(ls, "error", error)
     else:
-        _log(ls, f"{NAME}: model {ls.service.settings.model} ready")
+        _log(ls, f"{NAME}: model {model} ready")
+        _status(ls, "ready", model)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from codegen_complete.server.lsp import STATUS
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 NOTES = "file:///tmp/codegen-complete-test/notes.txt"
@@ -21,6 +24,7 @@ CODE = "file:///tmp/codegen-complete-test/code.py"
 )
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> Any:
     tiny_store: Path = request.getfixturevalue("tiny_store")
+    lsp_client.statuses = record_statuses(lsp_client)
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(request.param),
@@ -49,10 +53,27 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> 
             )
         )
     )
-    # The model loads after `initialized`: wait for the log line that says it is ready.
-    await lsp_client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+    # The model loads after `initialized`: wait for the status that says it is ready.
+    await wait_for_status(lsp_client.statuses, "ready")
     yield
     await lsp_client.shutdown_session()
+
+
+def record_statuses(client: LanguageClient) -> list[tuple[str, str]]:
+    """Collect the server's codegenComplete/status notifications as (state, message)."""
+    statuses: list[tuple[str, str]] = []
+
+    @client.feature(STATUS)
+    def on_status(params: Any) -> None:
+        statuses.append((params.state, params.message))
+
+    return statuses
+
+
+async def wait_for_status(statuses: list[tuple[str, str]], state: str) -> None:
+    async with asyncio.timeout(60):
+        while not any(seen == state for seen, _ in statuses):
+            await asyncio.sleep(0.02)
 
 
 def inline(
@@ -106,12 +127,20 @@ async def test_bad_requests_get_empty_answers(client: LanguageClient) -> None:
     assert isinstance(result, types.InlineCompletionList) and result.items
 
 
+async def test_status_reports_loading_then_ready(client: LanguageClient) -> None:
+    assert client.statuses == [
+        ("loading", "loading tiny-qwen"),
+        ("ready", "tiny-qwen"),
+    ]
+
+
 async def test_a_bad_setting_is_reported(client: LanguageClient) -> None:
     assert any("colour" in message.message for message in client.messages)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
 async def client_without_model(lsp_client: LanguageClient, tmp_path: Path) -> Any:
+    lsp_client.statuses = record_statuses(lsp_client)
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("neovim"),
@@ -126,5 +155,7 @@ async def client_without_model(lsp_client: LanguageClient, tmp_path: Path) -> An
 async def test_a_missing_model_is_one_clear_message(client_without_model: LanguageClient) -> None:
     (message,) = [m for m in client_without_model.messages if m.type == types.MessageType.Error]
     assert "codegen-complete model install" in message.message
+    await wait_for_status(client_without_model.statuses, "error")
+    assert client_without_model.statuses[-1] == ("error", message.message.split(": ", 1)[1])
     result = await client_without_model.text_document_inline_completion_async(inline(NOTES, 0, 0))
     assert isinstance(result, types.InlineCompletionList) and not result.items

@@ -1,0 +1,218 @@
+// @ts-check
+// codegen-complete for VS Code: starts `codegen-complete serve` and lets vscode-languageclient 11
+// show its textDocument/inlineCompletion answers as ghost text. Everything else is the server's
+// job; this file starts and restarts it, passes settings on, and keeps a status bar item.
+'use strict';
+
+const vscode = require('vscode');
+const {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  State,
+} = require('vscode-languageclient/node');
+
+const SECTION = 'codegenComplete';
+const NAME = 'codegen-complete';
+// The settings the server reads (server/settings.py); `enable` and `server.*` are ours.
+const SERVER_KEYS = [
+  'model', 'modelsDir', 'threads', 'maxLines', 'debounceMs', 'context', 'timeLimit',
+  'enabledLanguages',
+];
+
+/** @typedef {'starting' | 'loading' | 'ready' | 'error' | 'stopped'} ServerState */
+
+/** The status bar item: what the server is doing, and the way to the menu. */
+class StatusItem {
+  constructor() {
+    this.item = vscode.window.createStatusBarItem(
+      `${SECTION}.status`, vscode.StatusBarAlignment.Right, 100);
+    this.item.name = NAME;
+    this.item.command = `${SECTION}.menu`;
+    /** @type {ServerState} */
+    this.state = 'starting';
+    this.detail = '';
+    this.pending = 0; // requests in flight: the icon spins while the model works
+    this.render();
+    this.item.show();
+  }
+
+  /** @param {ServerState} state @param {string} [detail] */
+  set(state, detail = '') {
+    this.state = state;
+    this.detail = detail;
+    this.render();
+  }
+
+  /** @param {number} delta */
+  working(delta) {
+    this.pending = Math.max(0, this.pending + delta);
+    this.render();
+  }
+
+  render() {
+    const enabled = isEnabled();
+    const busy = this.state === 'starting' || this.state === 'loading' || this.pending > 0;
+    const icon = this.state === 'error' || this.state === 'stopped' ? '$(error)'
+      : busy ? '$(loading~spin)'
+        : enabled ? '$(sparkle)' : '$(circle-slash)';
+    const shown = this.state === 'ready' && !enabled ? 'disabled' : this.state;
+    this.item.text = `${icon} ${NAME}`;
+    this.item.tooltip = `${NAME}: ${shown}${this.detail ? ` — ${this.detail}` : ''}\nClick for the menu`;
+    this.item.accessibilityInformation = { label: `${NAME}: ${shown}` };
+    this.item.backgroundColor = this.state === 'error' || this.state === 'stopped'
+      ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
+
+  dispose() { this.item.dispose(); }
+}
+
+function config() { return vscode.workspace.getConfiguration(SECTION); }
+
+function isEnabled() { return config().get('enable', true); }
+
+/** The server's settings, all of them: a cleared field goes back to its default. */
+function serverSettings() {
+  const section = config();
+  /** @type {Record<string, unknown>} */
+  const settings = {};
+  for (const key of SERVER_KEYS) {
+    const value = section.get(key);
+    settings[key] = value === '' || value === undefined
+      ? section.inspect(key)?.defaultValue ?? null : value;
+  }
+  return settings;
+}
+
+/** @type {LanguageClient | undefined} */
+let client;
+/** @type {StatusItem} */
+let status;
+/** @type {vscode.LogOutputChannel} */
+let log;
+let stopping = false;
+
+/** @returns {import('vscode-languageclient/node').LanguageClientOptions} */
+function clientOptions() {
+  return {
+    documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+    initializationOptions: serverSettings(),
+    outputChannel: log,
+    middleware: {
+      provideInlineCompletionItems: async (document, position, context, token, next) => {
+        if (!isEnabled()) return null;
+        status.working(+1);
+        try {
+          return await next(document, position, context, token);
+        } finally {
+          status.working(-1);
+        }
+      },
+      // VS Code shows the suggestion as ghost text; the server's completion item (the fallback
+      // for clients without inline completion) would only repeat it in the suggest widget.
+      provideCompletionItem: () => null,
+    },
+  };
+}
+
+async function start() {
+  const command = config().get('server.path') || NAME;
+  status.set('starting', `${command} serve`);
+  const created = new LanguageClient(
+    SECTION, NAME, { command, args: ['serve'] }, clientOptions());
+  created.onNotification('codegenComplete/status',
+    (/** @type {{state: ServerState, message?: string}} */ params) => {
+      status.set(params.state, params.message);
+    });
+  created.onDidChangeState((event) => {
+    if (event.newState === State.Stopped && !stopping) status.set('stopped', 'the server stopped');
+  });
+  client = created;
+  try {
+    await created.start();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    status.set('error', `could not start "${command} serve"`);
+    log.error(`could not start "${command} serve": ${reason}`);
+    const choice = await vscode.window.showErrorMessage(
+      `${NAME}: could not start "${command} serve" (${reason}). Install it (see the ` +
+      `extension's README) or set "codegenComplete.server.path" to the executable.`,
+      'Open Settings', 'Show Log');
+    if (choice === 'Open Settings') {
+      await vscode.commands.executeCommand(
+        'workbench.action.openSettings', 'codegenComplete.server.path');
+    } else if (choice === 'Show Log') {
+      log.show();
+    }
+  }
+}
+
+async function stop() {
+  const running = client;
+  client = undefined;
+  if (!running) return;
+  stopping = true;
+  try {
+    if (running.isRunning()) await running.stop();
+  } catch (error) {
+    log.warn(`stopping the server: ${error}`);
+  } finally {
+    stopping = false;
+  }
+}
+
+async function restart() {
+  await stop();
+  await start();
+}
+
+/** @param {vscode.ConfigurationChangeEvent} event */
+async function onConfigurationChanged(event) {
+  if (!event.affectsConfiguration(SECTION)) return;
+  if (event.affectsConfiguration(`${SECTION}.server`)) {
+    await restart();
+    return;
+  }
+  status.render();
+  const serverChanged = SERVER_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+  if (serverChanged && client?.isRunning()) {
+    await client.sendNotification(DidChangeConfigurationNotification.type,
+      { settings: { [SECTION]: serverSettings() } });
+  }
+}
+
+async function toggle() {
+  await config().update('enable', !isEnabled(), vscode.ConfigurationTarget.Global);
+}
+
+async function menu() {
+  const items = [
+    { label: isEnabled() ? '$(circle-slash) Disable suggestions' : '$(sparkle) Enable suggestions',
+      run: toggle },
+    { label: '$(debug-restart) Restart server', run: restart },
+    { label: '$(output) Show log', run: async () => log.show() },
+  ];
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `${NAME}: ${status.item.accessibilityInformation?.label.slice(NAME.length + 2)}`,
+  });
+  if (picked) await picked.run();
+}
+
+/** @param {vscode.ExtensionContext} context */
+async function activate(context) {
+  log = vscode.window.createOutputChannel(NAME, { log: true });
+  status = new StatusItem();
+  context.subscriptions.push(
+    log,
+    status,
+    vscode.commands.registerCommand(`${SECTION}.toggle`, toggle),
+    vscode.commands.registerCommand(`${SECTION}.restart`, restart),
+    vscode.commands.registerCommand(`${SECTION}.showLog`, () => log.show()),
+    vscode.commands.registerCommand(`${SECTION}.menu`, menu),
+    vscode.workspace.onDidChangeConfiguration(onConfigurationChanged),
+  );
+  await start();
+}
+
+function deactivate() { return stop(); }
+
+module.exports = { activate, deactivate };
