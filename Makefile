@@ -3,8 +3,10 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 SAMPLE ?= samples/stats.py:14
+VSIX := build/vscode/codegen-complete.vsix
+CODE_SERVER := tests/vscode/node_modules/.bin/code-server
 
-.PHONY: help setup model demo lint typecheck test test-unit bench clean
+.PHONY: help setup model demo lint typecheck vsix vscode test test-unit bench clean
 
 help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,14 +36,25 @@ lint: setup  ## ruff
 typecheck: setup  ## mypy (strict) on the installed package
 	$(BIN)/mypy -p codegen_complete.server -p codegen_complete.completion -p codegen_complete.context
 
+$(VSIX): $(addprefix editors/vscode/,extension.js package.json package-lock.json .vscodeignore)
+	editors/vscode/build-vsix.sh $@
+
+$(CODE_SERVER): tests/vscode/package.json tests/vscode/package-lock.json tests/vscode/setup.sh
+	tests/vscode/setup.sh
+
+vsix: $(VSIX)  ## package the VS Code extension as build/vscode/codegen-complete.vsix
+
+vscode: $(VSIX) $(CODE_SERVER)  ## the .vsix, and code-server + Chromium for the real-VS-Code test
+
 test-unit: setup  ## tests that need no installed model
 	$(BIN)/pytest -m "not integration"
 
-test: model lint typecheck  ## everything CI runs: lint, types, unit and integration tests
-	CODEGEN_COMPLETE_REQUIRE_MODEL=1 $(BIN)/pytest
+test: model lint typecheck vscode  ## everything CI runs: lint, types, unit, integration, editors
+	CODEGEN_COMPLETE_REQUIRE_MODEL=1 CODEGEN_COMPLETE_REQUIRE_EDITORS=1 $(BIN)/pytest
 
 bench: model  ## speed table: this engine against transformers and llama.cpp when installed
 	$(BIN)/codegen-complete bench
 
 clean:  ## remove the virtual environment and build outputs (installed models stay)
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts
+	rm -rf editors/vscode/node_modules tests/vscode/node_modules

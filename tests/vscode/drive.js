@@ -1,0 +1,96 @@
+// Drive real VS Code (code-server) in headless Debian Chromium with playwright-core, as a user
+// would, and print what happened as one JSON line for tests/test_vscode.py to check.
+//
+// SCENARIO=ghost: wait until the extension's status item says the model is ready, open FILE,
+//   type TYPE at the end of line LINE, wait for the ghost text, screenshot, accept with Tab.
+// SCENARIO=missing-model: wait for the status item to say error; collect the notifications.
+// Also: CS_URL (the workbench URL), SHOT (screenshot path), CHROMIUM (the browser).
+'use strict';
+
+const { chromium } = require('playwright-core');
+
+const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT } = process.env;
+const GHOST = '.ghost-text-decoration, .ghost-text-decoration-preview';
+const status = (state) => `[aria-label="codegen-complete: ${state}"]`;
+const t0 = Date.now();
+const timings = {};
+const lap = (name) => { timings[name] = (Date.now() - t0) / 1000; };
+
+/** @param {import('playwright-core').Page} page @param {number} index */
+async function lineText(page, index) {
+  const text = await page.locator('.view-lines .view-line').nth(index).textContent();
+  return (text || '').replace(/\u00a0/g, ' ');
+}
+
+/** @param {import('playwright-core').Page} page */
+async function ghost(page) {
+  // Nothing is typed before the server is up and its model loaded.
+  await page.waitForSelector(status('ready'), { timeout: 120000 });
+  lap('status ready');
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 20000 });
+  await page.keyboard.type(FILE);
+  await page.waitForSelector('.quick-input-list .monaco-list-row', { timeout: 20000 });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.editor-instance .view-lines .view-line', { timeout: 30000 });
+  lap('file open');
+
+  const index = Number(LINE) - 1;
+  await page.locator('.view-lines .view-line').nth(index).click();
+  await page.keyboard.press('End');
+  await page.keyboard.type(TYPE, { delay: 80 });
+  lap('typed');
+  await page.locator(GHOST).first().waitFor({ state: 'visible', timeout: 30000 });
+  lap('ghost text');
+  // Ghost text is injected into the line, one span per highlighted token.
+  const shown = {
+    ghost: (await page.locator(GHOST).allTextContents()).join('').replace(/\u00a0/g, ' '),
+    shown: await lineText(page, index),
+    suggestWidget: await page.locator('.suggest-widget.visible').count() > 0,
+  };
+  await page.screenshot({ path: SHOT });
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(
+    (selector) => document.querySelectorAll(selector).length === 0, GHOST, { timeout: 10000 });
+  lap('accepted');
+  return { ...shown, line: await lineText(page, index) };
+}
+
+/** @param {import('playwright-core').Page} page */
+async function missingModel(page) {
+  await page.waitForSelector(status('error'), { timeout: 60000 });
+  lap('status error');
+  await page.waitForSelector('.notification-list-item-message', { timeout: 20000 });
+  await page.waitForTimeout(2000); // a crash loop would add more messages meanwhile
+  await page.screenshot({ path: SHOT });
+  return {
+    notifications: (await page.locator('.notification-list-item-message').allTextContents())
+      .map((text) => text.replace(/\u00a0/g, ' ')),
+    stillError: await page.locator(status('error')).count() > 0,
+  };
+}
+
+const SCENARIOS = { ghost, 'missing-model': missingModel };
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  let result = { ok: false };
+  try {
+    await page.goto(CS_URL);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    lap('workbench');
+    result = { ok: true, ...await SCENARIOS[SCENARIO](page) };
+  } catch (error) {
+    result.error = String(error && error.stack || error);
+    await page.screenshot({ path: SHOT.replace(/\.png$/, '-failed.png') }).catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify({ ...result, timings }));
+})();
