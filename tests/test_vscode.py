@@ -136,6 +136,7 @@ def drive(url: str, scenario: str, shot: Path, **variables: str) -> dict[str, An
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    print(scenario, "timings (s since the page opened):", result["timings"])
     assert result["ok"], result
     return result
 
