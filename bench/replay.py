@@ -6,50 +6,94 @@ Starts the server over stdio with the default model, opens a real source file, a
 its lines one keystroke at a time, 40 ms apart with a 400 ms pause after each line (every
 keystroke a didChange and an automatic inlineCompletion request, not waiting for answers),
 cancelling every 25th request at once and closing and reopening the document every 2,000
-keystrokes. Prints latency p50/p95 of answered
-requests, how many were superseded (answered empty because a newer one came), cancelled,
-hung (no answer within 60 s), whether the server crashed, and its peak RSS.
+keystrokes. Prints latency p50/p95 of answered requests, how many were superseded (answered
+empty because a newer one came), cancelled, hung (no answer within 60 s), whether the server
+crashed, and its peak RSS. tests/test_replay.py runs the same replay with a tiny model.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import time
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "completion" / "postprocess.py"
+SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
+REOPEN_EVERY = 2_000
 
 
-def peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str) -> float:
+    """A /proc/PID/status figure in MB: VmHWM (peak RSS) or VmRSS (now)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
+@dataclass
+class Replay:
+    keystrokes: int
+    elapsed_s: float = 0.0
+    latencies_s: list[float] = field(default_factory=list)  # of answers with a suggestion
+    empty: int = 0  # superseded, or nothing to suggest
+    cancelled: int = 0
+    hung: int = 0
+    crashed: bool = False
+    peak_rss_mb: float = float("nan")
+    rss_at_reopen_mb: list[float] = field(default_factory=list)  # every REOPEN_EVERY keys
+
+    def percentile_ms(self, fraction: float) -> float:
+        ordered = sorted(self.latencies_s) or [float("nan")]
+        return 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+async def answered_at(request: Awaitable[Any]) -> tuple[Any, float]:
+    """The answer and the moment it arrived, not the moment the replay next looked."""
+    answer = await request
+    return answer, time.perf_counter()
+
+
+def count(result: Replay, sent_at: float, answer: Any, arrived_at: float) -> None:
+    if isinstance(answer, types.InlineCompletionList) and not answer.items:
+        result.empty += 1
+    else:
+        result.latencies_s.append(arrived_at - sent_at)
+
+
+async def replay(
+    keystrokes: int,
+    interval_s: float,
+    pause_s: float,
+    settings: dict[str, Any] | None = None,
+    root: Path = REPO,
+) -> Replay:
+    """Type SOURCE's lines into a document of a fresh server; what happened."""
     client = LanguageClient("replay", "1")
-    await client.start_io(sys.executable, "-m", "codegen_complete.server.cli", "serve")
+    await client.start_io(*SERVER)
     ready = asyncio.Event()
-    client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: ready.set())
+    client.feature("codegenComplete/status")(
+        lambda params: ready.set() if params.state == "ready" else None
+    )
     await client.initialize_async(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(),
-            root_uri=REPO.as_uri(),
-            initialization_options={"debounceMs": 0},
+            root_uri=root.as_uri(),
+            initialization_options={"debounceMs": 0, **(settings or {})},
         )
     )
     client.initialized(types.InitializedParams())
     await asyncio.wait_for(ready.wait(), 120)
 
-    uri = (REPO / "replay_target.py").as_uri()
+    uri = (root / "replay_target.py").as_uri()
     lines = SOURCE.read_text().splitlines()
     text, version = "", 1
 
@@ -61,9 +105,9 @@ async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
         )
 
     open_document()
-    latencies: list[float] = []
-    superseded = cancelled = 0
-    pending: list[tuple[float, asyncio.Task[object], list[float]]] = []
+    result = Replay(keystrokes)
+    pid = client._server.pid if client._server else 0  # type: ignore[attr-defined]
+    pending: list[tuple[float, asyncio.Task[tuple[Any, float]]]] = []
     line_index, column = 0, 0
     started = time.perf_counter()
     for keystroke in range(keystrokes):
@@ -88,28 +132,28 @@ async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
             )
         )
         after_row, after_col = text.count("\n"), len(text) - (text.rfind("\n") + 1)
-        answered: list[float] = []
         task = asyncio.ensure_future(
-            client.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=types.Position(after_row, after_col),
-                    context=types.InlineCompletionContext(
-                        trigger_kind=types.InlineCompletionTriggerKind.Automatic
-                    ),
+            answered_at(
+                client.text_document_inline_completion_async(
+                    types.InlineCompletionParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri),
+                        position=types.Position(after_row, after_col),
+                        context=types.InlineCompletionContext(
+                            trigger_kind=types.InlineCompletionTriggerKind.Automatic
+                        ),
+                    )
                 )
             )
         )
         sent = time.perf_counter()
-        # The moment of the answer, not of the next look at it.
-        task.add_done_callback(lambda _, when=answered: when.append(time.perf_counter()))
         if keystroke % 25 == 24:
             await asyncio.sleep(0)  # let the request go out, then cancel it
             task.cancel()
-            cancelled += 1
+            result.cancelled += 1
         else:
-            pending.append((sent, task, answered))
-        if keystroke % 2000 == 1999:
+            pending.append((sent, task))
+        if keystroke % REOPEN_EVERY == REOPEN_EVERY - 1:
+            result.rss_at_reopen_mb.append(memory_mb(pid, "VmRSS"))
             client.text_document_did_close(
                 types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri))
             )
@@ -118,42 +162,45 @@ async def replay(keystrokes: int, interval_s: float, pause_s: float) -> None:
         await asyncio.sleep(pause_s if character == "\n" else interval_s)
         # Collect what has been answered.
         still = []
-        for when, task, done_at in pending:
+        for sent_at, task in pending:
             if task.done():
-                result = task.result()
-                if isinstance(result, types.InlineCompletionList) and not result.items:
-                    superseded += 1
-                else:
-                    latencies.append(done_at[0] - when)
+                count(result, sent_at, *task.result())
             else:
-                still.append((when, task, done_at))
+                still.append((sent_at, task))
         pending = still
     _, waiting = (
         await asyncio.wait([task for _, task in pending], timeout=60) if pending else (set(), set())
     )
-    for _, task in pending:
-        if task.done() and not task.cancelled():
-            result = task.result()
-            if isinstance(result, types.InlineCompletionList) and not result.items:
-                superseded += 1
-    hung = len(waiting)
-    pid = client._server.pid if client._server else 0  # type: ignore[attr-defined]
-    rss = peak_rss_mb(pid)
-    crashed = client._server is not None and client._server.returncode is not None  # type: ignore[attr-defined]
-    await client.shutdown_async(None)
-    client.exit(None)
+    for sent_at, task in pending:
+        if task.done():
+            count(result, sent_at, *task.result())
+    result.hung = len(waiting)
+    result.peak_rss_mb = memory_mb(pid, "VmHWM")
+    result.crashed = client._server is not None and client._server.returncode is not None  # type: ignore[attr-defined]
+    if not result.crashed:
+        await client.shutdown_async(None)
+        client.exit(None)
     await client.stop()
-    elapsed = time.perf_counter() - started
-    ordered = sorted(latencies) or [float("nan")]
-    print(f"{keystrokes} keystrokes in {elapsed:.0f} s ({interval_s * 1000:.0f} ms apart)")
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def report(result: Replay, interval_s: float) -> None:
     print(
-        f"answered with a suggestion: {len(latencies)}; latency p50 "
-        f"{1000 * statistics.median(ordered):.0f} ms, p95 "
-        f"{1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]:.0f} ms"
+        f"{result.keystrokes} keystrokes in {result.elapsed_s:.0f} s "
+        f"({interval_s * 1000:.0f} ms apart)"
     )
     print(
-        f"superseded or nothing to suggest (empty): {superseded}; cancelled by the client: "
-        f"{cancelled}; hung: {hung}; crashed: {crashed}; server peak RSS {rss:.0f} MB"
+        f"answered with a suggestion: {len(result.latencies_s)}; latency p50 "
+        f"{result.percentile_ms(0.5):.0f} ms, p95 "
+        f"{result.percentile_ms(0.95):.0f} ms"
+    )
+    print(
+        f"superseded or nothing to suggest (empty): {result.empty}; cancelled by the client: "
+        f"{result.cancelled}; hung: {result.hung}; crashed: {result.crashed}; server peak RSS "
+        f"{result.peak_rss_mb:.0f} MB; RSS at each reopen "
+        + ", ".join(f"{mb:.0f}" for mb in result.rss_at_reopen_mb)
+        + " MB"
     )
 
 
@@ -163,7 +210,8 @@ def main() -> None:
     parser.add_argument("--interval-ms", type=float, default=40.0)
     parser.add_argument("--pause-ms", type=float, default=400.0, help="after each line")
     args = parser.parse_args()
-    asyncio.run(replay(args.keystrokes, args.interval_ms / 1000, args.pause_ms / 1000))
+    interval_s = args.interval_ms / 1000
+    report(asyncio.run(replay(args.keystrokes, interval_s, args.pause_ms / 1000)), interval_s)
 
 
 if __name__ == "__main__":
