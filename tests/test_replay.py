@@ -28,4 +28,4 @@ async def test_ten_thousand_keystrokes(tiny_store: Path, tmp_path: Path) -> None
     # Memory stays flat: after warm-up, each reopen finds the server about where it was.
     assert len(result.rss_at_reopen_mb) == KEYSTROKES // REOPEN_EVERY
     warm, last = result.rss_at_reopen_mb[1], result.rss_at_reopen_mb[-1]
-    assert last - warm < 64, result.rss_at_reopen_mb
+    assert last - warm < 8, result.rss_at_reopen_mb  # the pygls leak added 12 MB here

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lsprotocol import types
 
+from codegen_complete.server import lsp
 from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings
 
@@ -151,6 +153,37 @@ EDITS = st.lists(
     ),
     max_size=30,
 )
+
+
+def test_notifications_leave_nothing_behind() -> None:
+    """pygls 2.1 keeps the future of every notification it handles (one per keystroke, for
+    good); the server's Protocol drops each once it is done."""
+    protocol = lsp.server.protocol
+    protocol._handle_request(
+        1, types.INITIALIZE, types.InitializeParams(capabilities=types.ClientCapabilities())
+    )
+    uri = "file:///tmp/robust/typed.py"
+    protocol._handle_notification(
+        types.TEXT_DOCUMENT_DID_OPEN,
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="python", version=1, text="")
+        ),
+    )
+    for column in range(50):
+        at = types.Position(0, column)
+        protocol._handle_notification(
+            types.TEXT_DOCUMENT_DID_CHANGE,
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=column + 2),
+                [types.TextDocumentContentChangePartial(types.Range(at, at), "x")],
+            ),
+        )
+    assert lsp.server.service.documents[uri].text == "x" * 50
+    protocol._handle_notification(
+        types.TEXT_DOCUMENT_DID_CLOSE,
+        types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)),
+    )
+    assert protocol._request_futures == {}
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """Real VS Code: code-server 4.100.3 (VS Code 1.100.3) with the packaged extension from
 editors/vscode, driven in headless Chromium by playwright-core (tests/vscode/drive.js). The
 extension starts `codegen-complete serve` with the default model; typing in a Python file shows
-its suggestion as ghost text and Tab accepts it; without a model, one message and an error in
-the status bar. Screenshots land in artifacts/.
+its suggestion as ghost text and Tab accepts it; without a model or a server, one message and
+an error in the status bar. Screenshots land in artifacts/.
 
 `make vscode` installs what this needs (tests/vscode/setup.sh, editors/vscode/build-vsix.sh).
 """
@@ -155,11 +155,21 @@ def test_ghost_text_appears_and_tab_accepts_it(
     assert shot.stat().st_size > 10_000
 
 
-def test_a_missing_model_shows_one_message_and_an_error_status(tools: None, tmp_path: Path) -> None:
-    settings = {"codegenComplete.modelsDir": str(tmp_path / "no-models")}
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("codegenComplete.modelsDir", "no-models", "codegen-complete model install"),
+        ("codegenComplete.server.path", "no-such-server", "codegenComplete.server.path"),
+    ],
+    ids=["missing-model", "missing-server"],
+)
+def test_a_broken_setup_shows_one_message_and_an_error_status(
+    tools: None, tmp_path: Path, setting: str, value: str, named: str
+) -> None:
+    settings = {setting: str(tmp_path / value)}
     with code_server(tmp_path, settings, {"notes.txt": "plans\n"}) as url:
-        result = drive(url, "missing-model", ARTIFACTS / "vscode-missing-model.png")
+        result = drive(url, "broken", ARTIFACTS / f"vscode-{value}.png")
     ours = [text for text in result["notifications"] if "codegen-complete" in text]
     assert len(ours) == 1, result
-    assert "codegen-complete model install" in ours[0], result
+    assert named in ours[0], result
     assert result["stillError"], result

@@ -152,7 +152,7 @@ async function stop() {
   if (!running) return;
   stopping = true;
   try {
-    if (running.isRunning()) await running.stop();
+    await running.dispose(); // stops it if it runs, and unregisters its providers
   } catch (error) {
     log.warn(`stopping the server: ${error}`);
   } finally {

@@ -3,7 +3,7 @@
 //
 // SCENARIO=ghost: wait until the extension's status item says the model is ready, open FILE,
 //   type TYPE at the end of line LINE, wait for the ghost text, screenshot, accept with Tab.
-// SCENARIO=missing-model: wait for the status item to say error; collect the notifications.
+// SCENARIO=broken: wait for the status item to say error; collect the notifications.
 // Also: CS_URL (the workbench URL), SHOT (screenshot path), CHROMIUM (the browser).
 'use strict';
 
@@ -57,7 +57,7 @@ async function ghost(page) {
 }
 
 /** @param {import('playwright-core').Page} page */
-async function missingModel(page) {
+async function broken(page) {
   await page.waitForSelector(status('error'), { timeout: 60000 });
   lap('status error');
   await page.waitForSelector('.notification-list-item-message', { timeout: 20000 });
@@ -70,7 +70,7 @@ async function missingModel(page) {
   };
 }
 
-const SCENARIOS = { ghost, 'missing-model': missingModel };
+const SCENARIOS = { ghost, broken };
 
 (async () => {
   const browser = await chromium.launch({
