@@ -124,25 +124,31 @@ async function start() {
       status.set(params.state, params.message);
     });
   created.onDidChangeState((event) => {
-    if (event.newState === State.Stopped && !stopping) status.set('stopped', 'the server stopped');
+    if (event.newState === State.Stopped && !stopping && status.state !== 'error') {
+      status.set('stopped', 'the server stopped');
+    }
   });
   client = created;
   try {
     await created.start();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = /ENOENT/.test(message) ? 'no such executable' : message;
     status.set('error', `could not start "${command} serve"`);
-    log.error(`could not start "${command} serve": ${reason}`);
-    const choice = await vscode.window.showErrorMessage(
+    log.error(`could not start "${command} serve": ${message}`);
+    // Not awaited: activation must not wait for the user to answer.
+    void vscode.window.showErrorMessage(
       `${NAME}: could not start "${command} serve" (${reason}). Install it (see the ` +
       `extension's README) or set "codegenComplete.server.path" to the executable.`,
-      'Open Settings', 'Show Log');
-    if (choice === 'Open Settings') {
-      await vscode.commands.executeCommand(
-        'workbench.action.openSettings', 'codegenComplete.server.path');
-    } else if (choice === 'Show Log') {
-      log.show();
-    }
+      'Open Settings', 'Show Log',
+    ).then(async (choice) => {
+      if (choice === 'Open Settings') {
+        await vscode.commands.executeCommand(
+          'workbench.action.openSettings', 'codegenComplete.server.path');
+      } else if (choice === 'Show Log') {
+        log.show();
+      }
+    });
   }
 }
 
