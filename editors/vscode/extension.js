@@ -4,6 +4,9 @@
 // job; this file starts and restarts it, passes settings on, and keeps a status bar item.
 'use strict';
 
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const vscode = require('vscode');
 const {
   DidChangeConfigurationNotification,
@@ -114,11 +117,62 @@ function clientOptions() {
   };
 }
 
+/**
+ * The executable `command` names: a path (`~/` allowed) or a name looked up on PATH.
+ * @param {string} command
+ * @returns {string | undefined}
+ */
+function findExecutable(command) {
+  const expanded = command.startsWith('~/') ? path.join(os.homedir(), command.slice(2)) : command;
+  const suffixes = process.platform === 'win32'
+    ? ['', ...(process.env.PATHEXT || '.EXE;.CMD;.BAT').split(';')] : [''];
+  const bases = expanded.includes('/') || expanded.includes(path.sep) ? [expanded]
+    : (process.env.PATH || '').split(path.delimiter).filter(Boolean)
+      .map((dir) => path.join(dir, expanded));
+  for (const base of bases) {
+    for (const file of suffixes.map((suffix) => base + suffix)) {
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        if (fs.statSync(file).isFile()) return file;
+      } catch {
+        // not this one
+      }
+    }
+  }
+  return undefined;
+}
+
+/** @param {string} command */
+function reportMissingServer(command) {
+  status.set('error', `"${command}" not found`);
+  log.error(`"${command}" is not an executable file, nor a program on PATH`);
+  // Not awaited: activation must not wait for the user to answer.
+  void vscode.window.showErrorMessage(
+    `${NAME}: the server "${command}" was not found. Install it (see the extension's README) ` +
+    'or set "codegenComplete.server.path" to the full path of codegen-complete.',
+    'Open Settings', 'Show Log',
+  ).then(async (choice) => {
+    if (choice === 'Open Settings') {
+      await vscode.commands.executeCommand(
+        'workbench.action.openSettings', 'codegenComplete.server.path');
+    } else if (choice === 'Show Log') {
+      log.show();
+    }
+  });
+}
+
 async function start() {
   const command = config().get('server.path') || NAME;
-  status.set('starting', `${command} serve`);
+  const executable = findExecutable(command);
+  if (!executable) {
+    // Checked here so that the user gets this one message naming the setting, rather than
+    // vscode-languageclient's "couldn't create connection to server" (spawn ENOENT).
+    reportMissingServer(command);
+    return;
+  }
+  status.set('starting', `${executable} serve`);
   const created = new LanguageClient(
-    SECTION, NAME, { command, args: ['serve'] }, clientOptions());
+    SECTION, NAME, { command: executable, args: ['serve'] }, clientOptions());
   created.onNotification('codegenComplete/status',
     (/** @type {{state: ServerState, message?: string}} */ params) => {
       status.set(params.state, params.message);
@@ -132,23 +186,9 @@ async function start() {
   try {
     await created.start();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const reason = /ENOENT/.test(message) ? 'no such executable' : message;
-    status.set('error', `could not start "${command} serve"`);
-    log.error(`could not start "${command} serve": ${message}`);
-    // Not awaited: activation must not wait for the user to answer.
-    void vscode.window.showErrorMessage(
-      `${NAME}: could not start "${command} serve" (${reason}). Install it (see the ` +
-      `extension's README) or set "codegenComplete.server.path" to the executable.`,
-      'Open Settings', 'Show Log',
-    ).then(async (choice) => {
-      if (choice === 'Open Settings') {
-        await vscode.commands.executeCommand(
-          'workbench.action.openSettings', 'codegenComplete.server.path');
-      } else if (choice === 'Show Log') {
-        log.show();
-      }
-    });
+    // vscode-languageclient has shown its own message, with a way to the log.
+    status.set('error', `could not start "${executable} serve"`);
+    log.error(`could not start "${executable} serve": ${error}`);
   }
 }
 
