@@ -52,13 +52,15 @@ class StatusItem {
     this.render();
   }
 
+  /** What the item says: the server's state, or "disabled" when suggestions are off. */
+  shown() { return this.state === 'ready' && !isEnabled() ? 'disabled' : this.state; }
+
   render() {
-    const enabled = isEnabled();
     const busy = this.state === 'starting' || this.state === 'loading' || this.pending > 0;
     const icon = this.state === 'error' || this.state === 'stopped' ? '$(error)'
       : busy ? '$(loading~spin)'
-        : enabled ? '$(sparkle)' : '$(circle-slash)';
-    const shown = this.state === 'ready' && !enabled ? 'disabled' : this.state;
+        : isEnabled() ? '$(sparkle)' : '$(circle-slash)';
+    const shown = this.shown();
     this.item.text = `${icon} ${NAME}`;
     this.item.tooltip = `${NAME}: ${shown}${this.detail ? ` — ${this.detail}` : ''}\nClick for the menu`;
     this.item.accessibilityInformation = { label: `${NAME}: ${shown}` };
@@ -238,7 +240,7 @@ async function menu() {
     { label: '$(output) Show log', run: async () => log.show() },
   ];
   const picked = await vscode.window.showQuickPick(items, {
-    title: `${NAME}: ${status.item.accessibilityInformation?.label.slice(NAME.length + 2)}`,
+    title: `${NAME}: ${status.shown()}`,
   });
   if (picked) await picked.run();
 }
