@@ -57,8 +57,8 @@ def nvim(tmp_path: Path, tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> I
             " return c ~= nil and c.initialized and vim.lsp.buf_is_attached(0, c.id)"
         )
     )
-    # The model loads after `initialized`; its "ready" line lands in the LSP log.
-    time.sleep(3)
+    # The model loads after `initialized`; the plugin's status says when it is ready.
+    wait_for(lambda: editor.exec_lua("return require('codegen_complete').status()") == "ready")
     yield editor
     editor.exec_lua(
         "for _, c in ipairs(vim.lsp.get_clients()) do c:stop() end "

@@ -21,6 +21,16 @@ M.defaults = {
 
 local NAME = 'codegen_complete'
 
+-- The server's last `codegenComplete/status` notification: loading / ready / error.
+local state = { state = 'starting', message = '' }
+
+--- The server's state for a statusline: `'ready'`, `'loading'`, `'error'` or `'starting'`, and
+--- its message (the model's name, or what went wrong).
+---@return string state, string message
+function M.status()
+  return state.state, state.message
+end
+
 --- The part of `text` to accept: the next word (with what precedes it) or the first line.
 ---@param text string
 ---@param unit 'word'|'line'
@@ -100,6 +110,12 @@ function M.setup(opts)
     root_markers = opts.root_markers,
     init_options = opts.settings,
     settings = { codegenComplete = opts.settings },
+    handlers = {
+      ['codegenComplete/status'] = function(_, params)
+        state = { state = params.state, message = params.message or '' }
+        vim.api.nvim_exec_autocmds('User', { pattern = 'CodegenCompleteStatus', modeline = false })
+      end,
+    },
   }
   if vim.lsp.config then -- Neovim 0.11+
     vim.lsp.config(NAME, config)
