@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 TOOLS = REPO / "tests" / "vscode"
 CODE_SERVER = TOOLS / "node_modules" / ".bin" / "code-server"
 VSIX = REPO / "build" / "vscode" / "codegen-complete.vsix"
+EXTENSION = [REPO / "editors" / "vscode" / name for name in ("extension.js", "package.json")]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "artifacts"
 SERVER = Path(sys.executable).parent / "codegen-complete"
@@ -43,6 +44,8 @@ def tools() -> None:
     missing = [str(p) for p in (CODE_SERVER, VSIX, CHROMIUM, SERVER) if not p.exists()]
     if shutil.which("node") is None:
         missing.append("node")
+    if VSIX.exists() and any(f.stat().st_mtime > VSIX.stat().st_mtime for f in EXTENSION):
+        missing.append(f"{VSIX.name} newer than editors/vscode")
     if missing:
         reason = f"needs {', '.join(missing)}: run `make vscode`"
         if os.environ.get("CODEGEN_COMPLETE_REQUIRE_EDITORS"):
