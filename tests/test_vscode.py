@@ -1,8 +1,9 @@
 """Real VS Code: code-server 4.100.3 (VS Code 1.100.3) with the packaged extension from
 editors/vscode, driven in headless Chromium by playwright-core (tests/vscode/drive.js). The
 extension starts `codegen-complete serve` with the default model; typing in a Python file shows
-its suggestion as ghost text and Tab accepts it; without a model or a server, one message and
-an error in the status bar. Screenshots land in artifacts/.
+its suggestion as ghost text and Tab accepts it; the status item's menu turns suggestions off
+and on; without a model or a server, one message and an error in the status bar. Screenshots
+land in artifacts/.
 
 `make vscode` installs what this needs (tests/vscode/setup.sh, editors/vscode/build-vsix.sh).
 """
@@ -158,6 +159,15 @@ def test_ghost_text_appears_and_tab_accepts_it(
     assert result["line"] == result["shown"], result  # Tab put in exactly what was shown
     assert result["line"] == "    return a + b", result
     assert shot.stat().st_size > 10_000
+
+
+def test_suggestions_turn_off_and_on(tools: None, default_model: Any, tmp_path: Path) -> None:
+    settings = {"codegenComplete.modelsDir": str(models_root())}
+    with code_server(tmp_path, settings, {"arith.py": "def add(a, b):\n    \n"}) as url:
+        shot = ARTIFACTS / "vscode-disabled.png"
+        result = drive(url, "toggle", shot, FILE="arith.py", LINE="2", TYPE="return ")
+    assert result["ghostWhileDisabled"] == 0, result
+    assert result["ghostWhenEnabled"] > 0, result
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 //
 // SCENARIO=ghost: wait until the extension's status item says the model is ready, open FILE,
 //   type TYPE at the end of line LINE, wait for the ghost text, screenshot, accept with Tab.
+// SCENARIO=toggle: turn suggestions off from the status item's menu, type (no ghost text may
+//   show), turn them on with the command palette's "Toggle suggestions", type again.
 // SCENARIO=broken: wait for the status item to say error; collect the notifications.
 // Also: CS_URL (the workbench URL), SHOT (screenshot path), CHROMIUM (the browser).
 'use strict';
@@ -23,7 +25,7 @@ async function lineText(page, index) {
 }
 
 /** @param {import('playwright-core').Page} page */
-async function ghost(page) {
+async function openFile(page) {
   // Nothing is typed before the server is up and its model loaded.
   await page.waitForSelector(status('ready'), { timeout: 120000 });
   lap('status ready');
@@ -34,6 +36,19 @@ async function ghost(page) {
   await page.keyboard.press('Enter');
   await page.waitForSelector('.editor-instance .view-lines .view-line', { timeout: 30000 });
   lap('file open');
+}
+
+/** @param {import('playwright-core').Page} page @param {string} text */
+async function pick(page, text) {
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 20000 });
+  await page.keyboard.type(text);
+  await page.waitForSelector('.quick-input-list .monaco-list-row', { timeout: 20000 });
+  await page.keyboard.press('Enter');
+}
+
+/** @param {import('playwright-core').Page} page */
+async function ghost(page) {
+  await openFile(page);
 
   const index = Number(LINE) - 1;
   await page.locator('.view-lines .view-line').nth(index).click();
@@ -57,6 +72,34 @@ async function ghost(page) {
 }
 
 /** @param {import('playwright-core').Page} page */
+async function toggle(page) {
+  await openFile(page);
+  await page.locator(status('ready')).first().click();
+  await pick(page, 'Disable suggestions');
+  await page.waitForSelector(status('disabled'), { timeout: 10000 });
+  lap('disabled from the menu');
+  const index = Number(LINE) - 1;
+  await page.locator('.view-lines .view-line').nth(index).click();
+  await page.keyboard.press('End');
+  await page.keyboard.type(TYPE, { delay: 80 });
+  await page.waitForTimeout(3000); // time enough for a suggestion, were one asked for
+  const ghostWhileDisabled = await page.locator(GHOST).count();
+  await page.screenshot({ path: SHOT });
+  for (let i = 0; i < TYPE.length; i++) await page.keyboard.press('Backspace');
+
+  await page.keyboard.press('Control+Shift+P');
+  await pick(page, 'codegen-complete: Toggle suggestions');
+  await page.waitForSelector(status('ready'), { timeout: 10000 });
+  lap('enabled from the command palette');
+  await page.locator('.view-lines .view-line').nth(index).click();
+  await page.keyboard.press('End');
+  await page.keyboard.type(TYPE, { delay: 80 });
+  await page.locator(GHOST).first().waitFor({ state: 'visible', timeout: 30000 });
+  lap('ghost text again');
+  return { ghostWhileDisabled, ghostWhenEnabled: await page.locator(GHOST).count() };
+}
+
+/** @param {import('playwright-core').Page} page */
 async function broken(page) {
   await page.waitForSelector(status('error'), { timeout: 60000 });
   lap('status error');
@@ -70,7 +113,7 @@ async function broken(page) {
   };
 }
 
-const SCENARIOS = { ghost, broken };
+const SCENARIOS = { ghost, toggle, broken };
 
 (async () => {
   const browser = await chromium.launch({
