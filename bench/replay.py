@@ -25,18 +25,12 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from codegen_complete.completion.bench_engines import memory_mb
+
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "completion" / "postprocess.py"
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 REOPEN_EVERY = 2_000
-
-
-def memory_mb(pid: int, field: str) -> float:
-    """A /proc/PID/status figure in MB: VmHWM (peak RSS) or VmRSS (now)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 @dataclass
@@ -153,7 +147,7 @@ async def replay(
         else:
             pending.append((sent, task))
         if keystroke % REOPEN_EVERY == REOPEN_EVERY - 1:
-            result.rss_at_reopen_mb.append(memory_mb(pid, "VmRSS"))
+            result.rss_at_reopen_mb.append(memory_mb("VmRSS", pid))
             client.text_document_did_close(
                 types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri))
             )
@@ -175,9 +169,9 @@ async def replay(
         if task.done():
             count(result, sent_at, *task.result())
     result.hung = len(waiting)
-    result.peak_rss_mb = memory_mb(pid, "VmHWM")
     result.crashed = client._server is not None and client._server.returncode is not None  # type: ignore[attr-defined]
     if not result.crashed:
+        result.peak_rss_mb = memory_mb("VmHWM", pid)
         await client.shutdown_async(None)
         client.exit(None)
     await client.stop()

@@ -146,10 +146,16 @@ def read_bandwidth_gb_s(threads: int, megabytes: int = 512, repeats: int = 5) ->
     return threads * megabytes * 2**20 / best / 1e9
 
 
+def memory_mb(field: str, pid: int | str = "self") -> float:
+    """A memory figure of /proc/PID/status in MB: VmHWM (peak resident) or VmRSS (now)."""
+    status = Path(f"/proc/{pid}/status")
+    for line in status.read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in {status}")
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM; unlike ru_maxrss it is not inherited from
     the parent across fork and exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    return memory_mb("VmHWM")

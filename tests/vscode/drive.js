@@ -46,14 +46,20 @@ async function pick(page, text) {
   await page.keyboard.press('Enter');
 }
 
+/** Type TYPE at the end of line `index` (0-based), a key every 80 ms.
+ * @param {import('playwright-core').Page} page @param {number} index */
+async function typeAtEndOf(page, index) {
+  await page.locator('.view-lines .view-line').nth(index).click();
+  await page.keyboard.press('End');
+  await page.keyboard.type(TYPE, { delay: 80 });
+}
+
 /** @param {import('playwright-core').Page} page */
 async function ghost(page) {
   await openFile(page);
 
   const index = Number(LINE) - 1;
-  await page.locator('.view-lines .view-line').nth(index).click();
-  await page.keyboard.press('End');
-  await page.keyboard.type(TYPE, { delay: 80 });
+  await typeAtEndOf(page, index);
   lap('typed');
   await page.locator(GHOST).first().waitFor({ state: 'visible', timeout: 30000 });
   lap('ghost text');
@@ -79,9 +85,7 @@ async function toggle(page) {
   await page.waitForSelector(status('disabled'), { timeout: 10000 });
   lap('disabled from the menu');
   const index = Number(LINE) - 1;
-  await page.locator('.view-lines .view-line').nth(index).click();
-  await page.keyboard.press('End');
-  await page.keyboard.type(TYPE, { delay: 80 });
+  await typeAtEndOf(page, index);
   await page.waitForTimeout(3000); // time enough for a suggestion, were one asked for
   const ghostWhileDisabled = await page.locator(GHOST).count();
   await page.screenshot({ path: SHOT });
@@ -91,9 +95,7 @@ async function toggle(page) {
   await pick(page, 'codegen-complete: Toggle suggestions');
   await page.waitForSelector(status('ready'), { timeout: 10000 });
   lap('enabled from the command palette');
-  await page.locator('.view-lines .view-line').nth(index).click();
-  await page.keyboard.press('End');
-  await page.keyboard.type(TYPE, { delay: 80 });
+  await typeAtEndOf(page, index);
   await page.locator(GHOST).first().waitFor({ state: 'visible', timeout: 30000 });
   lap('ghost text again');
   return { ghostWhileDisabled, ghostWhenEnabled: await page.locator(GHOST).count() };
