@@ -12,7 +12,7 @@ help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # Strict editable installs link each module file: re-run when a package folder gains a file.
-$(BIN)/codegen-complete: pyproject.toml server completion context
+$(BIN)/codegen-complete: pyproject.toml server completion context models measure
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[export,dev]' --config-settings editable_mode=strict
@@ -34,7 +34,8 @@ lint: setup  ## ruff
 	$(BIN)/ruff format --check .
 
 typecheck: setup  ## mypy (strict) on the installed package
-	$(BIN)/mypy -p codegen_complete.server -p codegen_complete.completion -p codegen_complete.context
+	$(BIN)/mypy -p codegen_complete.server -p codegen_complete.completion -p codegen_complete.context \
+		-p codegen_complete.models -p codegen_complete.measure
 
 $(VSIX): $(addprefix editors/vscode/,extension.js package.json package-lock.json .vscodeignore)
 	editors/vscode/build-vsix.sh $@

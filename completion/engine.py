@@ -194,120 +194,121 @@ class Engine:
         *,
         max_new_tokens: int,
         stop_tokens: frozenset[int],
-        time_limit_s: float | None = None,
+        deadline: float | None = None,
         cancelled: Callable[[], bool] = lambda: False,
         should_stop: Callable[[list[int]], bool] = lambda tokens: False,
         constraint: Constraint | None = None,
     ) -> Generation:
         """Greedy continuation of `prompt`.
 
-        Stops at a stop token (not included), after `max_new_tokens`, when `time_limit_s`
-        has passed, when `cancelled()` turns true (checked between tokens), or when
+        Stops at a stop token (not included), after `max_new_tokens`, when `time.perf_counter()`
+        passes `deadline`, when `cancelled()` turns true (checked between tokens), or when
         `should_stop(tokens so far)` says so (the caller's syntax-aware stop).
         While `constraint` is active it chooses the tokens (token healing).
         """
         if not prompt:
             raise ValueError("the prompt is empty")
+        limits = _Limits(
+            max_new_tokens, stop_tokens, deadline or float("inf"), cancelled, should_stop
+        )
         with self._lock:
-            return self._generate(
-                list(prompt),
-                max_new_tokens,
-                stop_tokens,
-                time_limit_s,
-                cancelled,
-                should_stop,
-                constraint,
-            )
+            return self._generate(list(prompt), limits, constraint)
 
     def _generate(
-        self,
-        prompt: list[int],
-        max_new_tokens: int,
-        stop_tokens: frozenset[int],
-        time_limit_s: float | None,
-        cancelled: Callable[[], bool],
-        should_stop: Callable[[list[int]], bool],
-        constraint: Constraint | None,
+        self, prompt: list[int], limits: _Limits, constraint: Constraint | None
     ) -> Generation:
         started = time.perf_counter()
-        reason: StopReason = "max_tokens"
-        deadline = started + time_limit_s if time_limit_s is not None else float("inf")
-
-        # 1. Reuse the cache for the longest common prefix; at least one prompt token must run
-        #    to produce logits.
-        reused = _common_prefix_length(self._cached_tokens, prompt)
-        reused = min(reused, len(prompt) - 1)
-        self._keep_prefix(reused)
-
-        # 2. Prefill the rest in chunks, checking for cancellation between them.
-        logits = None
-        for start in range(reused, len(prompt), PREFILL_CHUNK):
-            if cancelled() or time.perf_counter() > deadline:
-                reason = "cancelled" if cancelled() else "time_limit"
-                return Generation(
-                    [], reason, len(prompt), reused, _ms(time.perf_counter() - started), 0.0
-                )
-            logits = self._run(prompt[start : start + PREFILL_CHUNK])[-1]
-        assert logits is not None
+        reason: StopReason
+        reused = min(_common_prefix_length(self._cached_tokens, prompt), len(prompt) - 1)
+        logits = self._prefill(prompt, reused, limits)
+        if logits is None:
+            reason = limits.interrupted() or "cancelled"
+            return Generation([], reason, len(prompt), reused, _ms_since(started), 0.0)
         first_token_at = time.perf_counter()
-
-        # 3. Decode greedily. `ready` holds tokens already known to be the model's greedy
-        #    choices: the next one from the logits, or drafted tokens the model has verified.
         tokens: list[int] = []
-
-        def choose(row: np.ndarray) -> int:
-            if constraint is not None and constraint.active(tokens):
-                return constraint.choose(tokens, row)
-            return int(np.argmax(row))
-
-        ready = [choose(logits)]
+        # Tokens known to be the model's greedy choices: the next one from the logits, then
+        # drafted tokens that the model has verified.
+        ready = [_choose(constraint, tokens, logits)]
         while True:
             token = ready.pop(0)
-            if token in stop_tokens:
+            if token in limits.stop_tokens:
                 reason = "stop_token"
                 break
             tokens.append(token)
-            if should_stop(tokens):
-                reason = "caller"
+            if stop := limits.reached(tokens):
+                reason = stop
                 break
-            if len(tokens) == max_new_tokens:
-                break
-            if cancelled():
-                reason = "cancelled"
-                break
-            if time.perf_counter() > deadline:
-                reason = "time_limit"
-                break
-            if ready:  # verified earlier: its keys and values are already in the cache
-                continue
-            # 4. Feed the token, with a draft of what follows it copied from earlier in the
-            #    context (code repeats itself); one pass verifies the whole draft.
-            #    No drafting while a constraint chooses: it would judge drafts by plain argmax.
-            room = max_new_tokens - len(tokens) - 1
-            constrained = constraint is not None and constraint.active(tokens)
-            draft = (
-                draft_from_context([*prompt, *tokens], room)
-                if self.speculate and not constrained
-                else []
-            )
-            rows = self._run([token, *draft], positions=len(draft) + 1)
-            predicted = rows.argmax(axis=-1)
-            accepted = 0
-            while accepted < len(draft) and predicted[accepted] == draft[accepted]:
-                accepted += 1
-            # Drop the rejected part of the draft from the cache.
-            self._keep_prefix(len(self._cached_tokens) - (len(draft) - accepted))
-            # (A constraint, once inactive, stays so: `choose` is plain argmax after drafts.)
-            ready = [*draft[:accepted], choose(rows[accepted])]
-        finished = time.perf_counter()
+            if not ready:  # verified drafts already have their keys and values cached
+                ready = self._step(token, [*prompt, *tokens], limits, tokens, constraint)
         return Generation(
-            tokens=tokens,
-            stop_reason=reason,
-            prompt_tokens=len(prompt),
-            reused_tokens=reused,
-            prefill_ms=_ms(first_token_at - started),
-            decode_ms=_ms(finished - first_token_at),
-        )
+            tokens, reason, len(prompt), reused, _ms(first_token_at - started),
+            _ms_since(first_token_at),
+        )  # fmt: skip
+
+    def _prefill(self, prompt: list[int], reused: int, limits: _Limits) -> np.ndarray | None:
+        """Run the prompt after its first `reused` (cached) tokens, in chunks so that a cancel
+        or the deadline interrupts a cold prompt within a chunk; the last position's logits,
+        or None when interrupted."""
+        self._keep_prefix(reused)
+        logits = None
+        for start in range(reused, len(prompt), PREFILL_CHUNK):
+            if limits.interrupted():
+                return None
+            logits = self._run(prompt[start : start + PREFILL_CHUNK])[-1]
+        return logits
+
+    def _step(
+        self,
+        token: int,
+        context: list[int],
+        limits: _Limits,
+        tokens: list[int],
+        constraint: Constraint | None,
+    ) -> list[int]:
+        """Feed `token` with a draft of what follows it, copied from earlier in the context
+        (code repeats itself): one pass verifies the whole draft. Returns the verified tokens
+        to emit next. No drafting while a constraint chooses: it would judge drafts by argmax."""
+        room = limits.max_new_tokens - len(tokens) - 1
+        constrained = constraint is not None and constraint.active(tokens)
+        draft = draft_from_context(context, room) if self.speculate and not constrained else []
+        rows = self._run([token, *draft], positions=len(draft) + 1)
+        predicted = rows.argmax(axis=-1)
+        accepted = 0
+        while accepted < len(draft) and predicted[accepted] == draft[accepted]:
+            accepted += 1
+        self._keep_prefix(len(self._cached_tokens) - (len(draft) - accepted))  # the rejected
+        # (A constraint, once inactive, stays so: choosing after drafts is plain argmax.)
+        return [*draft[:accepted], _choose(constraint, tokens, rows[accepted])]
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """When a generation must stop, apart from the model's own stop tokens."""
+
+    max_new_tokens: int
+    stop_tokens: frozenset[int]
+    deadline: float
+    cancelled: Callable[[], bool]
+    should_stop: Callable[[list[int]], bool]
+
+    def interrupted(self) -> StopReason | None:
+        if self.cancelled():
+            return "cancelled"
+        return "time_limit" if time.perf_counter() > self.deadline else None
+
+    def reached(self, tokens: list[int]) -> StopReason | None:
+        """Why to stop after `tokens`, or None to go on."""
+        if self.should_stop(tokens):
+            return "caller"
+        if len(tokens) == self.max_new_tokens:
+            return "max_tokens"
+        return self.interrupted()
+
+
+def _choose(constraint: Constraint | None, tokens: list[int], logits: np.ndarray) -> int:
+    if constraint is not None and constraint.active(tokens):
+        return constraint.choose(tokens, logits)
+    return int(np.argmax(logits))
 
 
 # Drafting measured on 30 HumanEval infilling prompts (Qwen2.5-Coder-0.5B int4, 2 cores):
@@ -350,3 +351,7 @@ def _common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
+
+
+def _ms_since(started: float) -> float:
+    return _ms(time.perf_counter() - started)

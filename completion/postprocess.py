@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.languages import LanguageSpec, parser
@@ -35,7 +36,7 @@ class Situation:
     after: str  # document text from the cursor on
     mode: Mode = Mode.SINGLE_LINE
     language: LanguageSpec | None = None
-    max_lines: int = 16
+    max_lines: int = DEFAULTS.max_lines
 
     @property
     def rest_of_line(self) -> str:
@@ -59,6 +60,13 @@ def _indent(line: str) -> int:
 
 
 # --- the syntactic unit -------------------------------------------------------------------
+
+
+def unit_is_complete(text: str, situation: Situation) -> bool:
+    """Whether the completion so far holds its whole syntactic unit: generation can stop."""
+    if situation.mode is Mode.MULTI_LINE:
+        return block_is_complete(text, situation)
+    return line_is_complete(text)
 
 
 def line_is_complete(text: str) -> bool:

@@ -13,22 +13,28 @@ from dataclasses import dataclass
 from tokenizers import Tokenizer
 
 from codegen_complete.completion.templates import PREFIX, SUFFIX, Family
+from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.snippets import Snippet
 
 # Window edges move in steps of this many lines: a keystroke that pushes the prefix over its
 # budget then costs a cache miss once every few lines typed, not at every line.
 LINE_GRID = 8
+# Default token budgets (`options.Options` reads them): the text around the cursor, and code
+# from other files on top of it.
+PROMPT_TOKENS = 768
+CONTEXT_TOKENS = 256
 
 
 @dataclass(frozen=True)
 class Budget:
     """Token budget of the prompt; the suffix gets `suffix_share` of it when there is one.
 
-    `context` tokens more go to definitions from other files.
+    `context` tokens more go to code from other files.
     """
 
-    total: int = 768
+    total: int = PROMPT_TOKENS
+    context: int = CONTEXT_TOKENS
     suffix_share: float = 0.25
-    context: int = 256
 
     def split(self, fim: bool) -> tuple[int, int]:
         suffix = int(self.total * self.suffix_share) if fim else 0
@@ -36,12 +42,13 @@ class Budget:
 
 
 @dataclass(frozen=True)
-class ContextSnippet:
-    """Code from another file to show the model, e.g. the signature of an imported function."""
+class Windows:
+    """The text around the cursor that fits the budget, and its tokens."""
 
-    path: str  # relative to the workspace root
-    text: str
-    order: int = 0  # position in its file: blocks keep file order, so they stay put
+    prefix: str
+    suffix: str
+    prefix_ids: list[int]
+    suffix_ids: list[int]
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class Prompt:
     tokens: list[int]
     prefix: str  # the text of the prefix window actually used
     suffix: str
-    context: tuple[ContextSnippet, ...] = ()  # the snippets that fitted
+    context: tuple[Snippet, ...] = ()  # the snippets that fitted
 
 
 class PromptBuilder:
@@ -70,43 +77,52 @@ class PromptBuilder:
             return []
         return list(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
+    def windows(self, before: str, after: str, budget: Budget) -> Windows:
+        """The prefix and suffix windows, cut on (grid-snapped) line boundaries to fit."""
+        prefix_budget, suffix_budget = budget.split(self.family.supports_fim)
+        prefix = self._prefix_window(before, prefix_budget)
+        suffix = self._suffix_window(after, suffix_budget, first_line=before.count("\n"))
+        prefix_ids = self._fit_prefix(self.encode(prefix), prefix_budget)
+        return Windows(prefix, suffix, prefix_ids, self.encode(suffix)[:suffix_budget])
+
     def build(
         self,
         before: str,
         after: str,
         budget: Budget,
-        plain: bool = False,
-        context: Sequence[ContextSnippet] = (),
+        context: Sequence[Snippet] = (),
         path: str | None = None,
+        language: LanguageSpec | None = None,
     ) -> Prompt:
         """Tokens for completing between `before` (text up to the cursor) and `after`.
 
         `context` snippets, most relevant first, go before the file while they fit
-        `budget.context`; `path` names the current file for them. `plain` lays the prompt out
-        in the family's published FIM format instead of ours.
+        `budget.context`; `path` names the current file for them, and `language` says how to
+        write a file header as a comment when the family has no file-separator token.
         """
-        prefix_budget, suffix_budget = budget.split(self.family.supports_fim)
-        prefix = self._prefix_window(before, prefix_budget)
-        suffix = self._suffix_window(after, suffix_budget, first_line=before.count("\n"))
-        prefix_ids = self._fit_prefix(self.encode(prefix), prefix_budget)
-        suffix_ids = self.encode(suffix)[:suffix_budget]
+        windows = self.windows(before, after, budget)
         chosen = self._fit_context(context, budget.context)
-        tokens = self._context_tokens(chosen, path) if chosen else []
-        for part in self.family.plain_template if plain else self.family.template:
+        comment = language.line_comment if language is not None else "#"
+        tokens = self._context_tokens(chosen, path, comment) if chosen else []
+        tokens += self.assemble(self.family.template, windows)
+        return Prompt(tokens=tokens, prefix=windows.prefix, suffix=windows.suffix, context=chosen)
+
+    def assemble(self, template: Sequence[str], windows: Windows) -> list[int]:
+        """A template's parts in order: the windows' tokens and special-token ids."""
+        tokens: list[int] = []
+        for part in template:
             if part == PREFIX:
-                tokens += prefix_ids
+                tokens += windows.prefix_ids
             elif part == SUFFIX:
-                tokens += suffix_ids
+                tokens += windows.suffix_ids
             else:
                 tokens.append(self.special_ids[part])
-        return Prompt(tokens=tokens, prefix=prefix, suffix=suffix, context=chosen)
+        return tokens
 
-    def _fit_context(
-        self, snippets: Sequence[ContextSnippet], budget: int
-    ) -> tuple[ContextSnippet, ...]:
+    def _fit_context(self, snippets: Sequence[Snippet], budget: int) -> tuple[Snippet, ...]:
         """The most relevant snippets that fit, in a stable order (file, then position), so
         that the start of the prompt changes only when the selection does."""
-        chosen: list[ContextSnippet] = []
+        chosen: list[Snippet] = []
         spent = 0
         for snippet, cost in zip(snippets, self.count([s.text for s in snippets]), strict=True):
             if spent + cost + 8 <= budget:  # + the file header
@@ -114,9 +130,11 @@ class PromptBuilder:
                 spent += cost + 8
         return tuple(sorted(chosen, key=lambda s: (s.path, s.order)))
 
-    def _context_tokens(self, snippets: Sequence[ContextSnippet], path: str | None) -> list[int]:
+    def _context_tokens(
+        self, snippets: Sequence[Snippet], path: str | None, comment: str
+    ) -> list[int]:
         """Snippets grouped by file, in the family's repository format (a file-separator token
-        before each path) or, without one, as files introduced by a comment line."""
+        before each path) or, without one, as files introduced by a `comment` line."""
         by_file: dict[str, list[str]] = {}
         for snippet in snippets:
             by_file.setdefault(snippet.path, []).append(snippet.text)
@@ -128,7 +146,7 @@ class PromptBuilder:
             if self.file_separator is not None:
                 tokens += [self.file_separator, *self.encode(f"{name}\n{text}")]
             else:
-                tokens += self.encode(f"# {name}\n{text}\n")
+                tokens += self.encode(f"{comment} {name}\n{text}\n")
         return tokens
 
     @staticmethod

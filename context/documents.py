@@ -28,7 +28,6 @@ def byte_offset(text: str, offset: int) -> int:
 class Document:
     text: str
     spec: LanguageSpec | None
-    version: int = 0
     tree: Tree | None = field(default=None, init=False)
     _parser: Parser | None = field(default=None, init=False, repr=False)
 
@@ -38,10 +37,8 @@ class Document:
         self.tree = self._parse(None)
 
     @classmethod
-    def open(
-        cls, text: str, path: str | None = None, lsp_id: str | None = None, version: int = 0
-    ) -> Document:
-        return cls(text, languages.detect(path, lsp_id), version)
+    def open(cls, text: str, path: str | None = None, lsp_id: str | None = None) -> Document:
+        return cls(text, languages.detect(path, lsp_id))
 
     def _parse(self, old: Tree | None) -> Tree | None:
         if self._parser is None:
@@ -49,7 +46,7 @@ class Document:
         source = self.text.encode()
         return self._parser.parse(source, old) if old is not None else self._parser.parse(source)
 
-    def edit(self, start: int, end: int, new_text: str, version: int | None = None) -> None:
+    def edit(self, start: int, end: int, new_text: str) -> None:
         """Replace text[start:end] with `new_text` and update the tree incrementally."""
         if not 0 <= start <= end <= len(self.text):
             raise ValueError(
@@ -57,8 +54,6 @@ class Document:
             )
         old_text = self.text
         self.text = old_text[:start] + new_text + old_text[end:]
-        if version is not None:
-            self.version = version
         if self.tree is None:
             return
         start_byte = byte_offset(old_text, start)

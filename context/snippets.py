@@ -21,10 +21,13 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 @dataclass(frozen=True)
 class Snippet:
-    path: str
-    start_line: int  # 0-based
+    """Code from another file to show the model: a window of similar code, or the summary of
+    a definition the current file imports. The one type from gathering to prompt packing."""
+
+    path: str  # relative to the workspace root
     text: str
-    similarity: float
+    order: int = 0  # position in its file (a line or byte offset): packing keeps file order
+    score: float = 0.0  # how well it matches the cursor's surroundings (windows only)
 
 
 def _identifiers(text: str) -> frozenset[str]:
@@ -58,14 +61,13 @@ def similar_snippets(
             union = len(query | names)
             similarity = len(query & names) / union if union else 0.0
             if similarity >= MIN_SIMILARITY:
-                scored.append(Snippet(path, start, chunk, similarity))
-    scored.sort(key=lambda snippet: -snippet.similarity)
+                scored.append(Snippet(path, chunk, start, similarity))
+    scored.sort(key=lambda snippet: -snippet.score)
     chosen: list[Snippet] = []
     for snippet in scored:
         # Overlapping windows of one file say the same thing twice.
         if all(
-            s.path != snippet.path or abs(s.start_line - snippet.start_line) >= WINDOW_LINES
-            for s in chosen
+            s.path != snippet.path or abs(s.order - snippet.order) >= WINDOW_LINES for s in chosen
         ):
             chosen.append(snippet)
         if len(chosen) == limit:

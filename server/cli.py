@@ -12,6 +12,7 @@ Bad input exits with status 2 and one line on stderr; nothing prints a traceback
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -19,9 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codegen_complete.completion.models import DEFAULT_MODEL, KNOWN_MODELS
-from codegen_complete.completion.store import ModelError, installed_models, models_root
+from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.source import SourceError, read_source
+from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS
+from codegen_complete.models.store import ModelError, installed_models, models_root
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
 
 EXIT_BAD_INPUT = 2
@@ -66,26 +68,28 @@ def _complete_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-tokens",
         type=int,
-        default=None,
+        default=DEFAULTS.max_new_tokens,
         help="most tokens to generate (default: 48 for a line, 160 for a block)",
     )
     parser.add_argument(
         "--context-tokens",
         type=int,
-        default=768,
-        help="token budget for the text around the cursor",
+        default=DEFAULTS.prompt_tokens,
+        help=f"token budget for the text around the cursor (default {DEFAULTS.prompt_tokens})",
     )
     parser.add_argument(
         "--time-limit",
         type=float,
-        default=60.0,
-        help="seconds before generation stops with what it has",
+        default=DEFAULTS.time_limit_s,
+        help="seconds before generation stops with what it has "
+        f"(default {DEFAULTS.time_limit_s:g})",
     )
     parser.add_argument(
         "--context",
         choices=("on", "off"),
-        default="on",
-        help="show the model definitions imported from other workspace files (default on)",
+        default="on" if DEFAULTS.context else "off",
+        help="show the model code from other workspace files (default "
+        f"{'on' if DEFAULTS.context else 'off'})",
     )
     parser.add_argument(
         "--root",
@@ -132,63 +136,60 @@ def run_complete(argv: list[str]) -> int:
     cursor = resolve_cursor(text, location.line, location.column, name=str(location.path))
 
     # Imported here so that `--help` and input errors answer without loading onnxruntime.
-    from codegen_complete.completion.pipeline import Completer, CompletionRequest, gather_context
-    from codegen_complete.completion.prompt import Budget
-    from codegen_complete.completion.store import open_model
+    from codegen_complete.completion.suggest import DocumentSnapshot, suggest
     from codegen_complete.context.classify import classify
     from codegen_complete.context.documents import Document
+    from codegen_complete.models.load import load
 
+    received = time.perf_counter()
     document = Document.open(text, path=str(location.path))
     # A command-line request is explicit: it completes inside comments and words too.
-    classification = classify(document, cursor.offset, explicit=True)
-    context = (
-        gather_context(text, cursor.offset, location.path, root, document.tree)
-        if args.context == "on"
-        else ()
+    mode = classify(document, cursor.offset, explicit=True).mode
+    completer = load(args.models_dir, args.model, threads=args.threads)
+    options = dataclasses.replace(
+        DEFAULTS,
+        context=args.context == "on",
+        prompt_tokens=args.context_tokens,
+        time_limit_s=args.time_limit,
+        max_new_tokens=args.max_tokens,
     )
-
-    started = time.perf_counter()
-    model = open_model(models_root(args.models_dir), args.model)
-    completer = Completer(model, threads=args.threads)
-    result = completer.complete(
-        CompletionRequest(
-            before=text[: cursor.offset],
-            after=text[cursor.offset :],
-            mode=classification.mode,
-            language=document.spec,
-            context=context,
-            path=location.path.resolve().relative_to(root).as_posix(),
-            max_new_tokens=args.max_tokens,
-            time_limit_s=args.time_limit,
-            budget=Budget(total=args.context_tokens),
-        )
+    snapshot = DocumentSnapshot(
+        text=text,
+        offset=cursor.offset,
+        mode=mode,
+        language=document.spec,
+        path=location.path.resolve(),
+        root=root,
+        tree=document.tree,
+        received=time.perf_counter(),  # the time limit is the completion's, not the load's
     )
-    total_ms = round((time.perf_counter() - started) * 1000, 2)
+    result = suggest(completer, snapshot, options)
     if args.json:
-        generation = result.generation
+        run = result.continuation
         report: dict[str, Any] = {
             "text": result.text,
             "file": str(location.path.resolve().relative_to(root)),
             "root": str(root),
             "line": cursor.line,
             "column": cursor.column,
-            "mode": classification.mode.value,
+            "mode": mode.value,
             "language": document.spec.name if document.spec else None,
-            "model": model.name,
-            "precision": model.manifest.precision,
+            "model": completer.model.name,
+            "precision": completer.model.precision,
             "threads": completer.engine.threads,
-            "stop_reason": generation.stop_reason,
-            "context": sorted({snippet.path for snippet in context}),
+            "stop_reason": run.stop_reason,
+            "context": list(result.context_files),
             "tokens": {
-                "prompt": generation.prompt_tokens,
-                "reused": generation.reused_tokens,
-                "generated": len(generation.tokens),
+                "prompt": run.prompt_tokens,
+                "reused": run.reused_tokens,
+                "generated": run.generated_tokens,
             },
             "timings_ms": {
                 "load": completer.load_ms,
-                "prefill": generation.prefill_ms,
-                "decode": generation.decode_ms,
-                "total": total_ms,
+                "context": result.context_ms,
+                "prefill": run.prefill_ms,
+                "decode": run.decode_ms,
+                "total": round((time.perf_counter() - received) * 1000, 2),
             },
         }
         print(json.dumps(report, indent=2))
@@ -239,7 +240,7 @@ def run_model(argv: list[str]) -> int:
     args = _model_parser().parse_args(argv)
     root = models_root(args.models_dir)
     if args.action == "install":
-        from codegen_complete.completion.install import install_hf_folder, install_known
+        from codegen_complete.models.install import install_hf_folder, install_known
 
         if args.source is not None:
             install_hf_folder(
@@ -270,7 +271,7 @@ def run_model(argv: list[str]) -> int:
                     f"{known.name})"
                 )
     else:
-        from codegen_complete.completion.store import open_model, verify
+        from codegen_complete.models.store import open_model, verify
 
         verify(open_model(root, args.name), full=True)
         print(f"{args.name}: every file matches its recorded sha256")
@@ -278,7 +279,7 @@ def run_model(argv: list[str]) -> int:
 
 
 def _eval_parser() -> argparse.ArgumentParser:
-    from codegen_complete.completion.evaluation import CROSSFILE_FIXTURES, SUITES
+    from codegen_complete.measure.evaluation import CROSSFILE_FIXTURES, SUITES
 
     parser = argparse.ArgumentParser(
         prog="codegen-complete eval",
@@ -341,11 +342,10 @@ def run_eval(argv: list[str]) -> int:
         _positive(args.limit, "--limit")
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
-    from codegen_complete.completion import evaluation
-    from codegen_complete.completion.pipeline import Completer
-    from codegen_complete.completion.store import open_model
+    from codegen_complete.measure import evaluation
+    from codegen_complete.models.load import load
 
-    completer = Completer(open_model(models_root(args.models_dir), args.model), args.threads)
+    completer = load(args.models_dir, args.model, args.threads)
     modes = ["naive"] if args.naive else (args.mode or ["product", "naive"])
     suites = args.suite or list(evaluation.SUITES)
     summaries = evaluation.run(
@@ -378,7 +378,7 @@ def run_serve(argv: list[str]) -> int:
 
 
 def run_bench(argv: list[str]) -> int:
-    from codegen_complete.completion.bench import main as bench_main
+    from codegen_complete.measure.bench import main as bench_main
 
     return bench_main(argv)
 

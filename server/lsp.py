@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from codegen_complete.server.positions import PositionError
-from codegen_complete.server.service import CompletionService, Suggestion, path_of
+from codegen_complete.server.service import Answer, CompletionService, Suggestion, path_of
 from codegen_complete.server.settings import Settings, parse_settings
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ async def did_change_configuration(
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: CompletionServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
-    ls.service.open(item.uri, item.text, item.language_id, item.version)
+    ls.service.open(item.uri, item.text, item.language_id)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -182,7 +182,7 @@ def did_change(ls: CompletionServer, params: types.DidChangeTextDocumentParams) 
         else:
             changes.append((None, change.text))
     try:
-        ls.service.change(params.text_document.uri, changes, params.text_document.version)
+        ls.service.change(params.text_document.uri, changes)
     except (PositionError, ValueError) as error:
         _log(ls, f"{NAME}: ignoring a change to {params.text_document.uri}: {error}")
 
@@ -195,22 +195,35 @@ def did_close(ls: CompletionServer, params: types.DidCloseTextDocumentParams) ->
 async def _suggest(
     ls: CompletionServer, uri: str, position: types.Position, explicit: bool
 ) -> Suggestion | None:
+    """The suggestion at `position`, or None; logs one line saying what happened."""
+    try:
+        answer = await _answer(ls, uri, position, explicit)
+    except asyncio.CancelledError:
+        _log(ls, f"{NAME}: {uri}:{position.line + 1}: cancelled by the client")
+        raise
+    _log(ls, f"{NAME}: {answer.log}")
+    return answer.suggestion
+
+
+async def _answer(
+    ls: CompletionServer, uri: str, position: types.Position, explicit: bool
+) -> Answer:
     service = ls.service
     if not service.ready:
-        return None
+        return Answer(None, f"{uri}:{position.line + 1}: the model is not loaded")
     try:
         snapshot = service.snapshot(uri, position.line, position.character, explicit)
     except (PositionError, ValueError) as error:
-        _log(ls, f"{NAME}: no completion at {uri}:{position.line}:{position.character}: {error}")
-        return None
-    if snapshot is None:
-        return None
+        return Answer(None, f"no completion at {uri}:{position.line}:{position.character}: {error}")
+    if isinstance(snapshot, Answer):
+        return snapshot
     if cached := service.from_cache(snapshot):
         return cached
-    if not explicit and snapshot.settings.debounce_ms:
-        await asyncio.sleep(snapshot.settings.debounce_ms / 1000)
+    debounce_ms = service.settings.debounce_ms
+    if not explicit and debounce_ms:
+        await asyncio.sleep(debounce_ms / 1000)
         if not service.is_current(snapshot):
-            return None
+            return Answer(None, f"{snapshot.describe()}: superseded while debouncing")
     try:
         return await asyncio.wrap_future(service.submit(snapshot))
     except asyncio.CancelledError:

@@ -12,24 +12,18 @@ Protocol-free: handlers convert LSP params to the plain calls here and the resul
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from tree_sitter import Tree
-
-from codegen_complete.completion.pipeline import (
-    Completer,
-    CompletionRequest,
-    gather_context,
-)
-from codegen_complete.completion.prompt import ContextSnippet
-from codegen_complete.completion.store import ModelError, models_root, open_model
+from codegen_complete.completion.completer import Completer
+from codegen_complete.completion.options import Options
+from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode, classify
 from codegen_complete.context.documents import Document
-from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.models.load import load
+from codegen_complete.models.store import ModelError
 from codegen_complete.server.positions import offset_to_utf16, utf16_to_offset
 from codegen_complete.server.settings import Settings
 
@@ -43,20 +37,31 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A request's outcome and the log line that explains it."""
+
+    suggestion: Suggestion | None
+    log: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What the worker needs, copied on the event loop."""
 
     uri: str
-    text: str
-    offset: int
-    mode: Mode
-    spec: LanguageSpec | None
-    tree: Tree | None  # a copy: edits on the loop do not touch it
-    path: Path | None
-    root: Path | None
-    neighbours: tuple[tuple[Path, str], ...]  # other open documents
-    settings: Settings
-    ticket: int
+    document: DocumentSnapshot
+    options: Options
+    explicit: bool
+    ticket: Ticket  # its cancellation
+
+    @property
+    def offset(self) -> int:
+        return self.document.offset
+
+    def describe(self) -> str:
+        line, character = offset_to_utf16(self.document.text, self.document.offset)
+        kind = "invoked" if self.explicit else "automatic"
+        return f"#{self.ticket.number} {self.uri}:{line + 1}:{character + 1} {kind}"
 
 
 @dataclass
@@ -65,6 +70,7 @@ class Ticket:
 
     number: int
     cancelled: threading.Event = field(default_factory=threading.Event)
+    superseded: bool = False
 
 
 def path_of(uri: str) -> Path | None:
@@ -81,31 +87,24 @@ class CompletionService:
         self.documents: dict[str, Document] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="completion")
         self._completer: Completer | None = None
-        self.load_error: str | None = None
         self._latest: dict[str, Ticket] = {}
         self._tickets = 0
         # The last suggestion per document: (text before the cursor, suggestion).
         self._last: dict[str, tuple[str, str]] = {}
-        self.stats = {"requests": 0, "superseded": 0, "cancelled": 0, "from_cache": 0}
 
     # --- the model ---------------------------------------------------------------------------
 
     def load(self) -> str | None:
         """Load the model (on the worker thread); the error message when it cannot be."""
+        settings = self.settings
 
         def work() -> str | None:
+            models_dir = Path(settings.models_dir) if settings.models_dir else None
             try:
-                model = open_model(
-                    models_root(
-                        Path(self.settings.models_dir) if self.settings.models_dir else None
-                    ),
-                    self.settings.model,
-                )
-                self._completer = Completer(model, self.settings.threads)
-                self.load_error = None
+                self._completer = load(models_dir, settings.model, settings.threads)
             except ModelError as error:
-                self.load_error = str(error)
-            return self.load_error
+                return str(error)
+            return None
 
         return self._executor.submit(work).result()
 
@@ -115,13 +114,11 @@ class CompletionService:
 
     # --- documents ---------------------------------------------------------------------------
 
-    def open(self, uri: str, text: str, language_id: str | None, version: int) -> None:
+    def open(self, uri: str, text: str, language_id: str | None) -> None:
         path = path_of(uri)
-        self.documents[uri] = Document.open(text, str(path) if path else uri, language_id, version)
+        self.documents[uri] = Document.open(text, str(path) if path else uri, language_id)
 
-    def change(
-        self, uri: str, changes: list[tuple[tuple[int, int, int, int] | None, str]], version: int
-    ) -> None:
+    def change(self, uri: str, changes: list[tuple[tuple[int, int, int, int] | None, str]]) -> None:
         """Apply LSP content changes: ((start line, start char, end line, end char) in UTF-16,
         new text), or (None, whole text)."""
         document = self.documents.get(uri)
@@ -129,13 +126,11 @@ class CompletionService:
             return
         for change_range, new_text in changes:
             if change_range is None:
-                self.documents[uri] = Document(new_text, document.spec, version)
-                document = self.documents[uri]
+                self.documents[uri] = document = Document(new_text, document.spec)
                 continue
             start = utf16_to_offset(document.text, change_range[0], change_range[1])
             end = utf16_to_offset(document.text, change_range[2], change_range[3])
-            document.edit(start, max(start, end), new_text, version)
-        document.version = version
+            document.edit(start, max(start, end), new_text)
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
@@ -153,122 +148,114 @@ class CompletionService:
                 return root
         return None
 
-    def snapshot(self, uri: str, line: int, character: int, explicit: bool) -> Snapshot | None:
-        """The request's immutable view, or None when there is nothing to complete here."""
+    def snapshot(self, uri: str, line: int, character: int, explicit: bool) -> Snapshot | Answer:
+        """The request's immutable view, or the answer when there is nothing to complete."""
+        where = f"{uri}:{line + 1}:{character + 1}"
         document = self.documents.get(uri)
         if document is None:
-            return None
+            return Answer(None, f"{where}: not an open document")
         enabled = self.settings.enabled_languages
         if enabled and (
             document.spec is None or not any(lang in enabled for lang in document.spec.lsp_ids)
         ):
-            return None
+            return Answer(None, f"{where}: language not in enabledLanguages")
         offset = utf16_to_offset(document.text, line, character)
         classification = classify(document, offset, explicit)
         if classification.mode is Mode.SKIP:
-            return None
+            return Answer(None, f"{where}: skipped, {classification.reason}")
         self._tickets += 1
         previous = self._latest.get(uri)
         if previous is not None and not previous.cancelled.is_set():
+            previous.superseded = True
             previous.cancelled.set()
-            self.stats["superseded"] += 1
-        self._latest[uri] = Ticket(self._tickets)
-        self.stats["requests"] += 1
+        ticket = self._latest[uri] = Ticket(self._tickets)
         path = path_of(uri)
-        neighbours = tuple(
+        open_documents = tuple(
             (other_path, other.text)
             for other_uri, other in self.documents.items()
             if other_uri != uri and (other_path := path_of(other_uri)) is not None
         )
         return Snapshot(
             uri=uri,
-            text=document.text,
-            offset=offset,
-            mode=classification.mode,
-            spec=document.spec,
-            tree=document.tree.copy() if document.tree is not None else None,
-            path=path,
-            root=self._root_for(path),
-            neighbours=neighbours,
-            settings=self.settings,
-            ticket=self._tickets,
+            document=DocumentSnapshot(
+                text=document.text,
+                offset=offset,
+                mode=classification.mode,
+                language=document.spec,
+                path=path,
+                root=self._root_for(path),
+                tree=document.tree.copy() if document.tree is not None else None,
+                open_documents=open_documents,
+            ),
+            options=self.settings.options(),
+            explicit=explicit,
+            ticket=ticket,
         )
 
     def is_current(self, snapshot: Snapshot) -> bool:
-        ticket = self._latest.get(snapshot.uri)
-        return (
-            ticket is not None
-            and ticket.number == snapshot.ticket
-            and (not ticket.cancelled.is_set())
+        return self._latest.get(snapshot.uri) is snapshot.ticket and (
+            not snapshot.ticket.cancelled.is_set()
         )
 
     def cancel(self, snapshot: Snapshot) -> None:
-        ticket = self._latest.get(snapshot.uri)
-        if ticket is not None and ticket.number == snapshot.ticket:
-            ticket.cancelled.set()
-            self.stats["cancelled"] += 1
+        snapshot.ticket.cancelled.set()
 
-    def from_cache(self, snapshot: Snapshot) -> Suggestion | None:
+    def from_cache(self, snapshot: Snapshot) -> Answer | None:
         """The rest of the last suggestion when the user typed its first characters."""
         last = self._last.get(snapshot.uri)
         if last is None:
             return None
-        before = snapshot.text[: snapshot.offset]
+        text, offset = snapshot.document.text, snapshot.offset
         previous_before, suggestion = last
+        before = text[:offset]
         if not before.startswith(previous_before):
             return None
         typed = before[len(previous_before) :]
         if typed and suggestion.startswith(typed) and len(suggestion) > len(typed):
-            self.stats["from_cache"] += 1
-            line, character = offset_to_utf16(snapshot.text, snapshot.offset)
-            return Suggestion(suggestion[len(typed) :], line, character, from_cache=True)
+            line, character = offset_to_utf16(text, offset)
+            rest = suggestion[len(typed) :]
+            return Answer(
+                Suggestion(rest, line, character, from_cache=True),
+                f"{snapshot.describe()}: from the last suggestion, {len(rest)} characters",
+            )
         return None
 
-    def submit(self, snapshot: Snapshot) -> Future[Suggestion | None]:
+    def submit(self, snapshot: Snapshot) -> Future[Answer]:
         """Run the model for `snapshot` on the worker thread."""
-        ticket = self._latest[snapshot.uri]
-        return self._executor.submit(self._complete, snapshot, ticket.cancelled.is_set)
+        return self._executor.submit(self._complete, snapshot)
 
-    def _complete(self, snapshot: Snapshot, cancelled: Callable[[], bool]) -> Suggestion | None:
+    def _complete(self, snapshot: Snapshot) -> Answer:
+        ticket = snapshot.ticket
         completer = self._completer
-        if completer is None or cancelled():
-            return None
-        settings = snapshot.settings
-        before, after = snapshot.text[: snapshot.offset], snapshot.text[snapshot.offset :]
-        context: tuple[ContextSnippet, ...] = ()
-        if settings.context and snapshot.path is not None and snapshot.root is not None:
-            context = gather_context(
-                snapshot.text,
-                snapshot.offset,
-                snapshot.path,
-                snapshot.root,
-                snapshot.tree,
-                snapshot.neighbours,
-            )
-        result = completer.complete(
-            CompletionRequest(
-                before=before,
-                after=after,
-                mode=snapshot.mode,
-                language=snapshot.spec,
-                max_lines=settings.max_lines,
-                time_limit_s=settings.time_limit_s,
-                context=context,
-                path=(
-                    snapshot.path.relative_to(snapshot.root).as_posix()
-                    if snapshot.path and snapshot.root
-                    else None
-                ),
-            ),
-            cancelled=cancelled,
+        if completer is None:
+            return Answer(None, f"{snapshot.describe()}: no model loaded")
+        if ticket.cancelled.is_set():
+            return Answer(None, f"{snapshot.describe()}: {_why_dropped(ticket)} while queued")
+        result = suggest(completer, snapshot.document, snapshot.options, ticket.cancelled.is_set)
+        run = result.continuation
+        report = (
+            f"{snapshot.describe()}: {result.mode.value}, prompt {run.prompt_tokens} tokens "
+            f"({run.reused_tokens} reused), context {len(result.context_files)} files "
+            f"{result.context_ms:.0f} ms, prefill {run.prefill_ms:.0f} ms, decode "
+            f"{run.generated_tokens} tokens {run.decode_ms:.0f} ms, stop {run.stop_reason}, "
+            f"total {result.total_ms:.0f} ms"
         )
-        if cancelled() or not result.text:
-            return None
-        self._last[snapshot.uri] = (before, result.text)
-        line, character = offset_to_utf16(snapshot.text, snapshot.offset)
-        return Suggestion(result.text, line, character)
+        if ticket.cancelled.is_set():
+            return Answer(None, f"{report}: {_why_dropped(ticket)}")
+        if not result.text:
+            return Answer(None, f"{report}: nothing to suggest")
+        self._last[snapshot.uri] = (snapshot.document.text[: snapshot.offset], result.text)
+        line, character = offset_to_utf16(snapshot.document.text, snapshot.offset)
+        return Answer(
+            Suggestion(result.text, line, character),
+            f"{report}: {len(result.text.splitlines() or [''])} lines",
+        )
 
     def shutdown(self) -> None:
         for ticket in self._latest.values():
             ticket.cancelled.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _why_dropped(ticket: Ticket) -> str:
+    return "superseded by a newer request" if ticket.superseded else "cancelled"

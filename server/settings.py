@@ -10,7 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from codegen_complete.completion.models import DEFAULT_MODEL
+from codegen_complete.completion.options import DEFAULTS, Options
+from codegen_complete.models.catalog import DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,20 @@ class Settings:
     model: str = DEFAULT_MODEL
     models_dir: str | None = None
     threads: int | None = None
-    max_lines: int = 16
+    max_lines: int = DEFAULTS.max_lines
     debounce_ms: int = 120
-    context: bool = True
-    time_limit_s: float = 10.0
+    context: bool = DEFAULTS.context
+    time_limit_s: float = DEFAULTS.time_limit_s
     enabled_languages: tuple[str, ...] = ()  # LSP language ids; empty: every language
+
+    def options(self) -> Options:
+        """The per-request options these settings choose."""
+        return dataclasses.replace(
+            DEFAULTS,
+            max_lines=self.max_lines,
+            context=self.context,
+            time_limit_s=self.time_limit_s,
+        )
 
 
 # camelCase key → (field, validator returning the value or raising ValueError)

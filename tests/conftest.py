@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen_complete.completion.models import DEFAULT_MODEL
-from codegen_complete.completion.store import (
+from codegen_complete.models.catalog import DEFAULT_MODEL
+from codegen_complete.models.store import (
     InstalledModel,
     ModelError,
     models_root,
@@ -27,8 +27,8 @@ def tiny_hf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_store(tmp_path_factory: pytest.TempPathFactory, tiny_hf: Path) -> Path:
     """A model store holding the tiny model, exported to ONNX through the real installer."""
-    from codegen_complete.completion.install import install_hf_folder
-    from codegen_complete.completion.progress import Progress
+    from codegen_complete.models.install import install_hf_folder
+    from codegen_complete.models.progress import Progress
 
     root = tmp_path_factory.mktemp("store")
     with Path(os.devnull).open("w") as quiet:

@@ -50,7 +50,7 @@ def test_json_report(capsys: pytest.CaptureFixture[str], source: Path, tiny_stor
     assert report["file"] == "example.py"
     assert report["tokens"]["prompt"] > 0
     assert 0 <= report["tokens"]["generated"] <= 4
-    assert set(report["timings_ms"]) == {"load", "prefill", "decode", "total"}
+    assert set(report["timings_ms"]) == {"load", "context", "prefill", "decode", "total"}
     assert isinstance(report["text"], str)
     assert report["threads"] >= 1
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-from codegen_complete.completion.prompt import Budget, ContextSnippet, PromptBuilder
-from codegen_complete.completion.store import InstalledModel
+from codegen_complete.completion.prompt import Budget, PromptBuilder
 from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.crossfile import (
     definitions_of,
@@ -16,7 +15,9 @@ from codegen_complete.context.crossfile import (
     imports_of,
     resolve_module,
 )
+from codegen_complete.context.snippets import Snippet
 from codegen_complete.context.workspace import Workspace
+from codegen_complete.models.store import InstalledModel
 
 MODELS = '''"""Shop models."""
 TAX_RATE = 0.2
@@ -107,9 +108,9 @@ def test_packing_keeps_the_most_relevant_in_file_order(tiny_model: InstalledMode
         tokenizer, FAMILIES["qwen2.5-coder"], tiny_model.manifest.special_token_ids
     )
     snippets = [
-        ContextSnippet("b.py", "def used(): ...", order=5),
-        ContextSnippet("a.py", "X = 1", order=2),
-        ContextSnippet("a.py", "def unused_and_long(): ...\n" * 40, order=1),
+        Snippet("b.py", "def used(): ...", order=5),
+        Snippet("a.py", "X = 1", order=2),
+        Snippet("a.py", "def unused_and_long(): ...\n" * 40, order=1),
     ]
     prompt = builder.build("used(", ")\n", Budget(context=60), context=snippets, path="c.py")
     assert [s.path for s in prompt.context] == ["a.py", "b.py"]  # file order, not rank order

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -15,7 +16,7 @@ from codegen_complete.completion.engine import (
     Engine,
     draft_from_context,
 )
-from codegen_complete.completion.store import InstalledModel
+from codegen_complete.models.store import InstalledModel
 
 NO_STOP: frozenset[int] = frozenset()
 
@@ -109,7 +110,7 @@ def test_cancelled_before_start_generates_nothing(engine: Engine) -> None:
 
 def test_time_limit_stops_generation(engine: Engine) -> None:
     generation = engine.generate(
-        prompt_of(10), max_new_tokens=50, stop_tokens=NO_STOP, time_limit_s=0.0
+        prompt_of(10), max_new_tokens=50, stop_tokens=NO_STOP, deadline=time.perf_counter()
     )
     assert generation.stop_reason == "time_limit"
     assert len(generation.tokens) <= 1

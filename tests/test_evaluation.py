@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from codegen_complete.completion.evaluation import (
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.gather import gather_context
+from codegen_complete.measure.evaluation import (
     Outcome,
     edit_similarity,
     load_suite,
     passes,
     summarise,
 )
-from codegen_complete.completion.pipeline import gather_context
-from codegen_complete.context.classify import Mode
 from codegen_complete.server.cli import main
 
 CROSSFILE = Path(__file__).parent / "fixtures" / "crossfile"

@@ -5,14 +5,23 @@ from __future__ import annotations
 import pytest
 from tokenizers import Tokenizer
 
+from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.healing import TokenTexts, partial_word
-from codegen_complete.completion.pipeline import Completer, CompletionRequest
-from codegen_complete.completion.store import InstalledModel
+from codegen_complete.completion.options import DEFAULTS, Options
+from codegen_complete.context.classify import Mode
+from codegen_complete.measure.naive import naive_complete
+from codegen_complete.models.load import load_model
+from codegen_complete.models.store import InstalledModel
 
 
 @pytest.fixture(scope="module")
 def completer(tiny_model: InstalledModel) -> Completer:
-    return Completer(tiny_model, threads=1)
+    return load_model(tiny_model, threads=1)
+
+
+def request(before: str, max_new_tokens: int) -> CompletionRequest:
+    options = Options(max_new_tokens=max_new_tokens)
+    return CompletionRequest(before, "\n", Mode.SINGLE_LINE, options, deadline=None)
 
 
 @pytest.mark.parametrize(
@@ -37,27 +46,28 @@ def test_compatible_tokens_spell_the_text(tiny_model: InstalledModel) -> None:
 @pytest.mark.parametrize("before", ["def add(a, b):\n    retu", "x = compu", "value = math.p"])
 def test_the_model_spells_the_partial_word_again(completer: Completer, before: str) -> None:
     word = partial_word(before)
-    result = completer.complete(CompletionRequest(before=before, after="\n", max_new_tokens=8))
+    result = completer.complete(request(before, max_new_tokens=8))
     # The random model would not write the word by itself; the constraint makes it.
-    assert result.raw.startswith(word)
-    prompt = completer.prompts.build(before[: -len(word)], "\n", CompletionRequest("", "").budget)
-    assert result.generation.prompt_tokens == len(prompt.tokens)
+    assert result.continuation.text.startswith(word)
+    prompt = completer.prompts.build(before[: -len(word)], "\n", DEFAULTS.budget)
+    assert result.continuation.prompt_tokens == len(prompt.tokens)
 
 
 def test_after_trailing_spaces_the_first_token_does_not_end_the_line(
     completer: Completer,
 ) -> None:
     for before in ("x = ", "return ", "    y =  "):
-        result = completer.complete(CompletionRequest(before=before, after="\n", max_new_tokens=3))
-        if result.generation.tokens:
-            assert result.generation.tokens[0] not in completer.line_enders
+        result = completer.complete(request(before, max_new_tokens=3))
+        # Spaces are left out of the prompt; the first token may not be a line end.
+        assert not result.continuation.text.lstrip(" \t").startswith("\n")
 
 
-def test_naive_requests_are_not_healed(completer: Completer) -> None:
-    result = completer.complete(
-        CompletionRequest(before="x = compu", after="\n", naive=True, max_new_tokens=4)
+def test_the_naive_baseline_is_not_healed(completer: Completer) -> None:
+    """The baseline sends the text as given, partial word and all, in the published format."""
+    options = Options(max_new_tokens=4)
+    naive_complete(completer, "x = compu", "\n", Mode.SINGLE_LINE, None, options)
+    prompts = completer.prompts
+    expected = prompts.assemble(
+        completer.family.plain_template, prompts.windows("x = compu", "\n", options.budget)
     )
-    prompt = completer.prompts.build(
-        "x = compu", "\n", CompletionRequest("", "").budget, plain=True
-    )
-    assert result.generation.prompt_tokens == len(prompt.tokens)
+    assert completer.engine._cached_tokens[: len(expected)] == expected

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from codegen_complete.completion.pipeline import Completer, CompletionRequest
-from codegen_complete.completion.store import InstalledModel
+from codegen_complete.completion.completer import Completer, CompletionRequest
+from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.context.classify import Mode
+from codegen_complete.models.load import load_model
+from codegen_complete.models.store import InstalledModel
 
 pytestmark = pytest.mark.integration
 
@@ -19,12 +22,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def completer(default_model: InstalledModel) -> Completer:
-    return Completer(default_model)
+    return load_model(default_model)
+
+
+def request(before: str, after: str) -> CompletionRequest:
+    return CompletionRequest(before, after, Mode.SINGLE_LINE, DEFAULTS, deadline=None)
 
 
 def complete(completer: Completer, text: str, marker: str = "<CURSOR>") -> str:
     before, after = text.split(marker)
-    result = completer.complete(CompletionRequest(before=before, after=after))
+    result = completer.complete(request(before, after))
     # The completed file must still be valid Python.
     ast.parse(before + result.text + after)
     return result.text
@@ -72,9 +79,9 @@ def test_class_attribute(completer: Completer) -> None:
 def test_typing_reuses_the_cache(completer: Completer) -> None:
     source = "def add(a, b):\n    return a<CURSOR>\n"
     before, after = source.split("<CURSOR>")
-    completer.complete(CompletionRequest(before=before, after=after))
-    again = completer.complete(CompletionRequest(before=before + " +", after=after))
-    assert again.generation.reused_tokens >= again.generation.prompt_tokens - 3
+    completer.complete(request(before, after))
+    again = completer.complete(request(before + " +", after))
+    assert again.continuation.reused_tokens >= again.continuation.prompt_tokens - 3
 
 
 def test_cli_completes_the_shipped_sample(default_model: InstalledModel) -> None:

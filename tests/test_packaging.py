@@ -31,16 +31,18 @@ def test_wheel_holds_only_the_codegen_complete_namespace(tmp_path: Path) -> None
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
     assert tops == {"codegen_complete", wheel.name.split("-py3")[0] + ".dist-info"}
-    for package in ("server", "completion", "context"):
+    for package in ("server", "completion", "context", "models", "measure"):
         assert f"codegen_complete/{package}/__init__.py" in names
         assert f"codegen_complete/{package}/py.typed" in names
     assert "codegen_complete/server/cli.py" in names
+    assert "codegen_complete/measure/fixtures/bench_prompt.txt" in names
 
 
 def test_no_top_level_packages_leak_into_the_environment(tmp_path: Path) -> None:
     code = (
         "import importlib.util as u;"
-        "print([n for n in ('server', 'context', 'completion') if u.find_spec(n)])"
+        "print([n for n in ('server', 'context', 'completion', 'models', 'measure')"
+        " if u.find_spec(n)])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True

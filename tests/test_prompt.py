@@ -6,8 +6,8 @@ import pytest
 from tokenizers import Tokenizer
 
 from codegen_complete.completion.prompt import LINE_GRID, Budget, PromptBuilder
-from codegen_complete.completion.store import InstalledModel
 from codegen_complete.completion.templates import FAMILIES
+from codegen_complete.models.store import InstalledModel
 
 
 @pytest.fixture()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from codegen_complete.server import lsp
-from codegen_complete.server.service import CompletionService
+from codegen_complete.server.service import CompletionService, Snapshot
 from codegen_complete.server.settings import Settings
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
@@ -200,9 +200,9 @@ def test_random_edits_and_positions(
     service: CompletionService, edits: list[Any], line: int, character: int
 ) -> None:
     uri = "file:///tmp/robust/code.py"
-    service.open(uri, "def f(x):\n    return x\n", "python", 1)
-    for version, (l1, c1, dl, c2, text) in enumerate(edits, start=2):
-        service.change(uri, [((l1, c1, l1 + dl, c2), text)], version)
+    service.open(uri, "def f(x):\n    return x\n", "python")
+    for l1, c1, dl, c2, text in edits:
+        service.change(uri, [((l1, c1, l1 + dl, c2), text)])
     document = service.documents[uri]
     assert document.tree is not None
     assert document.tree.root_node.end_byte == len(document.text.encode())
@@ -211,5 +211,5 @@ def test_random_edits_and_positions(
     except ValueError:
         assert line < 0 or character < 0  # negative positions are refused, clearly
         return
-    if snapshot is not None:
+    if isinstance(snapshot, Snapshot):
         service.submit(snapshot).result(timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from codegen_complete.completion.pipeline import gather_context, recent_files
+from codegen_complete.context.gather import gather_context, recent_files
 from codegen_complete.context.snippets import MIN_SIMILARITY, similar_snippets
 from codegen_complete.context.workspace import Workspace
 
@@ -22,7 +22,7 @@ BEFORE = "def read_config(path):\n    with open(path) as handle:\n        settin
 def test_the_most_similar_window_wins() -> None:
     (best, *_) = similar_snippets(BEFORE, [("other.py", OTHER)])
     assert "json.load(handle)" in best.text
-    assert best.similarity >= MIN_SIMILARITY
+    assert best.score >= MIN_SIMILARITY
 
 
 def test_nothing_similar_gives_nothing() -> None:
@@ -32,7 +32,7 @@ def test_nothing_similar_gives_nothing() -> None:
 
 def test_overlapping_windows_are_not_repeated() -> None:
     snippets = similar_snippets(BEFORE, [("other.py", OTHER)], limit=3)
-    starts = sorted(s.start_line for s in snippets)
+    starts = sorted(s.order for s in snippets)
     assert all(b - a >= 12 for a, b in itertools.pairwise(starts))
 
 

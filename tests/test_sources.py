@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from codegen_complete.completion.models import KNOWN_MODELS, KnownModel, PackagedFile
-from codegen_complete.completion.progress import Progress
-from codegen_complete.completion.sources import WeightsError, assemble_gguf
+from codegen_complete.models.catalog import KNOWN_MODELS, KnownModel, PackagedFile
+from codegen_complete.models.progress import Progress
+from codegen_complete.models.sources import WeightsError, assemble_gguf
 
 PARTS = [b"GGUF" + bytes(range(256)) * 40, bytes(reversed(range(256))) * 30]
 

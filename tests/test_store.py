@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from codegen_complete.completion.export import ExportError
-from codegen_complete.completion.install import InstallError, install_hf_folder
-from codegen_complete.completion.progress import Progress
-from codegen_complete.completion.store import (
+from codegen_complete.models.export import ExportError
+from codegen_complete.models.install import InstallError, install_hf_folder
+from codegen_complete.models.progress import Progress
+from codegen_complete.models.store import (
     MANIFEST,
     ModelCorruptError,
     ModelNotInstalledError,

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from codegen_complete.completion.store import models_root
+from codegen_complete.models.store import models_root
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = REPO / "tests" / "vscode"

@@ -23,17 +23,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codegen_complete.completion.bench_engines import read_bandwidth_gb_s
-from codegen_complete.completion.models import DEFAULT_MODEL
 from codegen_complete.completion.prompt import Budget, PromptBuilder
-from codegen_complete.completion.store import InstalledModel, models_root, open_model
+from codegen_complete.measure.bench_engines import read_bandwidth_gb_s
+from codegen_complete.models.catalog import DEFAULT_MODEL
+from codegen_complete.models.store import InstalledModel, models_root, open_model
 
 # "ours" drafts tokens from the context (prompt lookup); "ours-plain" decodes one token a pass,
 # which shows the kernels against the memory-bandwidth floor.
 ENGINES = ("ours", "ours-plain", "llama.cpp", "transformers")
-# This package's own modules become the benchmark prompt: real code, always present, with
-# the repetition real code has and no verbatim copy of what comes next.
-PROMPT_SOURCES = sorted(Path(__file__).parent.glob("*.py"))
+# Real code, with the repetition real code has and no verbatim copy of what comes next: the
+# runtime's own modules as they were on 2026-11-23 (when docs/benchmarks.md was measured),
+# pinned in a fixture so that editing or moving the code does not change the benchmark.
+PROMPT_SOURCE = Path(__file__).with_name("fixtures") / "bench_prompt.txt"
 
 
 def build_prompts(model: InstalledModel, prompt_tokens: int) -> tuple[list[int], list[int]]:
@@ -47,7 +48,7 @@ def build_prompts(model: InstalledModel, prompt_tokens: int) -> tuple[list[int],
         FAMILIES[model.manifest.family],
         model.manifest.special_token_ids,
     )
-    text = "\n\n".join(path.read_text() for path in PROMPT_SOURCES)
+    text = PROMPT_SOURCE.read_text()
     cursor = text.index("\n", len(text) // 2) + 1
     before, after = text[:cursor], text[cursor:]
     budget = Budget(total=prompt_tokens)
@@ -82,7 +83,7 @@ def _median(values: list[float]) -> float:
 
 def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     """Measure one engine (in this, a child process)."""
-    from codegen_complete.completion import bench_engines
+    from codegen_complete.measure import bench_engines
 
     prompts = json.loads(Path(args.prompts).read_text())
     prompt, keystroke = prompts["prompt"], prompts["keystroke"]
@@ -201,7 +202,7 @@ def run_parent(args: argparse.Namespace) -> int:
                 print(f"skipping {engine}: {reason}", flush=True)
                 continue
             command = [
-                sys.executable, "-m", "codegen_complete.completion.bench", "--worker", engine,
+                sys.executable, "-m", "codegen_complete.measure.bench", "--worker", engine,
                 "--prompts", str(prompts_file), "--model-dir", str(model.path),
                 "--gguf", str(model.file("source.gguf")), "--threads", str(threads),
                 "--repeats", str(args.repeats), "--decode-tokens", str(args.decode_tokens),

@@ -19,11 +19,12 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from codegen_complete.completion import export
-from codegen_complete.completion.models import KNOWN_MODELS, KnownModel
-from codegen_complete.completion.progress import Progress
-from codegen_complete.completion.sources import assemble_gguf
-from codegen_complete.completion.store import (
+from codegen_complete.completion.templates import FAMILIES, Family, detect_family
+from codegen_complete.models import export
+from codegen_complete.models.catalog import KNOWN_MODELS, KnownModel
+from codegen_complete.models.progress import Progress
+from codegen_complete.models.sources import assemble_gguf
+from codegen_complete.models.store import (
     MANIFEST,
     InstalledModel,
     Manifest,
@@ -32,7 +33,6 @@ from codegen_complete.completion.store import (
     record_files,
     verify,
 )
-from codegen_complete.completion.templates import FAMILIES, Family, detect_family
 
 RUNTIME_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json", "genai_config.json")
 SOURCE_GGUF = "source.gguf"
@@ -117,7 +117,7 @@ def _gguf_to_hf_in_child(gguf: Path, hf_dir: Path, progress: Progress) -> None:
     command = [
         sys.executable,
         "-m",
-        "codegen_complete.completion.export",
+        "codegen_complete.models.export",
         "gguf-to-hf",
         str(gguf),
         str(hf_dir),

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from codegen_complete.completion.engine import KEEP_LOGITS_INPUT
-from codegen_complete.completion.store import ModelError
+from codegen_complete.models.store import ModelError
 
 EXPORT_EXTRA_HINT = "pip install 'codegen-complete[export]'"
 
@@ -189,10 +189,10 @@ def keep_last_logits(model_path: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m codegen_complete.completion.export gguf-to-hf GGUF OUT_DIR` (used by install)."""
+    """`python -m codegen_complete.models.export gguf-to-hf GGUF OUT_DIR` (used by install)."""
     if len(argv) != 3 or argv[0] != "gguf-to-hf":
         print(
-            "usage: python -m codegen_complete.completion.export gguf-to-hf GGUF OUT_DIR",
+            "usage: python -m codegen_complete.models.export gguf-to-hf GGUF OUT_DIR",
             file=sys.stderr,
         )
         return 2

@@ -1,6 +1,7 @@
 """Plain greedy decoding against prompt-lookup speculation on real fill-in-the-middle prompts.
 
-    .venv/bin/python bench/speculation.py ../shared/eval/HumanEval-MultiLineInfilling.dev.jsonl.gz
+    .venv/bin/python -m codegen_complete.measure.speculation \
+        ../shared/eval/HumanEval-MultiLineInfilling.dev.jsonl.gz
 
 For each of N rows (`prompt`, `suffix`) it builds the product's prompt, decodes up to 48 tokens
 with speculation off and on, and prints ms per generated token for each and how many outputs
@@ -15,10 +16,10 @@ import json
 from pathlib import Path
 
 from codegen_complete.completion.engine import Engine
-from codegen_complete.completion.models import DEFAULT_MODEL
-from codegen_complete.completion.pipeline import Completer
 from codegen_complete.completion.prompt import Budget
-from codegen_complete.completion.store import models_root, open_model
+from codegen_complete.models.catalog import DEFAULT_MODEL
+from codegen_complete.models.load import load_model
+from codegen_complete.models.store import models_root, open_model
 
 
 def main() -> None:
@@ -30,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
 
     model = open_model(models_root(), DEFAULT_MODEL)
-    completer = Completer(model, args.threads)
+    completer = load_model(model, args.threads)
     plain = Engine(model.path, args.threads, speculate=False)
     with gzip.open(args.rows, "rt") as handle:
         rows = [json.loads(line) for line in handle]

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from codegen_complete.completion.models import KnownModel, PackagedFile
-from codegen_complete.completion.progress import Progress
-from codegen_complete.completion.store import ModelError
+from codegen_complete.models.catalog import KnownModel, PackagedFile
+from codegen_complete.models.progress import Progress
+from codegen_complete.models.store import ModelError
 
 CHUNK = 8 << 20
 

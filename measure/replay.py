@@ -1,6 +1,6 @@
 """Replay typing against `codegen-complete serve`: keystroke-to-response latency under load.
 
-    .venv/bin/python bench/replay.py --keystrokes 10000
+    .venv/bin/python -m codegen_complete.measure.replay --keystrokes 10000
 
 Starts the server over stdio with the default model, opens a real source file, and retypes
 its lines one keystroke at a time, 40 ms apart with a 400 ms pause after each line (every
@@ -25,10 +25,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from codegen_complete.completion.bench_engines import memory_mb
+from codegen_complete.measure.bench_engines import memory_mb
 
-REPO = Path(__file__).resolve().parents[1]
-SOURCE = REPO / "completion" / "postprocess.py"
+# A real source file to retype, pinned so that editing the code does not change the replay.
+SOURCE = Path(__file__).with_name("fixtures") / "replay_source.py.txt"
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 REOPEN_EVERY = 2_000
 
@@ -67,8 +67,8 @@ async def replay(
     keystrokes: int,
     interval_s: float,
     pause_s: float,
-    settings: dict[str, Any] | None = None,
-    root: Path = REPO,
+    settings: dict[str, Any] | None,
+    root: Path,
 ) -> Replay:
     """Type SOURCE's lines into a document of a fresh server; what happened."""
     client = LanguageClient("replay", "1")
@@ -100,7 +100,7 @@ async def replay(
 
     open_document()
     result = Replay(keystrokes)
-    pid = client._server.pid if client._server else 0  # type: ignore[attr-defined]
+    pid = client._server.pid if client._server else 0
     pending: list[tuple[float, asyncio.Task[tuple[Any, float]]]] = []
     line_index, column = 0, 0
     started = time.perf_counter()
@@ -169,12 +169,12 @@ async def replay(
         if task.done():
             count(result, sent_at, *task.result())
     result.hung = len(waiting)
-    result.crashed = client._server is not None and client._server.returncode is not None  # type: ignore[attr-defined]
+    result.crashed = client._server is not None and client._server.returncode is not None
     if not result.crashed:
         result.peak_rss_mb = memory_mb("VmHWM", pid)
         await client.shutdown_async(None)
         client.exit(None)
-    await client.stop()
+    await client.stop()  # type: ignore[no-untyped-call]
     result.elapsed_s = time.perf_counter() - started
     return result
 
@@ -203,9 +203,11 @@ def main() -> None:
     parser.add_argument("--keystrokes", type=int, default=10_000)
     parser.add_argument("--interval-ms", type=float, default=40.0)
     parser.add_argument("--pause-ms", type=float, default=400.0, help="after each line")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="workspace root")
     args = parser.parse_args()
     interval_s = args.interval_ms / 1000
-    report(asyncio.run(replay(args.keystrokes, interval_s, args.pause_ms / 1000)), interval_s)
+    pause_s = args.pause_ms / 1000
+    report(asyncio.run(replay(args.keystrokes, interval_s, pause_s, None, args.root)), interval_s)
 
 
 if __name__ == "__main__":

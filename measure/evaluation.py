@@ -19,6 +19,7 @@ The single-line suites use single-line mode, the multi-line suite multi-line mod
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import statistics
@@ -30,11 +31,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from codegen_complete.completion.pipeline import Completer, CompletionRequest, gather_context
-from codegen_complete.completion.prompt import ContextSnippet
+from codegen_complete.completion.completer import Completer
+from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.languages import LanguageSpec, detect, parser
+from codegen_complete.measure.naive import naive_complete
 
 SUITE_FILES = {
     "humaneval-single": "HumanEval-SingleLineInfilling.dev.jsonl.gz",
@@ -232,24 +235,23 @@ class Summary:
 
 def evaluate_case(completer: Completer, case: Case, naive: bool, context: bool = True) -> Outcome:
     started = time.perf_counter()
-    snippets: tuple[ContextSnippet, ...] = ()
-    relative_path = None
-    if context and not naive and case.path is not None and case.root is not None:
-        snippets = gather_context(case.before + case.after, len(case.before), case.path, case.root)
-        relative_path = case.path.relative_to(case.root).as_posix()
-    result = completer.complete(
-        CompletionRequest(
-            before=case.before,
-            after=case.after,
+    options = dataclasses.replace(DEFAULTS, context=context)
+    if naive:
+        completion = naive_complete(
+            completer, case.before, case.after, case.mode, case.language, options
+        )
+    else:
+        document = DocumentSnapshot(
+            text=case.before + case.after,
+            offset=len(case.before),
             mode=case.mode,
             language=case.language,
-            naive=naive,
-            context=snippets,
-            path=relative_path,
+            path=case.path,
+            root=case.root,
+            received=started,
         )
-    )
+        completion = suggest(completer, document, options).text
     latency = (time.perf_counter() - started) * 1000
-    completion = result.text
     passed = None
     if case.program_template is not None:
         head, tail = case.program_template

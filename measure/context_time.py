@@ -1,6 +1,6 @@
 """Context gathering time: a 5,000-line Python file in a 500-file workspace.
 
-    .venv/bin/python bench/context.py
+    .venv/bin/python -m codegen_complete.measure.context_time
 
 Builds the workspace in a temporary folder (25 packages of 20 modules), opens a 5,000-line
 file that imports from ten of them, with three other files open, gathers context once (the
@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from codegen_complete.completion.pipeline import gather_context
 from codegen_complete.context.documents import Document
+from codegen_complete.context.gather import gather_context
 
 PACKAGES, MODULES, LINES = 25, 20, 5000
 
@@ -53,7 +53,7 @@ def build_workspace(root: Path) -> Path:
         f"from pkg{p}.mod{p % MODULES} import compute_{p % MODULES}_1, Service{p % MODULES}"
         for p in range(10)
     ]
-    body = []
+    body: list[str] = []
     while len(body) < LINES:
         p = len(body) % 10
         body += [

@@ -1,0 +1,153 @@
+"""A loaded model ready to complete: the prompt, token healing, the backend and the
+post-processing around one request."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from codegen_complete.completion.backend import Backend, Continuation, Limits, OnnxBackend
+from codegen_complete.completion.engine import Engine
+from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
+from codegen_complete.completion.options import Options
+from codegen_complete.completion.postprocess import Situation, postprocess, unit_is_complete
+from codegen_complete.completion.prompt import PromptBuilder
+from codegen_complete.completion.templates import FAMILIES
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.snippets import Snippet
+
+# Token caps per mode: a line is rarely longer than 48 tokens; a block body gets room for
+# about a dozen lines before the time cap matters.
+MAX_TOKENS = {Mode.SINGLE_LINE: 48, Mode.MULTI_LINE: 160}
+
+
+class ModelLoadError(RuntimeError):
+    """The model's files exist but onnxruntime or tokenizers cannot load them."""
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """What the runtime needs of an installed model (the model store's manifest says it)."""
+
+    name: str
+    path: Path  # holds model.onnx, genai_config.json and tokenizer.json
+    family: str
+    precision: str
+    special_token_ids: dict[str, int]
+    stop_token_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    before: str  # document text up to the cursor
+    after: str  # document text from the cursor on
+    mode: Mode
+    options: Options
+    deadline: float | None  # time.perf_counter() value by which to answer
+    language: LanguageSpec | None = None
+    # Code from other files (most relevant first) and the current file's workspace path.
+    context: tuple[Snippet, ...] = ()
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    text: str  # what to insert at the cursor ("" when there is nothing worth showing)
+    continuation: Continuation  # what the model generated, with its counts and timings
+    context: tuple[Snippet, ...]  # the snippets that fitted the prompt
+
+
+class Completer:
+    """One model and its backend; one request at a time."""
+
+    def __init__(self, model: ModelFiles, threads: int | None = None) -> None:
+        started = time.perf_counter()
+        self.model = model
+        try:
+            self.engine = Engine(model.path, threads)
+            self.tokenizer = Tokenizer.from_file(str(model.path / "tokenizer.json"))
+        except Exception as error:  # onnxruntime and tokenizers raise their own types
+            raise ModelLoadError(str(error).strip()[:200]) from error
+        self.family = FAMILIES[model.family]
+        self.prompts = PromptBuilder(self.tokenizer, self.family, model.special_token_ids)
+        self.stop_tokens = frozenset(model.stop_token_ids)
+        self.backend: Backend = OnnxBackend(self.engine, self.tokenizer, self.stop_tokens)
+        self.line_enders = line_ending_tokens(self.tokenizer)
+        # The token texts that healing needs take most of a second to build: build them
+        # beside the rest of the start-up, and wait only when a request needs them.
+        self._token_texts: TokenTexts | None = None
+        self._texts_thread = threading.Thread(target=self._build_texts, daemon=True)
+        self._texts_thread.start()
+        self.load_ms = round((time.perf_counter() - started) * 1000, 2)
+
+    def _build_texts(self) -> None:
+        self._token_texts = TokenTexts(self.tokenizer)
+
+    @property
+    def token_texts(self) -> TokenTexts:
+        self._texts_thread.join()
+        assert self._token_texts is not None
+        return self._token_texts
+
+    def complete(
+        self, request: CompletionRequest, cancelled: Callable[[], bool] = lambda: False
+    ) -> CompletionResult:
+        before, healed, constraint = self._heal(request.before, request.after)
+        situation = Situation(
+            request.before, request.after, request.mode, request.language,
+            request.options.max_lines,
+        )  # fmt: skip
+        prompt = self.prompts.build(
+            before,
+            request.after,
+            request.options.budget,
+            context=request.context,
+            path=request.path,
+            language=request.language,
+        )
+        limits = Limits(
+            max_new_tokens=request.options.max_new_tokens or MAX_TOKENS[request.mode],
+            deadline=request.deadline,
+            cancelled=cancelled,
+            should_stop=lambda text: unit_is_complete(text.removeprefix(healed), situation),
+        )
+        continuation = self.backend.continue_prompt(prompt, limits, constraint)
+        text = postprocess(continuation.text.removeprefix(healed), situation)
+        return CompletionResult(text, continuation, prompt.context)
+
+    def _heal(self, before: str, after: str) -> tuple[str, str, Healing | None]:
+        """(prompt text before the cursor, the text left out of it, the backend constraint).
+
+        A prompt ending in spaces or in a partial word derails a BPE model: it has rarely seen
+        a space token before a word, or a word cut where the user stopped typing. The spaces
+        are left out and the first token may not end the line ("return |" means to go on);
+        a partial word is left out and the model must spell it again (token healing).
+        """
+        if not self.backend.supports_constraints:
+            return before, "", None
+        stripped = before.rstrip(" \t")
+        if stripped != before:
+            return stripped, before[len(stripped) :], Healing("", None, self.line_enders)
+        next_character = after[:1]
+        word = partial_word(before)
+        if word and not (next_character.isalnum() or next_character == "_"):
+            return before[: -len(word)], word, Healing(word, self.token_texts)
+        return before, "", None
+
+
+# Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE
+# ("Ġ" space, "ĉ" tab, "Ċ" newline) and SentencePiece ("▁", "<0x0A>").
+_LINE_ENDER = re.compile(r"^(?:[Ġĉ▁ ]|<0x20>|<0x09>)*(?:Ċ|<0x0A>|\n)")
+
+
+def line_ending_tokens(tokenizer: Tokenizer) -> frozenset[int]:
+    """Tokens that would end the cursor's line with nothing on it."""
+    vocabulary = tokenizer.get_vocab(with_added_tokens=False)
+    return frozenset(i for token, i in vocabulary.items() if _LINE_ENDER.match(token))

@@ -1,0 +1,90 @@
+"""The one path from a cursor to a suggestion, shared by the LSP server, the CLI and the
+evaluation: gather context, build the request, complete, and report what it cost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tree_sitter import Tree
+
+from codegen_complete.completion.backend import Continuation
+from codegen_complete.completion.completer import Completer, CompletionRequest
+from codegen_complete.completion.options import Options
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.gather import gather_context
+from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.snippets import Snippet
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """The document at the moment of the request; nothing in it changes afterwards."""
+
+    text: str
+    offset: int  # the cursor, a string index into `text`
+    mode: Mode  # what to write there (context.classify decides; never SKIP here)
+    language: LanguageSpec | None = None
+    path: Path | None = None  # the file, when it is one
+    root: Path | None = None  # its workspace root: context comes only from inside it
+    tree: Tree | None = None  # the document's syntax tree, when the caller keeps one
+    # Other open documents; None: the workspace's recently modified files stand in.
+    open_documents: tuple[tuple[Path, str], ...] | None = None
+    # When the request arrived: the time limit counts from here, not from the queue.
+    received: float = field(default_factory=time.perf_counter)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # what to insert at the cursor ("" when there is nothing worth showing)
+    mode: Mode
+    context_files: tuple[str, ...]  # workspace paths of the snippets in the prompt
+    continuation: Continuation  # the raw output, token counts, stop reason, model timings
+    context_ms: float  # gathering context
+    total_ms: float  # from the request's arrival to the answer
+
+
+def suggest(
+    completer: Completer,
+    document: DocumentSnapshot,
+    options: Options,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Suggestion:
+    started = time.perf_counter()
+    relative_path = None
+    context: tuple[Snippet, ...] = ()
+    if document.path is not None and document.root is not None:
+        relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
+        if options.context:
+            context = gather_context(
+                document.text,
+                document.offset,
+                document.path,
+                document.root,
+                document.tree,
+                document.open_documents,
+            )
+    context_ms = (time.perf_counter() - started) * 1000
+    result = completer.complete(
+        CompletionRequest(
+            before=document.text[: document.offset],
+            after=document.text[document.offset :],
+            mode=document.mode,
+            options=options,
+            deadline=document.received + options.time_limit_s,
+            language=document.language,
+            context=context,
+            path=relative_path,
+        ),
+        cancelled,
+    )
+    return Suggestion(
+        text=result.text,
+        mode=document.mode,
+        context_files=tuple(sorted({snippet.path for snippet in result.context})),
+        continuation=result.continuation,
+        context_ms=round(context_ms, 2),
+        total_ms=round((time.perf_counter() - document.received) * 1000, 2),
+    )

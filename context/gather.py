@@ -1,0 +1,67 @@
+"""What the model is shown from other files: the definitions the current file imports and
+windows of open or recently edited files that look like the code above the cursor."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+from tree_sitter import Tree
+
+from codegen_complete.context.crossfile import imported_definitions
+from codegen_complete.context.snippets import Snippet, similar_snippets
+from codegen_complete.context.workspace import Workspace
+
+# A bounded walk for `recent_files`: in a huge tree, the first files found stand in for the rest.
+RECENT_SCAN_LIMIT = 2000
+
+
+def gather_context(
+    text: str,
+    offset: int,
+    path: Path,
+    root: Path,
+    tree: Tree | None = None,
+    neighbours: Sequence[tuple[Path, str]] | None = None,
+) -> tuple[Snippet, ...]:
+    """What other files tell about the cursor, most relevant first: the definitions the file
+    imports (Python), then windows of `neighbours` (open or recently edited files; by default
+    the workspace's most recently modified files of the same language) similar to the lines
+    above the cursor. Paths are relative to the workspace root; `tree` is the document's."""
+    root = root.resolve()
+    path = path.resolve()
+    workspace = Workspace(root)
+    snippets: list[Snippet] = []
+    if path.suffix in (".py", ".pyi"):
+        snippets += [
+            Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
+            for d in imported_definitions(text, offset, path, workspace, tree)
+        ]
+    if neighbours is None:
+        neighbours = recent_files(workspace, path)
+    documents = [
+        (p.relative_to(root).as_posix(), t)
+        for p, t in neighbours
+        if p.resolve() != path and workspace.contains(p)
+    ]
+    snippets += similar_snippets(text[:offset], documents)
+    return tuple(snippets)
+
+
+def recent_files(workspace: Workspace, current: Path, count: int = 8) -> list[tuple[Path, str]]:
+    """The workspace files of the current one's language modified most recently (a stand-in
+    for "recently edited" when no editor says which files are open)."""
+    suffixes = (current.suffix,) if current.suffix else ()
+    candidates = [
+        p
+        for p in itertools.islice(workspace.files(suffixes), RECENT_SCAN_LIMIT)
+        if p.resolve() != current
+    ]
+    candidates.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    found = []
+    for candidate in candidates[:count]:
+        text = workspace.read(candidate)
+        if text is not None:
+            found.append((candidate.resolve(), text))
+    return found

@@ -1,0 +1,1 @@
+"""Measurement: quality on FIM suites, the engine benchmark, replays and timings."""

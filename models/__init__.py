@@ -1,0 +1,1 @@
+"""Model lifecycle: the catalog of known models, fetching, export to ONNX, the store."""

@@ -1,0 +1,43 @@
+"""Open an installed model and load it for completing: the one way every entry point does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codegen_complete.completion.completer import Completer, ModelFiles, ModelLoadError
+from codegen_complete.models.store import (
+    InstalledModel,
+    ModelCorruptError,
+    install_hint,
+    models_root,
+    open_model,
+)
+
+
+def model_files(model: InstalledModel) -> ModelFiles:
+    manifest = model.manifest
+    return ModelFiles(
+        name=manifest.name,
+        path=model.path,
+        family=manifest.family,
+        precision=manifest.precision,
+        special_token_ids=manifest.special_token_ids,
+        stop_token_ids=tuple(manifest.stop_token_ids),
+    )
+
+
+def load_model(model: InstalledModel, threads: int | None = None) -> Completer:
+    """A completer for a verified model; a model that does not load is reported as corrupt,
+    with the command that reinstalls it."""
+    try:
+        return Completer(model_files(model), threads)
+    except ModelLoadError as error:
+        raise ModelCorruptError(
+            f"model {model.name!r} cannot be loaded ({error}); reinstall it with: "
+            f"{install_hint(model.name)} --force"
+        ) from error
+
+
+def load(models_dir: Path | None, name: str, threads: int | None = None) -> Completer:
+    """Open `name` in the store (default location unless `models_dir`), verify and load it."""
+    return load_model(open_model(models_root(models_dir), name), threads)
