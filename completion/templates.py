@@ -47,7 +47,8 @@ FAMILIES: dict[str, Family] = {
             name="qwen2.5-coder",
             # Suffix first, prefix last: typing changes only the end of the token sequence, so
             # the KV cache of the previous keystroke is reused. It also scored best here
-            # (30/60 exact lines against 23/60 for prefix-suffix-middle; DESIGN.md §2).
+            # (30/60 exact lines against 23/60 for prefix-suffix-middle on the public single-line
+            # slice, int4, greedy, November 2026).
             template=("<|fim_prefix|>", "<|fim_suffix|>", SUFFIX, "<|fim_middle|>", PREFIX),
             published_template=(
                 "<|fim_prefix|>",

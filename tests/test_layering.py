@@ -1,0 +1,74 @@
+"""The one-way imports the design relies on, checked by walking every module's syntax tree
+(imports inside functions included):
+
+    server → measure → models → completion → context
+
+Each package may import its own modules and those to its right; nothing imports leftwards.
+Outside libraries with one home: pygls and lsprotocol in the LSP server (and the replay
+measurement, an LSP client that drives it); torch, transformers and onnxruntime-genai in the
+exporter (and the benchmark's transformers comparator, run in a child process of its own).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ORDER = ("server", "measure", "models", "completion", "context")
+CONFINED = {
+    "pygls": {"server/lsp.py", "measure/replay.py"},
+    "lsprotocol": {"server/lsp.py", "measure/replay.py"},
+    "torch": {"models/export.py", "measure/bench_engines.py"},
+    "transformers": {"models/export.py", "measure/bench_engines.py"},
+    "onnxruntime_genai": {"models/export.py"},
+}
+
+
+def imported_modules(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            # `from codegen_complete import server` names the package in the alias.
+            if node.module == "codegen_complete":
+                names += [f"codegen_complete.{alias.name}" for alias in node.names]
+    return names
+
+
+def violations(root: Path) -> list[str]:
+    found = []
+    for package in ORDER:
+        allowed = set(ORDER[ORDER.index(package) :])
+        for path in sorted((root / package).rglob("*.py")):
+            relative = path.relative_to(root).as_posix()
+            for name in imported_modules(path):
+                parts = name.split(".")
+                if parts[0] == "codegen_complete" and len(parts) > 1 and parts[1] not in allowed:
+                    found.append(f"{relative} imports {name}: {package} may not use {parts[1]}")
+                homes = CONFINED.get(parts[0])
+                if homes is not None and relative not in homes:
+                    found.append(f"{relative} imports {name}, which belongs in {sorted(homes)}")
+    return found
+
+
+def test_imports_flow_one_way() -> None:
+    assert violations(REPO) == []
+
+
+def test_an_upward_import_is_caught(tmp_path: Path) -> None:
+    for package in ORDER:
+        (tmp_path / package).mkdir()
+    (tmp_path / "context" / "bad.py").write_text(
+        "def f():\n    from codegen_complete.completion.engine import Engine\n"
+    )
+    (tmp_path / "completion" / "worse.py").write_text("from codegen_complete import server\n")
+    (tmp_path / "models" / "lsp.py").write_text("import pygls.server\n")
+    (tmp_path / "server" / "fine.py").write_text(
+        "from codegen_complete.context import languages\nimport numpy\n"
+    )
+    problems = violations(tmp_path)
+    assert len(problems) == 3, problems
+    assert any("context/bad.py" in p and "completion" in p for p in problems)
