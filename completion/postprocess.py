@@ -88,13 +88,32 @@ def one_line(text: str) -> str:
     return newline + line
 
 
+def _after_header(situation: Situation) -> bool:
+    """Whether the cursor ends the block header's line (`def f():|`), so that the body starts
+    on the next line and anything the model writes on this line is not the body."""
+    return bool(situation.line_before_cursor.strip())
+
+
+def _without_header_comment(text: str, situation: Situation) -> str:
+    """`text` without a comment that the model put on the header's line."""
+    comment = situation.language.line_comment if situation.language else "#"
+    first, newline, rest = text.partition("\n")
+    if _after_header(situation) and first.strip().startswith(comment):
+        return newline + rest
+    return text
+
+
 def _block_indent(situation: Situation, lines: list[str]) -> int | None:
     """Indentation of the body's lines: that of its first non-blank line."""
+    if _after_header(situation):
+        first = next((line for line in lines[1:] if line.strip()), None)
+        return None if first is None else _indent(first)
     first = next((line for line in lines if line.strip()), None)
     if first is None:
         return None
-    if lines and first is lines[0] and not situation.before.endswith("\n"):
-        # The first line continues the cursor's line: its indentation is the cursor line's.
+    if first is lines[0] and not situation.before.endswith("\n"):
+        # The first line continues the cursor's (blank, indented) line: its indentation is
+        # the cursor line's.
         return _indent(situation.line_before_cursor + first)
     return _indent(first)
 
@@ -103,10 +122,10 @@ def cut_block(text: str, situation: Situation) -> str:
     """Keep the block body the model wrote; cut where it leaves the block.
 
     Python: at the first non-blank line indented less than the body. Brace languages: where
-    a closing brace takes the depth below the body's.
+    a closing brace takes the depth below the body's. A trailing comment the model puts on
+    the header's line (`def f():  # ...`) is not the body: it goes.
     """
-    text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
+    lines = _without_header_comment(text.replace("\r\n", "\n"), situation).split("\n")
     braces = situation.language is None or situation.language.block_opener == "{"
     body_indent = _block_indent(situation, lines)
     kept: list[str] = []
@@ -134,6 +153,7 @@ def tidy_lines(completion: str, situation: Situation) -> str:
 
 def block_is_complete(text: str, situation: Situation) -> bool:
     """Whether a multi-line completion has left its block, so generation can stop early."""
+    text = _without_header_comment(text, situation)
     cut = cut_block(text, situation)
     return len(cut) < len(text.rstrip()) and "\n" in text[len(cut) :].lstrip(" \t")
 
@@ -167,8 +187,13 @@ def remove_suffix_overlap(completion: str, situation: Situation) -> str:
 # --- repetition ---------------------------------------------------------------------------
 
 
+# A line this long that starts the next line is taken as a copy of it, not a new line.
+REPEAT_PREFIX_CHARACTERS = 10
+
+
 def drop_repetition(completion: str, situation: Situation) -> str:
-    """Drop a line that only echoes the line above the cursor, and cut loops of lines."""
+    """Drop a line that only echoes the line above the cursor or the next line below it (or
+    the start of it), and cut loops of lines."""
     if not completion.strip():
         return ""
     lines_before = situation.before.split("\n")
@@ -178,7 +203,11 @@ def drop_repetition(completion: str, situation: Situation) -> str:
         else:
             whole_line = (lines_before[-1] + completion).strip()
             above = lines_before[-2].strip() if len(lines_before) > 1 else ""
-        return "" if whole_line == above else completion
+        below = _next_code_line(situation.after.partition("\n")[2])
+        copies_below = whole_line == below or (
+            len(whole_line) >= REPEAT_PREFIX_CHARACTERS and below.startswith(whole_line)
+        )
+        return "" if whole_line == above or copies_below else completion
     lines = completion.split("\n")
     seen: list[str] = []
     for index, line in enumerate(lines):
@@ -187,6 +216,11 @@ def drop_repetition(completion: str, situation: Situation) -> str:
         if line.strip():
             seen.append(line.strip())
     return completion
+
+
+def _next_code_line(text: str) -> str:
+    """The first non-blank line of `text`, stripped ("" when there is none)."""
+    return next((line.strip() for line in text.split("\n") if line.strip()), "")
 
 
 # --- validation against the syntax tree ---------------------------------------------------

@@ -84,6 +84,16 @@ def utf16_to_offset(text: str, line: int, character: int) -> int:
     return offset
 
 
+def position_in_text(text: str, line: int, character: int) -> bool:
+    """Whether an LSP position lies inside `text` (at most at the end of its line). A request
+    for a position past the end (a client's stale state, e.g. another buffer's cursor) gets
+    no suggestion: one at a clamped position would be shown where nobody asked."""
+    if line < 0 or character < 0 or line > text.count("\n"):
+        return False
+    offset = utf16_to_offset(text, line, character)
+    return offset_to_utf16(text, offset) == (line, character)
+
+
 def offset_to_utf16(text: str, offset: int) -> tuple[int, int]:
     """The LSP position (line, UTF-16 character) of a string offset."""
     line = text.count("\n", 0, offset)

@@ -24,7 +24,11 @@ from codegen_complete.context.classify import Mode, classify
 from codegen_complete.context.documents import Document
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError
-from codegen_complete.server.positions import offset_to_utf16, utf16_to_offset
+from codegen_complete.server.positions import (
+    offset_to_utf16,
+    position_in_text,
+    utf16_to_offset,
+)
 from codegen_complete.server.settings import Settings
 
 
@@ -159,6 +163,8 @@ class CompletionService:
             document.spec is None or not any(lang in enabled for lang in document.spec.lsp_ids)
         ):
             return Answer(None, f"{where}: language not in enabledLanguages")
+        if line >= 0 and character >= 0 and not position_in_text(document.text, line, character):
+            return Answer(None, f"{where}: past the end of the document")
         offset = utf16_to_offset(document.text, line, character)
         classification = classify(document, offset, explicit)
         if classification.mode is Mode.SKIP:

@@ -22,7 +22,14 @@ def mode_at(marked: str, path: str, explicit: bool = False) -> Mode:
         ("# comment| here\n", "a.py", Mode.SKIP),
         ("s = 'some| text'\n", "a.py", Mode.SKIP),
         ('s = """doc\nmore| text"""\n', "a.py", Mode.SKIP),
-        ("s = 'text'|\n", "a.py", Mode.SINGLE_LINE),
+        ("s = 'text'|\n", "a.py", Mode.SKIP),  # a finished line
+        ("TAX_LABEL = 'VAT'|\n", "a.py", Mode.SKIP),
+        ("total = compute(x)|\n", "a.py", Mode.SKIP),
+        ("total = compute(x|\n", "a.py", Mode.SINGLE_LINE),
+        ("total = compute(x) +|\n", "a.py", Mode.SINGLE_LINE),
+        ("items = [|]\n", "a.py", Mode.SINGLE_LINE),
+        ('GREETING = "Welcome to the shop, |\n', "a.py", Mode.SKIP),  # an unclosed string
+        ("GREETING = 'Welcome|\nprint(GREETING)\n", "a.py", Mode.SKIP),
         ("value = comp|ute(x)\n", "a.py", Mode.SKIP),
         ("value = compute|\n", "a.py", Mode.SINGLE_LINE),
         ("result = |\n", "a.py", Mode.SINGLE_LINE),
@@ -35,6 +42,10 @@ def mode_at(marked: str, path: str, explicit: bool = False) -> Mode:
         ("function f() {\n  |\n}\n", "a.js", Mode.MULTI_LINE),
         ("function f() {|}\n", "a.js", Mode.MULTI_LINE),
         ("const s = `tem|plate`;\n", "a.js", Mode.SKIP),
+        ("const total = items.reduce((a, b) => a + b, 0);|\n", "a.js", Mode.SKIP),
+        ("const total = items.reduce(|\n", "a.js", Mode.SINGLE_LINE),
+        ('const greeting = "Welcome to |\n', "a.js", Mode.SKIP),
+        ("fn f<'a>(x: &'a str) -> &'a str {\n    let y = |\n}\n", "a.rs", Mode.SINGLE_LINE),
         ("// note: |\n", "a.ts", Mode.SKIP),
         ("func main() {\n\t|\n}\n", "a.go", Mode.MULTI_LINE),
         ("fn main() {\n    let x = |\n}\n", "a.rs", Mode.SINGLE_LINE),
@@ -49,4 +60,5 @@ def test_classify(marked: str, path: str, expected: Mode) -> None:
 
 def test_explicit_requests_complete_inside_comments_and_words() -> None:
     assert mode_at("x = 1  # a comment|\n", "a.py", explicit=True) is Mode.SINGLE_LINE
+    assert mode_at("TAX_LABEL = 'VAT'|\n", "a.py", explicit=True) is Mode.SINGLE_LINE
     assert mode_at("value = comp|ute(x)\n", "a.py", explicit=True) is Mode.SINGLE_LINE

@@ -122,6 +122,16 @@ def test_validate_without_a_grammar_passes_through() -> None:
 
 # Real outputs of Qwen2.5-Coder-0.5B (int4) that needed post-processing.
 REGRESSIONS = [
+    # `def mean(values):|` as the file's last line (nothing after the cursor): the model put a
+    # comment on the header's line, then the body, then more functions until the token cap.
+    (
+        "def total(values):\n    return sum(values)\n\n\ndef mean(values):|",
+        Mode.MULTI_LINE,
+        "  # Calculate the mean of a list of numbers\n    return total(values) / len(values)\n"
+        "\n\ndef median(values):  # Calculate the median of a list of numbers\n"
+        "    values.sort()\n    n = len(values)\n",
+        "\n    return total(values) / len(values)",
+    ),
     # Cursor at `def fibonacci(n: int) -> int:|`: the model padded lines with a space.
     (
         "def fibonacci(n: int) -> int:|\n    \n\n\nprint(fibonacci(10))\n",
@@ -144,3 +154,40 @@ REGRESSIONS = [
 @pytest.mark.parametrize(("marked", "mode", "raw", "expected"), REGRESSIONS)
 def test_regressions(marked: str, mode: Mode, raw: str, expected: str) -> None:
     assert postprocess(raw, at(marked, mode)) == expected
+
+
+@pytest.mark.parametrize(
+    ("marked", "completion"),
+    [
+        # Real case: on the empty line above it, the model wrote the next line again.
+        (
+            "    def total(self):\n        |\n        return sum(item.total() for item in "
+            "self.items)\n",
+            "return sum(item.total() for item in self.items)",
+        ),
+        ("    def total(self):\n        re|\n\n        return sum(x.total for x in xs)\n",
+         "turn sum(x.total"),
+        ("x = 1|\ny = compute(x, scale=2)\n", "\ny = compute(x, scale=2)"),
+    ],
+)  # fmt: skip
+def test_a_copy_of_the_next_line_is_dropped(marked: str, completion: str) -> None:
+    assert drop_repetition(completion, at(marked)) == ""
+    assert postprocess(completion, at(marked)) == ""
+
+
+def test_a_short_line_that_only_starts_like_the_next_one_is_kept() -> None:
+    assert drop_repetition("x = 2", at("|\nx = 2 + y\n")) == "x = 2"
+
+
+def test_a_comment_on_a_javascript_header_line_is_not_the_body() -> None:
+    """The same at `function mean(values) {|` ending a JavaScript file."""
+    marked = (
+        "function sum(values) {\n  return values.reduce((a, b) => a + b, 0);\n}\n\n"
+        "function mean(values) {|"
+    )
+    raw = (
+        " // mean is the average of the numbers in the array\n"
+        "  return values.reduce((a, b) => a + b, 0) / values.length;\n}\n\nfunction median("
+    )
+    expected = "\n  return values.reduce((a, b) => a + b, 0) / values.length;"
+    assert postprocess(raw, at(marked, Mode.MULTI_LINE, "a.js")) == expected

@@ -78,7 +78,12 @@ def test_no_completion_in_a_comment_unless_invoked(service: CompletionService) -
 def test_unknown_documents_and_positions_past_the_end(service: CompletionService) -> None:
     unknown = service.snapshot("file:///tmp/never-opened.py", 0, 0, explicit=True)
     assert isinstance(unknown, Answer) and unknown.suggestion is None
-    assert request(service, 99, 99).offset == len(TEXT)
+    # A position past the end (another buffer's stale cursor) gets nothing, not a clamped one.
+    for line, character in ((99, 0), (1, 99), (0, 26)):
+        past = service.snapshot(URI, line, character, explicit=True)
+        assert isinstance(past, Answer) and past.suggestion is None
+        assert "past the end" in past.log
+    assert request(service, 1, 5).offset == len(TEXT)  # the end itself is a position
 
 
 def test_closing_cancels_the_running_request(service: CompletionService) -> None:
