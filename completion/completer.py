@@ -16,7 +16,12 @@ from codegen_complete.completion.backend import Backend, Continuation, Limits, O
 from codegen_complete.completion.engine import Engine
 from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
 from codegen_complete.completion.options import Options
-from codegen_complete.completion.postprocess import Situation, postprocess, unit_is_complete
+from codegen_complete.completion.postprocess import (
+    Situation,
+    cut_unfinished,
+    postprocess,
+    unit_is_complete,
+)
 from codegen_complete.completion.prompt import PromptBuilder
 from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.classify import Mode
@@ -119,7 +124,10 @@ class Completer:
             should_stop=lambda text: unit_is_complete(text.removeprefix(healed), situation),
         )
         continuation = self.backend.continue_prompt(prompt, limits, constraint)
-        text = postprocess(continuation.text.removeprefix(healed), situation)
+        text = continuation.text.removeprefix(healed)
+        if continuation.stop_reason in ("time_limit", "max_tokens"):
+            text = cut_unfinished(text, situation)
+        text = postprocess(text, situation)
         return CompletionResult(text, continuation, prompt.context)
 
     def _heal(self, before: str, after: str) -> tuple[str, str, Healing | None]:

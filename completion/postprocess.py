@@ -12,6 +12,7 @@ Real bad outputs are kept as regression cases in tests/test_postprocess.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -317,6 +318,20 @@ def _unit(completion: str, situation: Situation) -> str:
 
 
 CHAIN: tuple[Step, ...] = (_unit, tidy_lines, remove_suffix_overlap, drop_repetition, validate)
+
+
+_PARTIAL_WORD = re.compile(r"[A-Za-z0-9_]+$")
+
+
+def cut_unfinished(text: str, situation: Situation) -> str:
+    """What to keep of output cut short (time or token cap): whole lines of a block, or a
+    line without the word it stopped in, so that a late answer is still a safe one."""
+    if situation.mode is Mode.MULTI_LINE and "\n" in text.strip("\n"):
+        return text[: text.rstrip("\n").rfind("\n")]
+    line = text.rstrip("\n")
+    if line != text:  # the line was finished
+        return text
+    return _PARTIAL_WORD.sub("", line)
 
 
 def postprocess(raw: str, situation: Situation) -> str:

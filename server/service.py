@@ -249,7 +249,13 @@ class CompletionService:
         if ticket.cancelled.is_set():
             return Answer(None, f"{report}: {_why_dropped(ticket)}")
         if not result.text:
-            return Answer(None, f"{report}: nothing to suggest")
+            if run.stop_reason == "time_limit":
+                why = "time limit"
+            elif run.text.strip():
+                why = "post-processing dropped it"
+            else:
+                why = "the model wrote nothing"
+            return Answer(None, f"{report}: nothing to suggest ({why})")
         self._last[snapshot.uri] = (snapshot.document.text[: snapshot.offset], result.text)
         line, character = offset_to_utf16(snapshot.document.text, snapshot.offset)
         return Answer(

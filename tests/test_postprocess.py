@@ -8,6 +8,7 @@ from codegen_complete.completion.postprocess import (
     Situation,
     block_is_complete,
     cut_block,
+    cut_unfinished,
     drop_repetition,
     line_is_complete,
     one_line,
@@ -191,3 +192,19 @@ def test_a_comment_on_a_javascript_header_line_is_not_the_body() -> None:
     )
     expected = "\n  return values.reduce((a, b) => a + b, 0) / values.length;"
     assert postprocess(raw, at(marked, Mode.MULTI_LINE, "a.js")) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "expected"),
+    [
+        # A line stopped inside a word loses the word; a finished line stays.
+        ("return compute_tot", Mode.SINGLE_LINE, "return "),
+        ("return total(values", Mode.SINGLE_LINE, "return total("),
+        ("return total\n", Mode.SINGLE_LINE, "return total\n"),
+        # A block keeps its whole lines.
+        ("\n    x = 1\n    y = compu", Mode.MULTI_LINE, "\n    x = 1"),
+        ("\n    x = compu", Mode.MULTI_LINE, "\n    x = "),
+    ],
+)
+def test_output_cut_short_is_cut_at_a_safe_point(text: str, mode: Mode, expected: str) -> None:
+    assert cut_unfinished(text, at("def f():\n|", mode)) == expected

@@ -1,0 +1,142 @@
+"""A scripted editor for the measurements: `codegen-complete serve` over stdio, driven the way
+VS Code and Neovim drive it (incremental changes, inline-completion requests not awaited
+before the next key), with the server's log lines kept."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from codegen_complete.measure.bench_engines import memory_mb
+
+SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
+LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".mjs": "javascript"}
+
+
+@dataclass
+class Answer:
+    text: str  # the suggestion, "" when there was none
+    latency_s: float  # from sending the request to the answer's arrival
+
+
+@dataclass
+class EditorSession:
+    """One server process, its documents as the editor sees them, and what it logged."""
+
+    client: LanguageClient
+    root: Path
+    texts: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, root: Path, settings: dict[str, Any] | None = None) -> EditorSession:
+        """Start the server with `root` as the workspace and wait until its model is ready."""
+        client = LanguageClient("codegen-complete-measure", "1")
+        await client.start_io(*SERVER)
+        session = cls(client, root)
+        ready = asyncio.Event()
+        client.feature("codegenComplete/status")(
+            lambda params: ready.set() if params.state == "ready" else None
+        )
+        client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: session.log.append(params.message))
+        await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                root_uri=root.as_uri(),
+                initialization_options={"debounceMs": 0, **(settings or {})},
+            )
+        )
+        client.initialized(types.InitializedParams())
+        await asyncio.wait_for(ready.wait(), 300)
+        return session
+
+    @property
+    def pid(self) -> int:
+        server = self.client._server
+        return int(server.pid) if server is not None else 0
+
+    @property
+    def crashed(self) -> bool:
+        server = self.client._server
+        return server is not None and server.returncode is not None
+
+    def peak_rss_mb(self) -> float:
+        return memory_mb("VmHWM", self.pid)
+
+    def open(self, path: Path, text: str) -> str:
+        uri = path.as_uri()
+        self.texts[uri], self.versions[uri] = text, 1
+        language = LANGUAGE_IDS.get(path.suffix, "plaintext")
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
+            )
+        )
+        return uri
+
+    def close(self, uri: str) -> None:
+        del self.texts[uri], self.versions[uri]
+        self.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri))
+        )
+
+    def replace(self, uri: str, start: int, end: int, new_text: str) -> None:
+        """Replace text[start:end] (string offsets)."""
+        text = self.texts[uri]
+        first, last = _position(text, start), _position(text, end)
+        self.texts[uri] = text[:start] + new_text + text[end:]
+        self.versions[uri] += 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=first, end=last), text=new_text
+                    )
+                ],
+            )
+        )
+
+    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Answer]:
+        """Ask for the inline completion at `offset`; the task ends when the answer arrives."""
+        kind = types.InlineCompletionTriggerKind
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=_position(self.texts[uri], offset),
+            context=types.InlineCompletionContext(
+                trigger_kind=kind.Invoked if invoked else kind.Automatic
+            ),
+        )
+        sent = time.perf_counter()
+
+        async def answer() -> Answer:
+            result = await self.client.text_document_inline_completion_async(params)
+            latency = time.perf_counter() - sent
+            items = result.items if isinstance(result, types.InlineCompletionList) else result
+            text = items[0].insert_text if items else ""
+            return Answer(text if isinstance(text, str) else text.value, latency)
+
+        return asyncio.ensure_future(answer())
+
+    async def stop(self) -> None:
+        if not self.crashed:
+            await self.client.shutdown_async(None)
+            self.client.exit(None)
+        await self.client.stop()  # type: ignore[no-untyped-call]
+
+
+def _position(text: str, offset: int) -> types.Position:
+    """The LSP position (UTF-16 code units) of a string offset."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text[line_start:offset])
+    return types.Position(line=text.count("\n", 0, offset), character=units)

@@ -1,0 +1,269 @@
+"""Real use through the LSP server: jump to a place in a real file, ask, type a line, move on.
+
+    python -m codegen_complete.measure.realuse [--jumps 60] [--busy] [--seed 1]
+
+For each project (real packages vendored under tests/fixtures/vendor, and the cross-file
+fixtures) a fresh `codegen-complete serve` gets the project as its workspace, as an editor
+would. Each jump picks a file and a line of code in it; the line's text after its indentation
+is deleted, and (a) a suggestion is requested at once, invoked (cold: the first suggestion at
+a new place); (b) the line is typed back at 40-80 ms a key, each key a change and an automatic
+request not awaited (as an editor sends them); (c) at the end of the typed line, one more
+automatic request (a finished line should get nothing on its own line). Up to four files stay
+open, so other buffers' text is in play.
+
+Reported: time to first suggestion at a new place (p50/p95), keystroke latency of answers that
+carried a suggestion (p50/p95), empty cold answers and why (from the server's log lines), how
+many suggestions were cut by the token cap (runaway), copied the next line, or added a tail to
+a finished line, and the server's peak RSS. `--busy` keeps one core busy meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codegen_complete.context.classify import FINISHING_CHARACTERS
+from codegen_complete.measure.lspclient import Answer, EditorSession
+
+VENDOR = Path("tests/fixtures/vendor")
+PROJECTS = (VENDOR / "click", VENDOR / "commander", Path("tests/fixtures/crossfile/inventory"))
+SUFFIXES = (".py", ".js")
+MIN_LINES, MAX_LINES = 20, 5_000
+OPEN_BUFFERS = 4
+COMMENT_STARTS = ("#", "//", "/*", "*", '"""', "'''")
+
+
+@dataclass
+class Tally:
+    """What one run saw."""
+
+    label: str
+    jumps: int = 0
+    cold_latencies_s: list[float] = field(default_factory=list)
+    cold_empty: int = 0
+    key_latencies_s: list[float] = field(default_factory=list)  # answers with a suggestion
+    key_requests: int = 0
+    key_empty: int = 0
+    suggestions: int = 0  # cold and typing answers with a suggestion
+    next_line_copies: int = 0
+    finished_line_tails: int = 0
+    finished_lines: int = 0
+    peak_rss_mb: float = 0.0
+    crashed: bool = False
+    reasons: dict[str, int] = field(default_factory=dict)  # why answers were empty
+    runaway: int = 0  # suggestions generated up to the token cap
+
+    def cold_ms(self, fraction: float) -> float:
+        return _percentile_ms(self.cold_latencies_s, fraction)
+
+    def key_ms(self, fraction: float) -> float:
+        return _percentile_ms(self.key_latencies_s, fraction)
+
+
+def _percentile_ms(values: list[float], fraction: float) -> float:
+    ordered = sorted(values) or [float("nan")]
+    return 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def project_files(project: Path) -> list[tuple[Path, str]]:
+    found = []
+    for path in sorted(project.rglob("*")):
+        if path.suffix in SUFFIXES and path.is_file():
+            text = path.read_text(encoding="utf-8")
+            if MIN_LINES <= text.count("\n") <= MAX_LINES:
+                found.append((path.resolve(), text))
+    return found
+
+
+def code_lines(text: str) -> list[int]:
+    """Indexes of lines worth typing: code, not blank, not a comment or docstring line."""
+    lines = text.split("\n")
+    return [
+        index
+        for index, line in enumerate(lines)
+        if len(line.strip()) >= 8 and not line.strip().startswith(COMMENT_STARTS)
+    ]
+
+
+def _next_code_line(text: str, offset: int) -> str:
+    rest = text[offset:].split("\n")[1:]
+    return next((line.strip() for line in rest if line.strip()), "")
+
+
+def copies_next_line(text: str, offset: int, suggestion: str) -> bool:
+    line_start = text.rfind("\n", 0, offset) + 1
+    whole = (text[line_start:offset] + suggestion).strip()
+    below = _next_code_line(text, offset)
+    return bool(whole) and "\n" not in suggestion.strip("\n") and whole == below
+
+
+async def one_jump(
+    session: EditorSession, rng: random.Random, uri: str, line_index: int, tally: Tally
+) -> None:
+    text = session.texts[uri]
+    line_start = sum(len(line) + 1 for line in text.split("\n")[:line_index])
+    line = text.split("\n")[line_index]
+    indent = len(line) - len(line.lstrip())
+    cursor = line_start + indent
+    typed = line[indent:].rstrip()
+    session.replace(uri, cursor, line_start + len(line), "")
+
+    # (a) cold: the first suggestion at the new place.
+    cold = await session.request(uri, cursor, invoked=True)
+    tally.jumps += 1
+    tally.cold_latencies_s.append(cold.latency_s)
+    _count(session, uri, cursor, cold, tally)
+    tally.cold_empty += not cold.text
+
+    # (b) type the line back.
+    pending: list[asyncio.Task[Answer]] = []
+    for character in typed:
+        session.replace(uri, cursor, cursor, character)
+        cursor += 1
+        pending.append(session.request(uri, cursor, invoked=False))
+        tally.key_requests += 1
+        await asyncio.sleep(rng.uniform(0.04, 0.08))
+    for answer in await asyncio.gather(*pending):
+        if answer.text:
+            tally.key_latencies_s.append(answer.latency_s)
+            tally.suggestions += 1
+        else:
+            tally.key_empty += 1
+
+    # (c) the line is whole again: a finished line gets nothing on its own line.
+    if typed and typed[-1] in FINISHING_CHARACTERS:
+        tally.finished_lines += 1
+        end = await session.request(uri, cursor, invoked=False)
+        tally.finished_line_tails += bool(end.text) and not end.text.startswith("\n")
+
+
+def _count(session: EditorSession, uri: str, offset: int, answer: Answer, tally: Tally) -> None:
+    if answer.text:
+        tally.suggestions += 1
+        tally.next_line_copies += copies_next_line(session.texts[uri], offset, answer.text)
+
+
+def _reasons(log: list[str], tally: Tally) -> None:
+    """Why answers were empty, and how many ran to the token cap, from the server's log."""
+    for line in log:
+        if "stop max_tokens" in line and ": nothing to suggest" not in line:
+            tally.runaway += 1
+        for reason in (
+            "superseded", "cancelled", "skipped", "past the end", "time limit", "the model "
+            "wrote nothing", "post-processing dropped it",
+        ):  # fmt: skip
+            if reason in line:
+                tally.reasons[reason] = tally.reasons.get(reason, 0) + 1
+                break
+
+
+async def run_project(
+    project: Path, jumps: int, rng: random.Random, tally: Tally, settings: dict[str, Any]
+) -> None:
+    files = project_files(project)
+    if not files:
+        raise SystemExit(f"{project}: no .py or .js files of {MIN_LINES}-{MAX_LINES} lines")
+    session = await EditorSession.start(project.resolve(), settings)
+    opened: list[str] = []
+    try:
+        for _ in range(jumps):
+            path, original = rng.choice(files)
+            uri = path.as_uri()
+            if uri not in opened:  # each jump types its line back: the text is the original
+                session.open(path, original)
+                opened.append(uri)
+            if len(opened) > OPEN_BUFFERS:
+                session.close(opened.pop(0))
+            candidates = code_lines(session.texts[uri])
+            await one_jump(session, rng, uri, rng.choice(candidates), tally)
+        tally.peak_rss_mb = max(tally.peak_rss_mb, session.peak_rss_mb())
+    finally:
+        tally.crashed |= session.crashed
+        await session.stop()
+    _reasons(session.log, tally)
+
+
+async def measure(
+    projects: list[Path], jumps: int, seed: int, label: str, settings: dict[str, Any]
+) -> Tally:
+    rng = random.Random(seed)
+    tally = Tally(label)
+    per_project = max(1, jumps // len(projects))
+    for project in projects:
+        await run_project(project, per_project, rng, tally, settings)
+    return tally
+
+
+def table(tallies: list[Tally]) -> str:
+    rows = [
+        "| run | jumps | first suggestion p50 / p95 ms | keystroke p50 / p95 ms | empty first "
+        "answers | time-limit empties | runaway | next-line copies | tails on finished lines "
+        "| peak RSS MB |",
+        "|" + "---|" * 10,
+    ]
+    for t in tallies:
+        rows.append(
+            f"| {t.label} | {t.jumps} | {t.cold_ms(0.5):.0f} / {t.cold_ms(0.95):.0f} | "
+            f"{t.key_ms(0.5):.0f} / {t.key_ms(0.95):.0f} | {t.cold_empty} | "
+            f"{t.reasons.get('time limit', 0)} | {t.runaway} | {t.next_line_copies} | "
+            f"{t.finished_line_tails}/{t.finished_lines} | {t.peak_rss_mb:.0f} |"
+        )
+    return "\n".join(rows)
+
+
+def busy_core() -> subprocess.Popen[bytes]:
+    """Another process keeping one core busy, as a build does while the user types."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jumps", type=int, default=60, help="in all, split over projects")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--busy", action="store_true", help="also run with one core busy")
+    parser.add_argument("--project", type=Path, action="append", default=None)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--models-dir", default=None)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--json-out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    settings: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("model", args.model), ("modelsDir", args.models_dir), ("threads", args.threads)
+        )
+        if value is not None
+    }  # fmt: skip
+    projects = args.project or list(PROJECTS)
+    tallies = [asyncio.run(measure(projects, args.jumps, args.seed, "quiet", settings))]
+    if args.busy:
+        load = busy_core()
+        try:
+            tallies.append(
+                asyncio.run(measure(projects, args.jumps, args.seed, "one core busy", settings))
+            )
+        finally:
+            load.kill()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(table(tallies))
+    for tally in tallies:
+        print(f"{tally.label}: empty answers by reason {tally.reasons}")
+        median = statistics.median(tally.cold_latencies_s or [float("nan")])
+        print(f"{tally.label}: {tally.suggestions} suggestions; median first {median:.2f} s")
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps([asdict(t) for t in tallies], indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
