@@ -11,7 +11,6 @@ Nothing here imports torch or transformers.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -22,6 +21,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 import onnxruntime as ort
+
+from codegen_complete.completion.kvcache import SLOTS, CachePool, DecoderLayout
 
 StopReason = Literal["stop_token", "max_tokens", "time_limit", "cancelled", "caller"]
 
@@ -48,80 +49,6 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-@dataclass(frozen=True)
-class DecoderLayout:
-    """Names and shapes of the decoder's cache, read from the builder's genai_config.json."""
-
-    layers: int
-    kv_heads: int
-    head_size: int
-    past_key: str  # e.g. "past_key_values.%d.key"
-    past_value: str
-    present_key: str
-    present_value: str
-
-    @classmethod
-    def from_genai_config(cls, path: Path) -> DecoderLayout:
-        decoder = json.loads(path.read_text())["model"]["decoder"]
-        return cls(
-            layers=decoder["num_hidden_layers"],
-            kv_heads=decoder["num_key_value_heads"],
-            head_size=decoder["head_size"],
-            past_key=decoder["inputs"]["past_key_names"],
-            past_value=decoder["inputs"]["past_value_names"],
-            present_key=decoder["outputs"]["present_key_names"],
-            present_value=decoder["outputs"]["present_value_names"],
-        )
-
-
-# Room for this many tokens in the KV buffers at first; they double when a prompt needs more.
-INITIAL_CAPACITY = 2048
-
-
-class KVCache:
-    """Preallocated key/value buffers that the attention op reads and appends to in place.
-
-    Binding the same buffer as a layer's past input and its present output makes
-    GroupQueryAttention write the new positions into it (onnxruntime's shared-buffer mode), so
-    a decode step copies nothing, and dropping a suffix of the cache is free: the valid length
-    is the attention mask's. Without it every step copies the whole cache once per layer.
-    """
-
-    def __init__(self, layout: DecoderLayout, capacity: int) -> None:
-        self.layout = layout
-        self.capacity = 0
-        self.buffers: list[np.ndarray] = []
-        self.values: list[ort.OrtValue] = []
-        self._grow(capacity, keep=0)
-
-    def _grow(self, capacity: int, keep: int) -> None:
-        shape = (1, self.layout.kv_heads, capacity, self.layout.head_size)
-        buffers = [np.zeros(shape, dtype=np.float32) for _ in range(2 * self.layout.layers)]
-        for old, new in zip(self.buffers, buffers, strict=False):
-            new[:, :, :keep] = old[:, :, :keep]
-        self.buffers = buffers
-        # OrtValues over the numpy memory: no copy, the arrays stay alive with them.
-        self.values = [ort.OrtValue.ortvalue_from_numpy(buffer) for buffer in buffers]
-        self.capacity = capacity
-
-    def reserve(self, length: int) -> None:
-        if length > self.capacity:
-            capacity = self.capacity
-            while capacity < length:
-                capacity *= 2
-            self._grow(capacity, keep=self.capacity)
-
-    def bind(self, binding: ort.IOBinding) -> None:
-        layout = self.layout
-        for layer in range(layout.layers):
-            for past, present, value in (
-                (layout.past_key, layout.present_key, self.values[2 * layer]),
-                (layout.past_value, layout.present_value, self.values[2 * layer + 1]),
-            ):
-                binding.bind_ortvalue_input(past % layer, value)
-                binding.bind_ortvalue_output(present % layer, value)
-
-
 class Constraint(Protocol):
     """Chooses tokens instead of plain argmax while active (token healing)."""
 
@@ -138,7 +65,13 @@ class Engine:
     Not re-entrant: callers run one generation at a time (the lock enforces it).
     """
 
-    def __init__(self, model_dir: Path, threads: int | None = None, speculate: bool = True) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        threads: int | None = None,
+        speculate: bool = True,
+        cache_slots: int = SLOTS,
+    ) -> None:
         self.threads = threads or default_threads()
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
@@ -150,9 +83,8 @@ class Engine:
         )
         self.layout = DecoderLayout.from_genai_config(model_dir / "genai_config.json")
         self._lock = threading.Lock()
-        # The tokens whose keys and values are in the cache, in order.
-        self._cached_tokens: list[int] = []
-        self._cache = KVCache(self.layout, INITIAL_CAPACITY)
+        self._pool = CachePool(self.layout, cache_slots)
+        self._slot = self._pool.slots[0]  # the one the current generation runs in
         # Speculation needs logits for several positions: models exported by this version
         # take `num_logits_to_keep`; older exports give the last position only.
         inputs = {i.name for i in self.session.get_inputs()}
@@ -165,7 +97,7 @@ class Engine:
         Returns the logits of the last `positions` tokens, shape (positions, vocabulary).
         """
         total = len(self._cached_tokens) + len(tokens)
-        self._cache.reserve(total)
+        self._slot.cache.reserve(total)
         binding = self.session.io_binding()
         binding.bind_cpu_input("input_ids", np.asarray([tokens], dtype=np.int64))
         # The mask's length is the sequence so far; the buffers behind it are longer.
@@ -173,20 +105,25 @@ class Engine:
         if self._keep_logits_input:
             binding.bind_cpu_input(KEEP_LOGITS_INPUT, np.asarray([positions], dtype=np.int64))
         binding.bind_output("logits")  # first, so it is the first of get_outputs()
-        self._cache.bind(binding)
+        self._slot.cache.bind(binding)
         self.session.run_with_iobinding(binding)
         self._cached_tokens.extend(tokens)
         logits: np.ndarray = binding.get_outputs()[0].numpy()[0]
         return logits
+
+    @property
+    def _cached_tokens(self) -> list[int]:
+        """The tokens whose keys and values the current slot holds, in order."""
+        return self._slot.tokens
 
     def _keep_prefix(self, length: int) -> None:
         """Forget cached positions from `length` on; later tokens overwrite them in place."""
         del self._cached_tokens[length:]
 
     def forget(self) -> None:
-        """Drop the cache (tests use it to compare with a cold run)."""
+        """Drop every cached prompt (tests and benchmarks compare with a cold run)."""
         with self._lock:
-            self._cached_tokens = []
+            self._pool.clear()
 
     def generate(
         self,
@@ -219,7 +156,8 @@ class Engine:
     ) -> Generation:
         started = time.perf_counter()
         reason: StopReason
-        reused = min(_common_prefix_length(self._cached_tokens, prompt), len(prompt) - 1)
+        self._slot, shared = self._pool.take(prompt)
+        reused = min(shared, len(prompt) - 1)
         logits = self._prefill(prompt, reused, limits)
         if logits is None:
             reason = limits.interrupted() or "cancelled"
@@ -339,14 +277,6 @@ def draft_from_context(context: Sequence[int], limit: int) -> list[int]:
                 if follow:
                     return follow
     return []
-
-
-def _common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
-    limit = min(len(a), len(b))
-    for index in range(limit):
-        if a[index] != b[index]:
-            return index
-    return limit
 
 
 def _ms(seconds: float) -> float:

@@ -11,11 +11,11 @@ import pytest
 
 from codegen_complete.completion import engine as engine_module
 from codegen_complete.completion.engine import (
-    INITIAL_CAPACITY,
     PREFILL_CHUNK,
     Engine,
     draft_from_context,
 )
+from codegen_complete.completion.kvcache import INITIAL_CAPACITY
 from codegen_complete.models.store import InstalledModel
 
 NO_STOP: frozenset[int] = frozenset()
@@ -227,3 +227,40 @@ def test_wrong_drafts_change_nothing(
     monkeypatch.setattr(engine_module, "draft_from_context", lambda context, limit: [9] * limit)
     engine = Engine(tiny_model.path, threads=1)
     assert engine.generate(prompt, max_new_tokens=30, stop_tokens=NO_STOP).tokens == expected
+
+
+def test_going_back_to_an_earlier_place_reuses_its_cache(engine: Engine) -> None:
+    """A jump takes another slot (starting from the shared prefix), so the place it left
+    stays cached: going back re-runs only what changed there, and gives a cold run's tokens."""
+    shared = prompt_of(30)
+    here = [*shared, *prompt_of(200, offset=1)]
+    there = [*shared, *prompt_of(200, offset=2)]
+    engine.forget()
+    first = engine.generate(here, max_new_tokens=6, stop_tokens=NO_STOP)
+    jump = engine.generate(there, max_new_tokens=6, stop_tokens=NO_STOP)
+    assert jump.reused_tokens == len(shared)  # the shared start, copied into a new slot
+    back = engine.generate([*here, 42], max_new_tokens=6, stop_tokens=NO_STOP)
+    assert back.reused_tokens == len(here)
+    assert cold(engine, [*here, 42], 6) == back.tokens
+    assert first.tokens == cold(engine, here, 6)
+
+
+def test_the_pool_is_bounded_and_evicts_the_least_recently_used(tiny_model: InstalledModel) -> None:
+    engine = Engine(tiny_model.path, threads=1, cache_slots=2)
+    places = [prompt_of(150, offset=k) for k in range(3)]
+    for place in places:
+        engine.generate(place, max_new_tokens=2, stop_tokens=NO_STOP)
+    assert len(engine._pool.slots) == 2
+    # The first place was evicted; the last two are still cached.
+    assert engine.generate(places[2], max_new_tokens=2, stop_tokens=NO_STOP).reused_tokens > 100
+    assert engine.generate(places[1], max_new_tokens=2, stop_tokens=NO_STOP).reused_tokens > 100
+    assert engine.generate(places[0], max_new_tokens=2, stop_tokens=NO_STOP).reused_tokens < 10
+
+
+def test_typing_after_a_long_generation_stays_in_its_slot(engine: Engine) -> None:
+    prompt = prompt_of(120)
+    engine.forget()
+    engine.generate(prompt, max_new_tokens=100, stop_tokens=NO_STOP)
+    again = engine.generate([*prompt, 7], max_new_tokens=2, stop_tokens=NO_STOP)
+    assert again.reused_tokens == len(prompt)
+    assert len(engine._pool.slots) == 1
