@@ -14,7 +14,7 @@ from codegen_complete.completion.backend import Continuation
 from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.options import Options
 from codegen_complete.context.classify import Mode
-from codegen_complete.context.gather import gather_context
+from codegen_complete.context.gather import PlaceMemo, gather_context
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.snippets import Snippet
 
@@ -51,21 +51,17 @@ def suggest(
     document: DocumentSnapshot,
     options: Options,
     cancelled: Callable[[], bool] = lambda: False,
+    places: PlaceMemo | None = None,
 ) -> Suggestion:
+    """The suggestion at the document's cursor. A long-lived caller (the server) passes
+    `places`, so that typing in one place keeps its context and with it the cached prompt."""
     started = time.perf_counter()
     relative_path = None
     context: tuple[Snippet, ...] = ()
     if document.path is not None and document.root is not None:
         relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
         if options.context:
-            context = gather_context(
-                document.text,
-                document.offset,
-                document.path,
-                document.root,
-                document.tree,
-                document.open_documents,
-            )
+            context = _context(document, places)
     context_ms = (time.perf_counter() - started) * 1000
     result = completer.complete(
         CompletionRequest(
@@ -88,3 +84,23 @@ def suggest(
         context_ms=round(context_ms, 2),
         total_ms=round((time.perf_counter() - document.received) * 1000, 2),
     )
+
+
+def _context(document: DocumentSnapshot, places: PlaceMemo | None) -> tuple[Snippet, ...]:
+    assert document.path is not None and document.root is not None
+
+    def gather() -> tuple[Snippet, ...]:
+        assert document.path is not None and document.root is not None
+        return gather_context(
+            document.text,
+            document.offset,
+            document.path,
+            document.root,
+            document.tree,
+            document.open_documents,
+        )
+
+    if places is None:
+        return gather()
+    others = tuple(path for path, _ in document.open_documents or ())
+    return places.get(document.text, document.offset, (document.path, others), gather)

@@ -4,7 +4,8 @@ windows of open or recently edited files that look like the code above the curso
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
 from tree_sitter import Tree
@@ -65,3 +66,40 @@ def recent_files(workspace: Workspace, current: Path, count: int = 8) -> list[tu
         if text is not None:
             found.append((candidate.resolve(), text))
     return found
+
+
+# A place is a block of this many lines: while the cursor stays in one, its context stays.
+PLACE_LINES = 16
+
+
+class PlaceMemo:
+    """The context gathered at each place, kept while the cursor stays there.
+
+    The context opens the prompt: if it changed at a keystroke (the lines above the cursor
+    rank the snippets, and they change as the user types), the model would re-read the whole
+    prompt instead of the few tokens typed. So the context found when the cursor first comes
+    to a block of PLACE_LINES lines is reused while it stays in that block; the least recently
+    used places are forgotten.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._places: OrderedDict[Hashable, tuple[Snippet, ...]] = OrderedDict()
+
+    def get(
+        self,
+        text: str,
+        offset: int,
+        document: Hashable,
+        gather: Callable[[], tuple[Snippet, ...]],
+    ) -> tuple[Snippet, ...]:
+        """The context at `offset` of `document` (anything naming the document and what it
+        is read with, e.g. its path and the other open files): remembered, or `gather()`."""
+        key = (document, text.count("\n", 0, offset) // PLACE_LINES)
+        if key in self._places:
+            self._places.move_to_end(key)
+            return self._places[key]
+        found = self._places[key] = gather()
+        if len(self._places) > self.size:
+            self._places.popitem(last=False)
+        return found

@@ -22,6 +22,7 @@ from codegen_complete.completion.options import Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode, classify
 from codegen_complete.context.documents import Document
+from codegen_complete.context.gather import PlaceMemo
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError
 from codegen_complete.server.positions import (
@@ -95,6 +96,7 @@ class CompletionService:
         self._tickets = 0
         # The last suggestion per document: (text before the cursor, suggestion).
         self._last: dict[str, tuple[str, str]] = {}
+        self._places = PlaceMemo()  # only the worker thread uses it
 
     # --- the model ---------------------------------------------------------------------------
 
@@ -237,7 +239,9 @@ class CompletionService:
             return Answer(None, f"{snapshot.describe()}: no model loaded")
         if ticket.cancelled.is_set():
             return Answer(None, f"{snapshot.describe()}: {_why_dropped(ticket)} while queued")
-        result = suggest(completer, snapshot.document, snapshot.options, ticket.cancelled.is_set)
+        result = suggest(
+            completer, snapshot.document, snapshot.options, ticket.cancelled.is_set, self._places
+        )
         run = result.continuation
         report = (
             f"{snapshot.describe()}: {result.mode.value}, prompt {run.prompt_tokens} tokens "

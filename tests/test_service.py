@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,3 +109,36 @@ def test_settings_parse_with_messages() -> None:
     assert settings.debounce_ms == Settings().debounce_ms
     assert len(errors) == 2 and "debounceMs" in errors[0] and "colour" in errors[1]
     assert parse_settings("nonsense")[1]
+
+
+def test_typing_with_other_files_open_reuses_the_prompt(tiny_store: Path, tmp_path: Path) -> None:
+    """The context from other open files opens the prompt; it must not change at each key,
+    or every keystroke re-runs the whole prompt."""
+    service = CompletionService(
+        Settings(model="tiny-qwen", models_dir=str(tiny_store)), roots=[tmp_path]
+    )
+    assert service.load() is None
+    # Similar enough to the lines being typed (Jaccard 3/12 of their identifiers) until the
+    # first letter of the argument adds one more identifier.
+    helper = "def alpha(value, scale):\n    beta = gamma + delta + epsilon\n"
+    (tmp_path / "helpers.py").write_text(helper)
+    service.open((tmp_path / "helpers.py").as_uri(), helper, "python")
+    uri = (tmp_path / "main.py").as_uri()
+    text = "def compute_total(value, scale):\n    result = value * scale\n    return compute_"
+    service.open(uri, text, "python")
+    reused = []
+    for typed in ("1", "(", "v", "a", "l"):
+        service.change(uri, [((2, len(text.split("\n")[2]), 2, len(text.split("\n")[2])), typed)])
+        text = text + typed
+        snapshot = service.snapshot(uri, 2, len(text.split("\n")[2]), explicit=True)
+        assert isinstance(snapshot, Snapshot)
+        log = service.submit(snapshot).result().log
+        assert "context 1 files" in log
+        counts = re.search(r"prompt (\d+) tokens \((\d+) reused\)", log)
+        assert counts is not None, log
+        reused.append((int(counts[1]), int(counts[2])))
+    service.shutdown()
+    # (The first keys change where token healing cuts the prompt: "compute_1" is a partial
+    # word, "compute_1(" is not.)
+    for prompt, reuse in reused[2:]:
+        assert reuse >= prompt - 4, reused

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from codegen_complete.context.gather import gather_context, recent_files
-from codegen_complete.context.snippets import MIN_SIMILARITY, similar_snippets
+from codegen_complete.context.gather import PlaceMemo, gather_context, recent_files
+from codegen_complete.context.snippets import MIN_SIMILARITY, Snippet, similar_snippets
 from codegen_complete.context.workspace import Workspace
 
 OTHER = "\n".join(
@@ -63,3 +63,30 @@ def test_recent_files_are_readable_files_of_the_same_language(tmp_path: Path) ->
     current = tmp_path / "a.py"
     found = [p.name for p, _ in recent_files(Workspace(tmp_path), current.resolve())]
     assert found == ["b.py"]
+
+
+def test_a_place_keeps_its_context_while_the_user_types(tmp_path: Path) -> None:
+    memo = PlaceMemo()
+    calls: list[int] = []
+
+    def gather(offset: int) -> tuple[Snippet, ...]:
+        calls.append(offset)
+        return (Snippet("other.py", f"found at {offset}", 0),)
+
+    text = "\n".join(f"line {i}" for i in range(100))
+    here = text.index("line 20")
+    first = memo.get(text, here, "doc", lambda: gather(here))
+    typed = text[:here] + "new_name = " + text[here:]
+    again = memo.get(typed, here + 11, "doc", lambda: gather(here + 11))
+    assert again == first and calls == [here]  # same block of lines: not gathered again
+    far = text.index("line 70")
+    assert memo.get(text, far, "doc", lambda: gather(far)) != first  # another place
+    assert memo.get(text, here, "other document", lambda: gather(0)) != first
+
+
+def test_the_place_memo_is_bounded() -> None:
+    memo = PlaceMemo(size=2)
+    text = "\n" * 100
+    for line in (0, 20, 40):
+        memo.get(text, line, "doc", lambda: ())
+    assert len(memo._places) == 2
