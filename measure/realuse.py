@@ -25,15 +25,18 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from codegen_complete.context.classify import FINISHING_CHARACTERS
 from codegen_complete.measure.lspclient import Answer, EditorSession
+from codegen_complete.measure.peer import LlamaSession
+from codegen_complete.models.catalog import DEFAULT_MODEL
+from codegen_complete.models.store import models_root
 
 VENDOR = Path("tests/fixtures/vendor")
 PROJECTS = (VENDOR / "click", VENDOR / "commander", Path("tests/fixtures/crossfile/inventory"))
@@ -41,6 +44,31 @@ SUFFIXES = (".py", ".js")
 MIN_LINES, MAX_LINES = 20, 5_000
 OPEN_BUFFERS = 4
 COMMENT_STARTS = ("#", "//", "/*", "*", '"""', "'''")
+
+
+class Editor(Protocol):
+    """A pipeline as the benchmark drives it: our LSP server, or the peer's HTTP server."""
+
+    texts: dict[str, str]
+    log: list[str]
+
+    @property
+    def crashed(self) -> bool: ...
+
+    def peak_rss_mb(self) -> float: ...
+
+    def open(self, path: Path, text: str) -> str: ...
+
+    def close(self, uri: str) -> None: ...
+
+    def replace(self, uri: str, start: int, end: int, new_text: str) -> None: ...
+
+    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Answer]: ...
+
+    async def stop(self) -> None: ...
+
+
+Start = Callable[[Path], Awaitable[Editor]]
 
 
 @dataclass
@@ -108,7 +136,7 @@ def copies_next_line(text: str, offset: int, suggestion: str) -> bool:
 
 
 async def one_jump(
-    session: EditorSession, rng: random.Random, uri: str, line_index: int, tally: Tally
+    session: Editor, rng: random.Random, uri: str, line_index: int, tally: Tally
 ) -> None:
     text = session.texts[uri]
     line_start = sum(len(line) + 1 for line in text.split("\n")[:line_index])
@@ -147,7 +175,7 @@ async def one_jump(
         tally.finished_line_tails += bool(end.text) and not end.text.startswith("\n")
 
 
-def _count(session: EditorSession, uri: str, offset: int, answer: Answer, tally: Tally) -> None:
+def _count(session: Editor, uri: str, offset: int, answer: Answer, tally: Tally) -> None:
     if answer.text:
         tally.suggestions += 1
         tally.next_line_copies += copies_next_line(session.texts[uri], offset, answer.text)
@@ -168,12 +196,12 @@ def _reasons(log: list[str], tally: Tally) -> None:
 
 
 async def run_project(
-    project: Path, jumps: int, rng: random.Random, tally: Tally, settings: dict[str, Any]
+    project: Path, jumps: int, rng: random.Random, tally: Tally, start: Start
 ) -> None:
     files = project_files(project)
     if not files:
         raise SystemExit(f"{project}: no .py or .js files of {MIN_LINES}-{MAX_LINES} lines")
-    session = await EditorSession.start(project.resolve(), settings)
+    session = await start(project.resolve())
     opened: list[str] = []
     try:
         for _ in range(jumps):
@@ -196,12 +224,29 @@ async def run_project(
 async def measure(
     projects: list[Path], jumps: int, seed: int, label: str, settings: dict[str, Any]
 ) -> Tally:
+    """Our server with `settings` (LSP initialization options)."""
+
+    async def start(root: Path) -> Editor:
+        return await EditorSession.start(root, settings)
+
+    return await replay(projects, jumps, seed, label, start)
+
+
+async def replay(projects: list[Path], jumps: int, seed: int, label: str, start: Start) -> Tally:
+    """The same jumps and typing (for a seed) against whichever pipeline `start` starts."""
     rng = random.Random(seed)
     tally = Tally(label)
     per_project = max(1, jumps // len(projects))
     for project in projects:
-        await run_project(project, per_project, rng, tally, settings)
+        await run_project(project, per_project, rng, tally, start)
     return tally
+
+
+def peer_start(gguf: Path, threads: int) -> Start:
+    async def start(root: Path) -> Editor:
+        return await LlamaSession.start(gguf, threads)
+
+    return start
 
 
 def table(tallies: list[Tally]) -> str:
@@ -231,35 +276,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jumps", type=int, default=60, help="in all, split over projects")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--busy", action="store_true", help="also run with one core busy")
+    parser.add_argument(
+        "--peer", action="store_true", help="also replay against llama.cpp (measure/peer.py)"
+    )
     parser.add_argument("--project", type=Path, action="append", default=None)
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--models-dir", default=None)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--models-dir", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args(argv)
-    settings: dict[str, Any] = {
-        key: value
-        for key, value in (
-            ("model", args.model), ("modelsDir", args.models_dir), ("threads", args.threads)
-        )
-        if value is not None
-    }  # fmt: skip
+    settings: dict[str, Any] = {"model": args.model, "threads": args.threads}
+    if args.models_dir is not None:
+        settings["modelsDir"] = str(args.models_dir)
+    gguf = models_root(args.models_dir) / args.model / "source.gguf"
     projects = args.project or list(PROJECTS)
-    tallies = [asyncio.run(measure(projects, args.jumps, args.seed, "quiet", settings))]
+
+    def run(label: str) -> list[Tally]:
+        tallies = [asyncio.run(measure(projects, args.jumps, args.seed, label, settings))]
+        if args.peer:
+            start = peer_start(gguf, args.threads)
+            peer = asyncio.run(
+                replay(projects, args.jumps, args.seed, f"llama.cpp, {label}", start)
+            )
+            tallies.append(peer)
+        return tallies
+
+    tallies = run("quiet")
     if args.busy:
         load = busy_core()
         try:
-            tallies.append(
-                asyncio.run(measure(projects, args.jumps, args.seed, "one core busy", settings))
-            )
+            tallies += run("one core busy")
         finally:
             load.kill()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{args.threads} threads")  # fmt: skip
     print(table(tallies))
     for tally in tallies:
         print(f"{tally.label}: empty answers by reason {tally.reasons}")
-        median = statistics.median(tally.cold_latencies_s or [float("nan")])
-        print(f"{tally.label}: {tally.suggestions} suggestions; median first {median:.2f} s")
+        print(f"{tally.label}: {tally.suggestions} suggestions")
+    if args.peer:
+        for ours, peer in zip(tallies[::2], tallies[1::2], strict=True):
+            print(
+                f"{ours.label}: first suggestion p50 {ours.cold_ms(0.5) / peer.cold_ms(0.5):.2f}x, "
+                f"p95 {ours.cold_ms(0.95) / peer.cold_ms(0.95):.2f}x llama.cpp's"
+            )
     if args.json_out is not None:
         args.json_out.write_text(json.dumps([asdict(t) for t in tallies], indent=2) + "\n")
     return 0

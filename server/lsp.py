@@ -8,6 +8,7 @@ after `initialized`, reported with $/progress; until it is ready requests answer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,22 @@ NAME = "codegen-complete"
 STATUS = "codegenComplete/status"
 
 
+class _Futures(dict[Any, Any]):
+    """pygls's pending futures. Its shutdown handler cancels them while iterating over them,
+    and cancelling runs done-callbacks at once (ours below drops the future): iterate over a
+    copy, or shutting down while the model loads fails with 'dictionary changed size'."""
+
+    def items(self) -> Any:
+        return list(super().items())
+
+
 class Protocol(LanguageServerProtocol):
     """pygls drops a request whose params do not deserialize without answering it, so the
     client would wait forever: answer it with the JSON-RPC error instead."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._request_futures = _Futures()
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -75,6 +89,8 @@ class CompletionServer(LanguageServer):
             protocol_cls=Protocol,
         )
         self.service = CompletionService(Settings())
+        # The model's load in progress: a request that comes meanwhile waits for it.
+        self.loading: asyncio.Task[None] | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A malformed message is the client's bug, not the user's business: log it rather
@@ -116,7 +132,12 @@ def initialize(ls: CompletionServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: CompletionServer, params: types.InitializedParams) -> None:
-    await _load_model(ls)
+    await _start_loading(ls)
+
+
+async def _start_loading(ls: CompletionServer) -> None:
+    ls.loading = asyncio.ensure_future(_load_model(ls))
+    await asyncio.shield(ls.loading)
 
 
 async def _load_model(ls: CompletionServer) -> None:
@@ -161,7 +182,7 @@ async def did_change_configuration(
         previous.models_dir,
         previous.threads,
     ):
-        await _load_model(ls)
+        await _start_loading(ls)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -209,6 +230,11 @@ async def _answer(
     ls: CompletionServer, uri: str, position: types.Position, explicit: bool
 ) -> Answer:
     service = ls.service
+    if not service.ready and ls.loading is not None and not ls.loading.done():
+        # Opening a project and asking at once: wait for the model, within the time limit.
+        limit = service.settings.time_limit_s
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(ls.loading), limit)
     if not service.ready:
         return Answer(None, f"{uri}:{position.line + 1}: the model is not loaded")
     try:
