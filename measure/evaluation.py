@@ -19,7 +19,6 @@ The single-line suites use single-line mode, the multi-line suite multi-line mod
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import statistics
@@ -32,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from codegen_complete.completion.completer import Completer
-from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
@@ -233,9 +232,10 @@ class Summary:
     latency_p95_ms: float
 
 
-def evaluate_case(completer: Completer, case: Case, naive: bool, context: bool = True) -> Outcome:
+def evaluate_case(
+    completer: Completer, case: Case, naive: bool, options: Options = DEFAULTS
+) -> Outcome:
     started = time.perf_counter()
-    options = dataclasses.replace(DEFAULTS, context=context)
     if naive:
         completion = naive_complete(
             completer, case.before, case.after, case.mode, case.language, options
@@ -303,6 +303,14 @@ def table(summaries: list[Summary]) -> str:
     return "\n".join(lines)
 
 
+def _product_label(options: Options) -> str:
+    """ "product", and how its options differ from the defaults."""
+    changes = [] if options.context else ["context off"]
+    if options.prompt_tokens != DEFAULTS.prompt_tokens:
+        changes.append(f"{options.prompt_tokens} prompt tokens")
+    return ", ".join(["product", *changes])
+
+
 def run(
     completer: Completer,
     suites: list[str],
@@ -310,7 +318,7 @@ def run(
     eval_dir: Path,
     limit: int | None,
     outcomes_file: Path | None = None,
-    context: bool = True,
+    options: Options = DEFAULTS,
     crossfile_dir: Path = CROSSFILE_FIXTURES,
 ) -> list[Summary]:
     summaries = []
@@ -321,10 +329,10 @@ def run(
             outcomes = []
             for index, case in enumerate(cases, start=1):
                 naive = mode == "naive"
-                outcomes.append(evaluate_case(completer, case, naive=naive, context=context))
+                outcomes.append(evaluate_case(completer, case, naive, options))
                 if index % 25 == 0 or index == len(cases):
                     print(f"{suite} {mode}: {index}/{len(cases)}", file=sys.stderr, flush=True)
-            label = mode if context or mode == "naive" else f"{mode}, context off"
+            label = mode if mode == "naive" else _product_label(options)
             summaries.append(summarise(suite, label, outcomes))
             records += [{"suite": suite, "mode": mode, **asdict(o)} for o in outcomes]
     if outcomes_file is not None:

@@ -4,10 +4,12 @@ flags and input errors they share with completing."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
 
+from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS
 from codegen_complete.models.store import installed_models, models_root
 
@@ -160,6 +162,12 @@ def _eval_parser() -> argparse.ArgumentParser:
         default=CROSSFILE_FIXTURES,
         help="the cross-file suite's projects and holes.json",
     )
+    parser.add_argument(
+        "--prompt-tokens",
+        type=int,
+        default=DEFAULTS.prompt_tokens,
+        help=f"token budget for the text around the cursor (default {DEFAULTS.prompt_tokens})",
+    )
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument(
         "--json-out", type=Path, default=None, help="also write the summaries as JSON"
@@ -178,6 +186,7 @@ def run_eval(argv: list[str]) -> int:
     args = _eval_parser().parse_args(argv)
     if args.limit is not None:
         positive(args.limit, "--limit")
+    positive(args.prompt_tokens, "--prompt-tokens")
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
     from codegen_complete.measure import evaluation
@@ -193,7 +202,9 @@ def run_eval(argv: list[str]) -> int:
         args.eval_dir,
         args.limit,
         args.outcomes,
-        context=args.context == "on",
+        options=dataclasses.replace(
+            DEFAULTS, context=args.context == "on", prompt_tokens=args.prompt_tokens
+        ),
         crossfile_dir=args.crossfile_dir,
     )
     print(evaluation.table(summaries))
