@@ -49,6 +49,16 @@ class Backend(Protocol):
         self, prompt: Prompt, limits: Limits, constraint: Constraint | None = None
     ) -> Continuation: ...
 
+    def cached(self, prompt: Prompt) -> int:
+        """How many of the prompt's first tokens need not be run again (a remote engine that
+        caches prefixes itself says all)."""
+        ...
+
+    def warm(self, prompt: Prompt, cancelled: Callable[[], bool]) -> None:
+        """Run the prompt into the cache while idle, so that a request that extends it is
+        cheap; stop when `cancelled()`."""
+        ...
+
 
 class OnnxBackend:
     """The in-process engine: token ids in, greedy tokens out, decoded to text."""
@@ -64,6 +74,12 @@ class OnnxBackend:
     def decode(self, tokens: list[int]) -> str:
         text: str = self.tokenizer.decode(tokens, skip_special_tokens=False)
         return text
+
+    def cached(self, prompt: Prompt) -> int:
+        return self.engine.cached_length(prompt.tokens)
+
+    def warm(self, prompt: Prompt, cancelled: Callable[[], bool]) -> None:
+        self.engine.warm(prompt.tokens, cancelled)
 
     def continue_prompt(
         self, prompt: Prompt, limits: Limits, constraint: Constraint | None = None

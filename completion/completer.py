@@ -3,6 +3,7 @@ post-processing around one request."""
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -22,7 +23,7 @@ from codegen_complete.completion.postprocess import (
     postprocess,
     unit_is_complete,
 )
-from codegen_complete.completion.prompt import PromptBuilder
+from codegen_complete.completion.prompt import Budget, Prompt, PromptBuilder
 from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import LanguageSpec
@@ -67,6 +68,7 @@ class CompletionResult:
     text: str  # what to insert at the cursor ("" when there is nothing worth showing)
     continuation: Continuation  # what the model generated, with its counts and timings
     context: tuple[Snippet, ...]  # the snippets that fitted the prompt
+    small_prompt: bool = False  # a new place: a small prompt now, the full one warms later
 
 
 class Completer:
@@ -90,6 +92,7 @@ class Completer:
         self._token_texts: TokenTexts | None = None
         self._texts_thread = threading.Thread(target=self._build_texts, daemon=True)
         self._texts_thread.start()
+        self._to_warm: Prompt | None = None
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
 
     def _build_texts(self) -> None:
@@ -109,14 +112,7 @@ class Completer:
             request.before, request.after, request.mode, request.language,
             request.options.max_lines,
         )  # fmt: skip
-        prompt = self.prompts.build(
-            before,
-            request.after,
-            request.options.budget,
-            context=request.context,
-            path=request.path,
-            language=request.language,
-        )
+        prompt = self._prompt(before, request)
         limits = Limits(
             max_new_tokens=request.options.max_new_tokens or MAX_TOKENS[request.mode],
             deadline=request.deadline,
@@ -128,7 +124,29 @@ class Completer:
         if continuation.stop_reason in ("time_limit", "max_tokens"):
             text = cut_unfinished(text, situation)
         text = postprocess(text, situation)
-        return CompletionResult(text, continuation, prompt.context)
+        return CompletionResult(text, continuation, prompt.context, self._to_warm is not None)
+
+    def _prompt(self, before: str, request: CompletionRequest) -> Prompt:
+        """The full prompt when the backend has most of it cached; else, when the options ask
+        for it, a small one now and the full one remembered for `warm`."""
+        build = functools.partial(
+            self.prompts.build, before, request.after, path=request.path,
+            language=request.language,
+        )  # fmt: skip
+        full = build(request.options.budget, context=request.context)
+        cold_tokens = request.options.cold_prompt_tokens
+        self._to_warm = None
+        if cold_tokens is None or len(full.tokens) - self.backend.cached(full) <= cold_tokens:
+            return full
+        self._to_warm = full
+        return build(Budget(total=cold_tokens, context=0))
+
+    def warm(self, cancelled: Callable[[], bool]) -> None:
+        """Run the full prompt of the last request that answered with a small one into the
+        cache (idle time), so that the next keystroke there gets the full prompt cheaply."""
+        prompt, self._to_warm = self._to_warm, None
+        if prompt is not None:
+            self.backend.warm(prompt, cancelled)
 
     def _heal(self, before: str, after: str) -> tuple[str, str, Healing | None]:
         """(prompt text before the cursor, the text left out of it, the backend constraint).

@@ -3,6 +3,7 @@ LSP settings and the evaluation all read."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from codegen_complete.completion.prompt import CONTEXT_TOKENS, PROMPT_TOKENS, Budget
@@ -18,6 +19,11 @@ class Options:
     prompt_tokens: int = PROMPT_TOKENS  # the text around the cursor
     context_tokens: int = CONTEXT_TOKENS  # code from other files, on top of prompt_tokens
     max_new_tokens: int | None = None  # None: the mode's cap (a line or a block)
+    # At a place whose prompt is not cached (a jump, a new file), ask with a prompt of about
+    # this many tokens, without context, and warm the full prompt while the user is idle:
+    # prefill runs ~300 tokens/s on 2 cores, so the full prompt would take seconds to answer.
+    # None: always the full prompt (one-shot callers with nothing cached do the same work).
+    cold_prompt_tokens: int | None = None
 
     @property
     def budget(self) -> Budget:
@@ -25,3 +31,6 @@ class Options:
 
 
 DEFAULTS = Options()
+# An editor's server: between keystrokes it has idle time to warm the full prompt, so a new
+# place starts with a small one (the CLI and the evaluation ask once, with the full prompt).
+INTERACTIVE = dataclasses.replace(DEFAULTS, cold_prompt_tokens=256)

@@ -43,6 +43,7 @@ class Suggestion:
     context_files: tuple[str, ...]  # workspace paths of the snippets in the prompt
     continuation: Continuation  # the raw output, token counts, stop reason, model timings
     context_ms: float  # gathering context
+    small_prompt: bool  # a new place: a small prompt now, the full one warms when idle
     total_ms: float  # from the request's arrival to the answer
 
 
@@ -82,6 +83,7 @@ def suggest(
         context_files=tuple(sorted({snippet.path for snippet in result.context})),
         continuation=result.continuation,
         context_ms=round(context_ms, 2),
+        small_prompt=result.small_prompt,
         total_ms=round((time.perf_counter() - document.received) * 1000, 2),
     )
 

@@ -11,6 +11,7 @@ Protocol-free: handlers convert LSP params to the plain calls here and the resul
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -97,6 +98,10 @@ class CompletionService:
         # The last suggestion per document: (text before the cursor, suggestion).
         self._last: dict[str, tuple[str, str]] = {}
         self._places = PlaceMemo()  # only the worker thread uses it
+        # Requests submitted and not started: warming the cache yields to them.
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
+        self._closing = False
 
     # --- the model ---------------------------------------------------------------------------
 
@@ -230,7 +235,22 @@ class CompletionService:
 
     def submit(self, snapshot: Snapshot) -> Future[Answer]:
         """Run the model for `snapshot` on the worker thread."""
-        return self._executor.submit(self._complete, snapshot)
+        with self._waiting_lock:
+            self._waiting += 1
+        return self._executor.submit(self._answer, snapshot)
+
+    def _answer(self, snapshot: Snapshot) -> Answer:
+        with self._waiting_lock:
+            self._waiting -= 1
+        answer = self._complete(snapshot)
+        # Idle time after an answer warms the full prompt of a place that got a small one.
+        with contextlib.suppress(RuntimeError):  # the executor is shutting down
+            self._executor.submit(self._warm)
+        return answer
+
+    def _warm(self) -> None:
+        if self._completer is not None:
+            self._completer.warm(lambda: self._waiting > 0 or self._closing)
 
     def _complete(self, snapshot: Snapshot) -> Answer:
         ticket = snapshot.ticket
@@ -246,7 +266,8 @@ class CompletionService:
         report = (
             f"{snapshot.describe()}: {result.mode.value}, prompt {run.prompt_tokens} tokens "
             f"({run.reused_tokens} reused), context {len(result.context_files)} files "
-            f"{result.context_ms:.0f} ms, prefill {run.prefill_ms:.0f} ms, decode "
+            f"{result.context_ms:.0f} ms, {'small ' if result.small_prompt else ''}"
+            f"prefill {run.prefill_ms:.0f} ms, decode "
             f"{run.generated_tokens} tokens {run.decode_ms:.0f} ms, stop {run.stop_reason}, "
             f"total {result.total_ms:.0f} ms"
         )
@@ -268,6 +289,7 @@ class CompletionService:
         )
 
     def shutdown(self) -> None:
+        self._closing = True
         for ticket in self._latest.values():
             ticket.cancelled.set()
         self._executor.shutdown(wait=True, cancel_futures=True)

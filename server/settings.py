@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from codegen_complete.completion.options import DEFAULTS, Options
+from codegen_complete.completion.options import DEFAULTS, INTERACTIVE, Options
 from codegen_complete.models.catalog import DEFAULT_MODEL
 
 
@@ -29,7 +29,7 @@ class Settings:
     def options(self) -> Options:
         """The per-request options these settings choose."""
         return dataclasses.replace(
-            DEFAULTS,
+            INTERACTIVE,
             max_lines=self.max_lines,
             context=self.context,
             time_limit_s=self.time_limit_s,

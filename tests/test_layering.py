@@ -4,8 +4,8 @@
     server → measure → models → completion → context
 
 Each package may import its own modules and those to its right; nothing imports leftwards.
-Outside libraries with one home: pygls and lsprotocol in the LSP server (and the replay
-measurement, an LSP client that drives it); torch, transformers and onnxruntime-genai in the
+Outside libraries with one home: pygls and lsprotocol in the LSP server (and the measurements'
+LSP clients that drive it); torch, transformers and onnxruntime-genai in the
 exporter (and the benchmark's transformers comparator, run in a child process of its own).
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ORDER = ("server", "measure", "models", "completion", "context")
 CONFINED = {
-    "pygls": {"server/lsp.py", "measure/replay.py"},
-    "lsprotocol": {"server/lsp.py", "measure/replay.py"},
+    "pygls": {"server/lsp.py", "measure/lspclient.py", "measure/replay.py"},
+    "lsprotocol": {"server/lsp.py", "measure/lspclient.py", "measure/replay.py"},
     "torch": {"models/export.py", "measure/bench_engines.py"},
     "transformers": {"models/export.py", "measure/bench_engines.py"},
     "onnxruntime_genai": {"models/export.py"},

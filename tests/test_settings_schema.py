@@ -5,12 +5,13 @@ request defaults (completion/options.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from codegen_complete.completion.options import DEFAULTS, Options
+from codegen_complete.completion.options import DEFAULTS, INTERACTIVE, Options
 from codegen_complete.server.cli import _complete_parser
 from codegen_complete.server.settings import SETTINGS, Settings, default_of
 
@@ -81,8 +82,10 @@ def test_the_docs_name_every_setting_with_its_default() -> None:
 
 
 def test_the_entry_points_share_the_request_defaults() -> None:
-    settings_options = Settings().options()
-    assert settings_options == DEFAULTS == Options()
+    # The server differs only in starting a new place with a small prompt (it warms the full
+    # one in idle time; one-shot callers cannot).
+    assert Settings().options() == INTERACTIVE
+    assert dataclasses.replace(INTERACTIVE, cold_prompt_tokens=None) == DEFAULTS == Options()
     cli = _complete_parser().parse_args(["file.py:1"])
     assert cli.time_limit == DEFAULTS.time_limit_s
     assert cli.context_tokens == DEFAULTS.prompt_tokens
