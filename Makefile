@@ -6,7 +6,7 @@ SAMPLE ?= samples/stats.py:14
 VSIX := build/vscode/codegen-complete.vsix
 CODE_SERVER := tests/vscode/node_modules/.bin/code-server
 
-.PHONY: help setup model demo lint typecheck vsix vscode test test-unit bench clean
+.PHONY: help setup model demo lint typecheck vsix vscode test test-unit bench bench-real clean
 
 help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ test: model lint typecheck vscode  ## everything CI runs: lint, types, unit, int
 
 bench: model  ## speed table: this engine against transformers and llama.cpp when installed
 	$(BIN)/codegen-complete bench
+
+bench-real: model  ## real use: jumps and typing in real projects, quiet and one core busy, beside llama.cpp
+	$(BIN)/python -m codegen_complete.measure.peer ensure
+	$(BIN)/python -m codegen_complete.measure.realuse --busy --peer
 
 clean:  ## remove the virtual environment and build outputs (installed models stay)
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts

@@ -5,6 +5,7 @@ before the next key), with the server's log lines kept."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -37,10 +38,14 @@ class EditorSession:
     log: list[str] = field(default_factory=list)
 
     @classmethod
-    async def start(cls, root: Path, settings: dict[str, Any] | None = None) -> EditorSession:
-        """Start the server with `root` as the workspace and wait until its model is ready."""
+    async def start(
+        cls, root: Path, settings: dict[str, Any] | None = None, pythonpath: str | None = None
+    ) -> EditorSession:
+        """Start the server with `root` as the workspace and wait until its model is ready.
+        `pythonpath` runs another checkout's server (a before/after comparison)."""
         client = LanguageClient("codegen-complete-measure", "1")
-        await client.start_io(*SERVER)
+        env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
+        await client.start_io(*SERVER, env=env)
         session = cls(client, root)
         ready = asyncio.Event()
         client.feature("codegenComplete/status")(

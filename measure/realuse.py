@@ -222,12 +222,18 @@ async def run_project(
 
 
 async def measure(
-    projects: list[Path], jumps: int, seed: int, label: str, settings: dict[str, Any]
+    projects: list[Path],
+    jumps: int,
+    seed: int,
+    label: str,
+    settings: dict[str, Any],
+    pythonpath: str | None = None,
 ) -> Tally:
-    """Our server with `settings` (LSP initialization options)."""
+    """Our server with `settings` (LSP initialization options); `pythonpath` runs another
+    checkout's server."""
 
     async def start(root: Path) -> Editor:
-        return await EditorSession.start(root, settings)
+        return await EditorSession.start(root, settings, pythonpath)
 
     return await replay(projects, jumps, seed, label, start)
 
@@ -284,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument(
+        "--server-pythonpath",
+        default=None,
+        help="PYTHONPATH for the server: measure another checkout's (before/after)",
+    )
+    parser.add_argument("--label", default="", help="prefix of the runs' labels")
     args = parser.parse_args(argv)
     settings: dict[str, Any] = {"model": args.model, "threads": args.threads}
     if args.models_dir is not None:
@@ -292,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     projects = args.project or list(PROJECTS)
 
     def run(label: str) -> list[Tally]:
-        tallies = [asyncio.run(measure(projects, args.jumps, args.seed, label, settings))]
+        label = f"{args.label}{label}"
+        ours = measure(projects, args.jumps, args.seed, label, settings, args.server_pythonpath)
+        tallies = [asyncio.run(ours)]
         if args.peer:
             start = peer_start(gguf, args.threads)
             peer = asyncio.run(
