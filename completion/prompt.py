@@ -158,12 +158,15 @@ class PromptBuilder:
         lines = before.splitlines(keepends=True)
         if before.endswith("\n") or not lines:
             lines.append("")
-        counts = self.count(lines)
+        # Every whole line costs a token at least: only the last `budget` can fit, so only
+        # they are counted (a cursor deep in a long file costs no more than one near the top).
+        first = max(0, len(lines) - 1 - budget)
+        counts = [0] * first + self.count(lines[first:])
         # The cursor's line always goes in; earlier lines go in while they fit, starting at a
         # grid line so the start stays put as the cursor moves.
         total = counts[-1]
         start = len(lines) - 1
-        while start > 0 and total + counts[start - 1] <= budget:
+        while start > first and total + counts[start - 1] <= budget:
             start -= 1
             total += counts[start]
         snapped = -(-start // LINE_GRID) * LINE_GRID
@@ -174,7 +177,7 @@ class PromptBuilder:
     def _suffix_window(self, after: str, budget: int, first_line: int) -> str:
         if budget <= 0 or not after:
             return ""
-        lines = after.splitlines(keepends=True)
+        lines = after.splitlines(keepends=True)[: budget + 1]  # each costs a token at least
         counts = self.count(lines)
         end, total = 0, 0
         while end < len(lines) and total + counts[end] <= budget:
