@@ -208,3 +208,8 @@ def test_a_comment_on_a_javascript_header_line_is_not_the_body() -> None:
 )
 def test_output_cut_short_is_cut_at_a_safe_point(text: str, mode: Mode, expected: str) -> None:
     assert cut_unfinished(text, at("def f():\n|", mode)) == expected
+
+
+def test_a_closing_line_under_a_closing_line_is_kept() -> None:
+    """Real case (SantaCoder, Java): `}` above `}` is how nested blocks end, not a copy."""
+    assert drop_repetition("    }", at("        }\n|\n}\n", path="a.java")) == "    }"
