@@ -205,10 +205,10 @@ def drop_repetition(completion: str, situation: Situation) -> str:
             whole_line = (lines_before[-1] + completion).strip()
             above = lines_before[-2].strip() if len(lines_before) > 1 else ""
         below = _next_code_line(situation.after.partition("\n")[2])
-        # (Closing lines repeat legitimately: `}` under `}`.)
-        copies_below = any(c.isalnum() for c in whole_line) and (
-            whole_line == below
-            or (len(whole_line) >= REPEAT_PREFIX_CHARACTERS and below.startswith(whole_line))
+        if not any(character.isalnum() for character in whole_line):
+            return completion  # closing lines repeat legitimately: `}` under `}`
+        copies_below = whole_line == below or (
+            len(whole_line) >= REPEAT_PREFIX_CHARACTERS and below.startswith(whole_line)
         )
         return "" if whole_line == above or copies_below else completion
     lines = completion.split("\n")

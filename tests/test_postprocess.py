@@ -213,3 +213,4 @@ def test_output_cut_short_is_cut_at_a_safe_point(text: str, mode: Mode, expected
 def test_a_closing_line_under_a_closing_line_is_kept() -> None:
     """Real case (SantaCoder, Java): `}` above `}` is how nested blocks end, not a copy."""
     assert drop_repetition("    }", at("        }\n|\n}\n", path="a.java")) == "    }"
+    assert drop_repetition("    }", at("    x++;\n|\n}\n", path="a.java")) == "    }"
