@@ -36,6 +36,7 @@ from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.languages import LanguageSpec, detect, parser
+from codegen_complete.measure.fresh import FRESH, NextLines, lookup
 from codegen_complete.measure.naive import naive_complete
 
 SUITE_FILES = {
@@ -43,7 +44,7 @@ SUITE_FILES = {
     "humaneval-multi": "HumanEval-MultiLineInfilling.dev.jsonl.gz",
     "santacoder": "santacoder-fim-singleline.dev.jsonl.gz",
 }
-SUITES = (*SUITE_FILES, "crossfile")
+SUITES = (*SUITE_FILES, "crossfile", "fresh")
 # The cross-file suite's projects live with the tests of this repository.
 CROSSFILE_FIXTURES = Path("tests/fixtures/crossfile")
 EXTENSIONS = {"py": ".py", "python": ".py", "js": ".js", "javascript": ".js", "java": ".java"}
@@ -60,9 +61,11 @@ class Case:
     language: LanguageSpec | None
     # The program to run around a completion (HumanEval); None when scored by match only.
     program_template: tuple[str, str] | None = None  # (before the completion, after it)
-    # For the cross-file suite: the file and its workspace, so context can be gathered.
+    # For the cross-file suites: the file and its workspace, so context can be gathered, and
+    # the other open files (None: the workspace's recently modified files stand in).
     path: Path | None = None
     root: Path | None = None
+    open_documents: tuple[tuple[Path, str], ...] | None = None
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -114,11 +117,36 @@ def load_crossfile(fixtures: Path) -> list[Case]:
     return cases
 
 
+def load_fresh(fixtures: Path = FRESH) -> list[Case]:
+    """Holes from projects first published in 2025 (measure/fresh.py), one file open."""
+    cases = []
+    for hole in json.loads((fixtures / "holes.json").read_text()):
+        root = fixtures / hole["project"]
+        path = root / hole["file"]
+        lines = path.read_text(encoding="utf-8").split("\n")
+        line = lines[hole["line"] - 1]
+        indent = line[: len(line) - len(line.lstrip())]
+        cases.append(Case(
+            id=f"{hole['project']}/{hole['file']}:{hole['line']} {hole['split']}",
+            before="\n".join([*lines[: hole["line"] - 1], indent]),
+            after="\n" + "\n".join(lines[hole["line"] :]),
+            expected=line.strip(),
+            mode=Mode.SINGLE_LINE,
+            language=detect(path),
+            path=path,
+            root=root,
+            open_documents=(),
+        ))  # fmt: skip
+    return cases
+
+
 def load_suite(
     name: str, eval_dir: Path, limit: int | None = None, crossfile_dir: Path = CROSSFILE_FIXTURES
 ) -> list[Case]:
     if name == "crossfile":
         return _every_case(load_crossfile(crossfile_dir), limit)
+    if name == "fresh":
+        return _every_case(load_fresh(), limit)
     path = eval_dir / SUITE_FILES[name]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (set --eval-dir to shared/eval)")
@@ -233,13 +261,17 @@ class Summary:
 
 
 def evaluate_case(
-    completer: Completer, case: Case, naive: bool, options: Options = DEFAULTS
+    completer: Completer, case: Case, mode: str, options: Options = DEFAULTS
 ) -> Outcome:
+    """`mode`: "product" (the shipped pipeline), "naive" (plain FIM, same weights) or
+    "lookup" (no model: the line that most often follows the line above elsewhere)."""
     started = time.perf_counter()
-    if naive:
+    if mode == "naive":
         completion = naive_complete(
             completer, case.before, case.after, case.mode, case.language, options
         )
+    elif mode == "lookup":
+        completion = _lookup(case)
     else:
         document = DocumentSnapshot(
             text=case.before + case.after,
@@ -248,6 +280,7 @@ def evaluate_case(
             language=case.language,
             path=case.path,
             root=case.root,
+            open_documents=case.open_documents,
             received=started,
         )
         completion = suggest(completer, document, options).text
@@ -303,6 +336,13 @@ def table(summaries: list[Summary]) -> str:
     return "\n".join(lines)
 
 
+def _lookup(case: Case) -> str:
+    text = case.before + case.after
+    if case.root is None or case.path is None:
+        return NextLines.of([text]).suggest(case.before)
+    return lookup(case.root, case.path, text, len(case.before))
+
+
 def _product_label(options: Options) -> str:
     """ "product", and how its options differ from the defaults."""
     changes = [] if options.context else ["context off"]
@@ -328,11 +368,10 @@ def run(
         for mode in modes:
             outcomes = []
             for index, case in enumerate(cases, start=1):
-                naive = mode == "naive"
-                outcomes.append(evaluate_case(completer, case, naive, options))
+                outcomes.append(evaluate_case(completer, case, mode, options))
                 if index % 25 == 0 or index == len(cases):
                     print(f"{suite} {mode}: {index}/{len(cases)}", file=sys.stderr, flush=True)
-            label = mode if mode == "naive" else _product_label(options)
+            label = _product_label(options) if mode == "product" else mode
             summaries.append(summarise(suite, label, outcomes))
             records += [{"suite": suite, "mode": mode, **asdict(o)} for o in outcomes]
     if outcomes_file is not None:

@@ -136,7 +136,7 @@ def _eval_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mode",
         action="append",
-        choices=("product", "naive"),
+        choices=("product", "naive", "lookup"),
         default=None,
         help="pipeline to measure (repeatable; default: both)",
     )

@@ -1,0 +1,117 @@
+"""The fresh cross-file suite: holes cut from real projects first published in 2025, after the
+default model's training data, so it cannot have memorized them (tests/fixtures/fresh).
+
+    python -m codegen_complete.measure.fresh cut     # writes tests/fixtures/fresh/holes.json
+
+How the holes are cut: in each project, files of 30-5,000 lines (.py, .mjs, .js; not
+secret-looking), lines of code (at least 8 characters, not blank, not a comment, not inside
+a docstring); a seeded random draw of HOLES_PER_PROJECT lines per project, each tagged "dev"
+or "test" by the same draw. The hole is the line after its indentation; the cursor sits at
+the indentation, the rest of the file follows, and only that file is open (as in an editor
+with one buffer). Changes are tuned on the "dev" half only; "test" is read once per change.
+The holes were drawn before anything was measured on them and are never redrawn.
+
+The no-model floor (`lookup`): suggest the line that most often follows the line above the
+cursor elsewhere in the project (the hole's own file as it is with the hole).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegen_complete.context.workspace import is_secret
+
+FRESH = Path("tests/fixtures/fresh")
+SUFFIXES = (".py", ".mjs", ".js")
+HOLES_PER_PROJECT = 24
+SEED = 2025
+COMMENT_STARTS = ("#", "//", "/*", "*", "@")
+
+
+def source_files(project: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in project.rglob("*")
+        if path.suffix in SUFFIXES and path.is_file() and not is_secret(path)
+    )
+
+
+def hole_lines(text: str) -> list[int]:
+    """Indexes of the lines a hole may be cut at."""
+    candidates = []
+    in_docstring = False
+    for index, line in enumerate(text.split("\n")):
+        stripped = line.strip()
+        triple = stripped.count('"""') + stripped.count("'''")
+        inside = in_docstring
+        if triple % 2:
+            in_docstring = not in_docstring
+        if inside or triple:  # a docstring's lines, and those that open or close one
+            continue
+        if len(stripped) >= 8 and not stripped.startswith(COMMENT_STARTS):
+            candidates.append(index)
+    return candidates
+
+
+def cut(root: Path = FRESH, per_project: int = HOLES_PER_PROJECT, seed: int = SEED) -> list[dict]:
+    rng = random.Random(seed)
+    holes = []
+    for project in sorted(p for p in root.iterdir() if p.is_dir()):
+        pool = []
+        for path in source_files(project):
+            text = path.read_text(encoding="utf-8")
+            if 30 <= text.count("\n") <= 5_000:
+                pool += [(path, line) for line in hole_lines(text)]
+        for path, line in sorted(rng.sample(pool, min(per_project, len(pool)))):
+            holes.append({
+                "project": project.name,
+                "file": path.relative_to(project).as_posix(),
+                "line": line + 1,
+                "split": rng.choice(("dev", "test")),
+            })  # fmt: skip
+    return holes
+
+
+@dataclass
+class NextLines:
+    """For each line of a project (stripped), how often each line follows it."""
+
+    follows: dict[str, Counter[str]]
+
+    @classmethod
+    def of(cls, texts: list[str]) -> NextLines:
+        index = cls({})
+        for text in texts:
+            index.add(text)
+        return index
+
+    def add(self, text: str) -> None:
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        for above, below in itertools.pairwise(lines):
+            self.follows.setdefault(above, Counter())[below] += 1
+
+    def suggest(self, before: str) -> str:
+        """The most frequent follower of the last non-blank line of `before`."""
+        above = next((line.strip() for line in reversed(before.split("\n")) if line.strip()), "")
+        counts = self.follows.get(above)
+        return counts.most_common(1)[0][0] if counts else ""
+
+
+def lookup(project: Path, current: Path, text: str, offset: int) -> str:
+    """The no-model floor at `offset` of `current` (whose text is `text`, with the hole)."""
+    others = [path.read_text(encoding="utf-8") for path in source_files(project) if path != current]
+    return NextLines.of([*others, text]).suggest(text[:offset])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["cut"]:
+        raise SystemExit(f"usage: python -m {__name__} cut")
+    holes = cut()
+    (FRESH / "holes.json").write_text(json.dumps(holes, indent=1) + "\n")
+    print(f"{len(holes)} holes in {len({h['project'] for h in holes})} projects")
