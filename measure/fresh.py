@@ -24,6 +24,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from codegen_complete.context.workspace import is_secret
 
@@ -59,7 +60,9 @@ def hole_lines(text: str) -> list[int]:
     return candidates
 
 
-def cut(root: Path = FRESH, per_project: int = HOLES_PER_PROJECT, seed: int = SEED) -> list[dict]:
+def cut(
+    root: Path = FRESH, per_project: int = HOLES_PER_PROJECT, seed: int = SEED
+) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     holes = []
     for project in sorted(p for p in root.iterdir() if p.is_dir()):
