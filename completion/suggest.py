@@ -15,6 +15,7 @@ from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.options import Options
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.gather import PlaceMemo, gather_context
+from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.snippets import Snippet
 
@@ -32,6 +33,8 @@ class DocumentSnapshot:
     tree: Tree | None = None  # the document's syntax tree, when the caller keeps one
     # Other open documents; None: the workspace's recently modified files stand in.
     open_documents: tuple[tuple[Path, str], ...] | None = None
+    # The workspace's search index, when there is one (context/index.py).
+    index: RepoIndex | None = None
     # When the request arrived: the time limit counts from here, not from the queue.
     received: float = field(default_factory=time.perf_counter)
 
@@ -62,7 +65,7 @@ def suggest(
     if document.path is not None and document.root is not None:
         relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
         if options.context:
-            context = _context(document, places)
+            context = _context(document, places, options.retrieval)
     context_ms = (time.perf_counter() - started) * 1000
     result = completer.complete(
         CompletionRequest(
@@ -88,7 +91,9 @@ def suggest(
     )
 
 
-def _context(document: DocumentSnapshot, places: PlaceMemo | None) -> tuple[Snippet, ...]:
+def _context(
+    document: DocumentSnapshot, places: PlaceMemo | None, retrieval: bool
+) -> tuple[Snippet, ...]:
     assert document.path is not None and document.root is not None
 
     def gather() -> tuple[Snippet, ...]:
@@ -100,6 +105,7 @@ def _context(document: DocumentSnapshot, places: PlaceMemo | None) -> tuple[Snip
             document.root,
             document.tree,
             document.open_documents,
+            document.index if retrieval else None,
         )
 
     if places is None:

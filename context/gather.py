@@ -11,6 +11,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegen_complete.context.crossfile import imported_definitions
+from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.snippets import Snippet, similar_snippets
 from codegen_complete.context.workspace import Workspace
 
@@ -25,11 +26,14 @@ def gather_context(
     root: Path,
     tree: Tree | None = None,
     neighbours: Sequence[tuple[Path, str]] | None = None,
+    index: RepoIndex | None = None,
 ) -> tuple[Snippet, ...]:
     """What other files tell about the cursor, most relevant first: the definitions the file
-    imports (Python), then windows of `neighbours` (open or recently edited files; by default
-    the workspace's most recently modified files of the same language) similar to the lines
-    above the cursor. Paths are relative to the workspace root; `tree` is the document's."""
+    imports (Python), the windows of the repository `index` most like the lines above the
+    cursor (not from the current file or the open ones: their text in the editor wins), then
+    windows of `neighbours` (open or recently edited files; by default the workspace's most
+    recently modified files of the same language) similar to those lines. Paths are relative
+    to the workspace root; `tree` is the document's."""
     root = root.resolve()
     path = path.resolve()
     workspace = Workspace(root)
@@ -39,6 +43,12 @@ def gather_context(
             Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
             for d in imported_definitions(text, offset, path, workspace, tree)
         ]
+    if index is not None:
+        live = [p for p, _ in neighbours or ()]
+        exclude = {
+            p.resolve().relative_to(root).as_posix() for p in [path, *live] if workspace.contains(p)
+        }
+        snippets += index.search(text[:offset], exclude)
     if neighbours is None:
         neighbours = recent_files(workspace, path)
     documents = [

@@ -19,6 +19,7 @@ The single-line suites use single-line mode, the multi-line suite multi-line mod
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import statistics
@@ -35,6 +36,7 @@ from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
+from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec, detect, parser
 from codegen_complete.measure.fresh import FRESH, NextLines, lookup
 from codegen_complete.measure.naive import naive_complete
@@ -281,6 +283,7 @@ def evaluate_case(
             path=case.path,
             root=case.root,
             open_documents=case.open_documents,
+            index=_index_of(case.root) if options.retrieval and case.root else None,
             received=started,
         )
         completion = suggest(completer, document, options).text
@@ -336,6 +339,14 @@ def table(summaries: list[Summary]) -> str:
     return "\n".join(lines)
 
 
+@functools.cache
+def _index_of(root: Path) -> RepoIndex:
+    """An in-memory index of a suite's project, built once per run."""
+    index = RepoIndex(root)
+    index.refresh()
+    return index
+
+
 def _lookup(case: Case) -> str:
     text = case.before + case.after
     if case.root is None or case.path is None:
@@ -346,6 +357,8 @@ def _lookup(case: Case) -> str:
 def _product_label(options: Options) -> str:
     """ "product", and how its options differ from the defaults."""
     changes = [] if options.context else ["context off"]
+    if options.context and options.retrieval:
+        changes.append("retrieval")
     if options.prompt_tokens != DEFAULTS.prompt_tokens:
         changes.append(f"{options.prompt_tokens} prompt tokens")
     return ", ".join(["product", *changes])

@@ -152,9 +152,10 @@ def _eval_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--context",
-        choices=("on", "off"),
+        choices=("on", "off", "retrieval"),
         default="on",
-        help="cross-file context for the product pipeline (off: the ablation)",
+        help="cross-file context for the product pipeline (off: the ablation; retrieval: "
+        "also windows from an index of the whole project)",
     )
     parser.add_argument(
         "--crossfile-dir",
@@ -203,7 +204,10 @@ def run_eval(argv: list[str]) -> int:
         args.limit,
         args.outcomes,
         options=dataclasses.replace(
-            DEFAULTS, context=args.context == "on", prompt_tokens=args.prompt_tokens
+            DEFAULTS,
+            context=args.context in ("on", "retrieval"),
+            retrieval=args.context == "retrieval",
+            prompt_tokens=args.prompt_tokens,
         ),
         crossfile_dir=args.crossfile_dir,
     )

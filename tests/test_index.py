@@ -1,0 +1,112 @@
+"""The repository index (context/index.py): found by the code above the cursor, fresh after a
+save, blind to ignored and secret files, persistent across restarts, rebuilt when corrupt."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from codegen_complete.context.gather import gather_context
+from codegen_complete.context.index import RepoIndex
+
+CLIENT = """import logging
+
+log = logging.getLogger(__name__)
+
+
+def fetch_orders(session, customer_id):
+    response = session.get(f"/customers/{customer_id}/orders", timeout=REQUEST_TIMEOUT)
+    response.raise_for_status()
+    log.debug("fetched orders for %s", customer_id)
+    return response.json()["orders"]
+"""
+QUERY = "def fetch_invoices(session, customer_id):\n    response = session.get(\n"
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "client.py").write_text(CLIENT)
+    (tmp_path / "other.py").write_text("def unrelated():\n    return 42\n")
+    return tmp_path
+
+
+def test_the_windows_like_the_code_above_the_cursor_are_found(project: Path) -> None:
+    index = RepoIndex(project)
+    assert index.refresh().indexed == 2
+    found = index.search(QUERY)
+    assert found and found[0].path == "client.py" and "raise_for_status" in found[0].text
+    assert index.search(QUERY, exclude={"client.py"}) == []  # the current or an open file
+    assert index.search("x = 1\n") == []  # nothing shared: nothing shown
+
+
+def test_a_saved_change_is_searchable_at_once_and_deleted_files_are_gone(project: Path) -> None:
+    index = RepoIndex(project)
+    index.refresh()
+    billing = project / "billing.py"
+    billing.write_text(
+        "def charge_card(gateway, card_token, amount_cents):\n"
+        "    gateway.capture(card_token, amount_cents)\n"
+    )
+    started = time.perf_counter()
+    index.update(billing)  # what the server does on didSave / didChangeWatchedFiles
+    assert time.perf_counter() - started < 1.0
+    assert index.search("charge_card(gateway, card_token, amount_cents)\n")[0].path == "billing.py"
+    billing.rename(project / "payments.py")
+    report = index.refresh()
+    assert (report.indexed, report.removed) == (1, 1)
+    assert index.search("charge_card(gateway, card_token, amount_cents)\n")[0].path == "payments.py"
+    (project / "payments.py").unlink()
+    index.update(project / "payments.py")
+    assert index.search("charge_card(gateway, card_token, amount_cents)\n") == []
+
+
+def test_ignored_and_secret_looking_files_are_never_indexed(project: Path) -> None:
+    (project / ".gitignore").write_text("generated/\n")
+    (project / "generated").mkdir()
+    (project / "generated" / "client_copy.py").write_text(CLIENT)
+    (project / "secrets.py").write_text(CLIENT.replace("fetch_orders", "api_secret_key"))
+    (project / "node_modules").mkdir()
+    (project / "node_modules" / "lib.js").write_text("session.get(customer_id)\n")
+    index = RepoIndex(project)
+    index.refresh()
+    assert index.stats()[0] == 2
+    assert {s.path for s in index.search(QUERY, limit=10)} == {"client.py"}
+
+
+def test_a_restart_with_nothing_changed_rebuilds_nothing(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = RepoIndex.for_workspace(project, cache)
+    assert first.refresh().indexed == 2
+    first.close()
+    again = RepoIndex.for_workspace(project, cache)
+    report = again.refresh()
+    assert (report.indexed, report.unchanged) == (0, 2)
+    assert again.search(QUERY)
+
+
+def test_a_corrupt_index_file_is_rebuilt_with_a_log_line(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    RepoIndex.for_workspace(project, cache).close()
+    (database,) = cache.glob("*.sqlite")
+    database.write_bytes(b"this is not a database" * 100)
+    index = RepoIndex.for_workspace(project, cache)
+    assert any("rebuilding" in line for line in index.log)
+    assert index.refresh().indexed == 2 and index.search(QUERY)
+
+
+def test_a_refresh_over_its_budget_leaves_the_rest_for_later(project: Path) -> None:
+    index = RepoIndex(project)
+    report = index.refresh(budget_s=0.0)
+    assert report.left_out == 2 and report.removed == 0
+    assert index.refresh().indexed == 2
+
+
+def test_retrieved_windows_join_the_context(project: Path) -> None:
+    index = RepoIndex(project)
+    index.refresh()
+    current = project / "invoices.py"
+    current.write_text(QUERY)
+    snippets = gather_context(QUERY, len(QUERY), current, project, neighbours=(), index=index)
+    assert any(s.path == "client.py" and "raise_for_status" in s.text for s in snippets)
