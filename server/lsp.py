@@ -18,8 +18,15 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
+from codegen_complete.context.index import SUFFIXES
 from codegen_complete.server.positions import PositionError
-from codegen_complete.server.service import Answer, CompletionService, Suggestion, path_of
+from codegen_complete.server.service import (
+    Answer,
+    CompletionService,
+    Suggestion,
+    index_cache_dir,
+    path_of,
+)
 from codegen_complete.server.settings import Settings, parse_settings
 
 log = logging.getLogger(__name__)
@@ -132,7 +139,62 @@ def initialize(ls: CompletionServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: CompletionServer, params: types.InitializedParams) -> None:
+    indexing = asyncio.ensure_future(_index_workspaces(ls))
     await _start_loading(ls)
+    await indexing
+
+
+async def _index_workspaces(ls: CompletionServer) -> None:
+    """Build or refresh the workspace's search index beside everything else, with progress;
+    completions go on meanwhile, without it."""
+    if not ls.service.settings.options().retrieval or not ls.service.roots:
+        return
+    loop = asyncio.get_running_loop()
+    token = "codegen-complete/index"
+    progress = bool(
+        ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress
+    )
+    if progress:
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title=f"{NAME}: indexing the workspace")
+            )
+        except Exception:  # a client may refuse the token; indexing goes on without a bar
+            progress = False
+
+    def say(line: str) -> None:
+        loop.call_soon_threadsafe(_log, ls, f"{NAME}: {line}")
+
+    await loop.run_in_executor(None, ls.service.index_workspaces, index_cache_dir(), say)
+    if progress:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
+    await _watch_files(ls)
+
+
+async def _watch_files(ls: CompletionServer) -> None:
+    """Ask the client to report files changed on disk (git checkout, generators), where it
+    can; saves in the editor come as didSave anyway."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    pattern = "**/*{" + ",".join(SUFFIXES) + "}"
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=pattern)]
+    )
+    with contextlib.suppress(Exception):  # a refusal only means no updates from outside
+        await ls.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="codegen-complete/watch",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=options,
+                    )
+                ]
+            )
+        )
 
 
 async def _start_loading(ls: CompletionServer) -> None:
@@ -206,6 +268,19 @@ def did_change(ls: CompletionServer, params: types.DidChangeTextDocumentParams) 
         ls.service.change(params.text_document.uri, changes)
     except (PositionError, ValueError) as error:
         _log(ls, f"{NAME}: ignoring a change to {params.text_document.uri}: {error}")
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: CompletionServer, params: types.DidSaveTextDocumentParams) -> None:
+    ls.service.file_changed(params.text_document.uri)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(
+    ls: CompletionServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    for change in params.changes:
+        ls.service.file_changed(change.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

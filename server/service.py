@@ -12,7 +12,9 @@ Protocol-free: handlers convert LSP params to the plain calls here and the resul
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode, classify
 from codegen_complete.context.documents import Document
 from codegen_complete.context.gather import PlaceMemo
+from codegen_complete.context.index import RepoIndex
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError
 from codegen_complete.server.positions import (
@@ -32,6 +35,10 @@ from codegen_complete.server.positions import (
     utf16_to_offset,
 )
 from codegen_complete.server.settings import Settings
+
+# A workspace's first index build stops after this long (the rest waits for the next start);
+# huge repositories still open quickly.
+INDEX_BUDGET_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,12 @@ class Ticket:
     superseded: bool = False
 
 
+def index_cache_dir() -> Path:
+    """Where workspace indexes live: $XDG_CACHE_HOME (or ~/.cache)/codegen-complete/index."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "codegen-complete" / "index"
+
+
 def path_of(uri: str) -> Path | None:
     """The file a `file://` URI names; None for other schemes (untitled buffers, ...)."""
     if not uri.startswith("file://"):
@@ -102,6 +115,8 @@ class CompletionService:
         self._waiting = 0
         self._waiting_lock = threading.Lock()
         self._closing = False
+        # The search index of each workspace root, once `index_workspaces` has opened it.
+        self.indexes: dict[Path, RepoIndex] = {}
 
     # --- the model ---------------------------------------------------------------------------
 
@@ -148,6 +163,31 @@ class CompletionService:
         self._last.pop(uri, None)
         if ticket := self._latest.pop(uri, None):
             ticket.cancelled.set()
+
+    # --- the workspace index ------------------------------------------------------------------
+
+    def index_workspaces(self, cache_dir: Path, say: Callable[[str], None]) -> None:
+        """Open each root's index (from the cache) and bring it up to date: slow work, for a
+        thread of its own. Completions do not wait for it: until a root's index is ready they
+        go without. `say` gets one line per root."""
+        for root in self.roots:
+            index = RepoIndex.for_workspace(root, cache_dir)
+            for line in index.log:
+                say(line)
+            report = index.refresh(budget_s=INDEX_BUDGET_S)
+            self.indexes[root] = index
+            files, windows, size = index.stats()
+            say(
+                f"index of {root}: {report.describe()}; {files} files, {windows} windows, "
+                f"{size / 1e6:.1f} MB"
+            )
+
+    def file_changed(self, uri: str) -> None:
+        """A file was saved, created, changed or deleted on disk: re-read it into its index."""
+        path = path_of(uri)
+        root = self._root_for(path)
+        if path is not None and root is not None and root in self.indexes:
+            self.indexes[root].update(path)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -196,7 +236,8 @@ class CompletionService:
                 mode=classification.mode,
                 language=document.spec,
                 path=path,
-                root=self._root_for(path),
+                root=(root := self._root_for(path)),
+                index=self.indexes.get(root) if root is not None else None,
                 tree=document.tree.copy() if document.tree is not None else None,
                 open_documents=open_documents,
             ),
@@ -290,6 +331,8 @@ class CompletionService:
 
     def shutdown(self) -> None:
         self._closing = True
+        for index in self.indexes.values():
+            index.close()
         for ticket in self._latest.values():
             ticket.cancelled.set()
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -142,3 +142,23 @@ def test_typing_with_other_files_open_reuses_the_prompt(tiny_store: Path, tmp_pa
     # word, "compute_1(" is not.)
     for prompt, reuse in reused[2:]:
         assert reuse >= prompt - 4, reused
+
+
+def test_the_workspace_index_follows_saves(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "a.py").write_text("def load_config(path):\n    return parse_yaml(path)\n")
+    service = CompletionService(Settings(), roots=[root])
+    lines: list[str] = []
+    service.index_workspaces(tmp_path / "cache", lines.append)
+    assert any("1 files indexed" in line for line in lines)
+    index = service.indexes[root.resolve()]
+    (root / "b.py").write_text(
+        "def save_report(report, target_path):\n    target_path.write_text(report)\n"
+    )
+    service.file_changed((root / "b.py").as_uri())  # didSave
+    assert index.search("save_report(report, target_path)\n")[0].path == "b.py"
+    service.open((root / "c.py").as_uri(), "x = 1\n", "python")
+    snapshot = service.snapshot((root / "c.py").as_uri(), 0, 5, explicit=True)
+    assert isinstance(snapshot, Snapshot) and snapshot.document.index is index
+    service.shutdown()
