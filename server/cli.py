@@ -17,7 +17,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.source import SourceError, read_source
@@ -28,12 +28,16 @@ from codegen_complete.server.commands import (
     add_model_flags,
     positive,
     run_eval,
+    run_index,
     run_model,
 )
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
 
+if TYPE_CHECKING:
+    from codegen_complete.context.index import RepoIndex
+
 EXIT_BAD_INPUT = 2
-COMMANDS = ("serve", "model", "bench", "eval")
+COMMANDS = ("serve", "model", "bench", "eval", "index")
 
 
 def _complete_parser() -> argparse.ArgumentParser:
@@ -104,6 +108,20 @@ def _workspace_root(path: Path, root: Path | None) -> Path:
     return path.parent
 
 
+# A one-shot command brings the workspace index up to date for at most this long; what is
+# left is indexed by the next command (or by the server).
+CLI_INDEX_BUDGET_S = 3.0
+
+
+def _workspace_index(root: Path) -> RepoIndex:
+    from codegen_complete.context.index import RepoIndex
+    from codegen_complete.server.service import index_cache_dir
+
+    index = RepoIndex.for_workspace(root, index_cache_dir())
+    index.refresh(budget_s=CLI_INDEX_BUDGET_S)
+    return index
+
+
 def run_complete(argv: list[str]) -> int:
     args = _complete_parser().parse_args(argv)
     if args.max_tokens is not None:
@@ -143,6 +161,7 @@ def run_complete(argv: list[str]) -> int:
         path=location.path.resolve(),
         root=root,
         tree=document.tree,
+        index=_workspace_index(root) if options.retrieval else None,
         received=time.perf_counter(),  # the time limit is the completion's, not the load's
     )
     result = suggest(completer, snapshot, options)
@@ -210,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_eval(argv[1:])
         if argv and argv[0] == "serve":
             return run_serve(argv[1:])
+        if argv and argv[0] == "index":
+            return run_index(argv[1:])
         return run_complete(argv)
     except (UsageError, PositionError, SourceError, ModelError) as error:
         print(f"codegen-complete: error: {error}", file=sys.stderr)

@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import json
 import os
+import time
 from pathlib import Path
 
 from codegen_complete.completion.options import DEFAULTS
@@ -214,4 +215,37 @@ def run_eval(argv: list[str]) -> int:
     print(evaluation.table(summaries))
     if args.json_out is not None:
         args.json_out.write_text(json.dumps([vars(s) for s in summaries], indent=2) + "\n")
+    return 0
+
+
+def run_index(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="codegen-complete index",
+        description="Show the workspace's search index (files, windows, size, age) and bring "
+        "it up to date; it lives under ~/.cache/codegen-complete/index.",
+    )
+    parser.add_argument(
+        "root", nargs="?", type=Path, default=Path.cwd(), help="workspace root (default: .)"
+    )
+    parser.add_argument("--rebuild", action="store_true", help="drop it and index afresh")
+    args = parser.parse_args(argv)
+    if not args.root.is_dir():
+        raise UsageError(f"{args.root}: not a directory")
+    from codegen_complete.context.index import RepoIndex
+    from codegen_complete.server.service import index_cache_dir
+
+    index = RepoIndex.for_workspace(args.root, index_cache_dir())
+    if args.rebuild:
+        index.close()
+        Path(index.database).unlink(missing_ok=True)
+        index = RepoIndex.for_workspace(args.root, index_cache_dir())
+    database = Path(index.database)
+    age = time.time() - database.stat().st_mtime
+    for line in index.log:
+        print(line)
+    print(f"index of {index.root}: {database}, last written {age / 60:.0f} minutes ago")
+    print(index.refresh().describe())
+    files, windows, size = index.stats()
+    print(f"{files} files, {windows} windows, {size / 1e6:.1f} MB")
+    index.close()
     return 0

@@ -175,3 +175,19 @@ def test_unknown_model_install(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         ["model", "install", "gpt-17", "--models-dir", str(tmp_path)],
         "unknown model 'gpt-17'",
     )
+
+
+def test_index_command_shows_and_refreshes_the_workspace_index(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "a.py").write_text("def f(x):\n    return x\n")
+    assert main(["index", str(project)]) == 0
+    assert "1 files indexed" in capsys.readouterr().out
+    assert main(["index", str(project)]) == 0
+    assert "0 files indexed, 1 unchanged" in capsys.readouterr().out
+    assert main(["index", str(project), "--rebuild"]) == 0
+    assert "1 files indexed" in capsys.readouterr().out
+    assert main(["index", str(tmp_path / "missing")]) == 2
