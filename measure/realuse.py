@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     for tally in tallies:
         print(f"{tally.label}: empty answers by reason {tally.reasons}")
         print(f"{tally.label}: {tally.suggestions} suggestions")
-    if args.peer:
+    if args.peer and len(tallies) % 2 == 0:
         for ours, peer in zip(tallies[::2], tallies[1::2], strict=True):
             print(
                 f"{ours.label}: first suggestion p50 {ours.cold_ms(0.5) / peer.cold_ms(0.5):.2f}x, "
