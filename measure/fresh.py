@@ -1,7 +1,7 @@
 """The fresh cross-file suite: holes cut from real projects first published in 2025, after the
-default model's training data, so it cannot have memorized them (tests/fixtures/fresh).
+default model's training data, so it cannot have memorized them (tests/fixtures/vendor/fresh).
 
-    python -m codegen_complete.measure.fresh cut     # writes tests/fixtures/fresh/holes.json
+    python -m codegen_complete.measure.fresh cut     # writes tests/fixtures/vendor/fresh/holes.json
 
 How the holes are cut: in each project, files of 30-5,000 lines (.py, .mjs, .js; not
 secret-looking), lines of code (at least 8 characters, not blank, not a comment, not inside
@@ -28,7 +28,7 @@ from typing import Any
 
 from codegen_complete.context.workspace import is_secret
 
-FRESH = Path("tests/fixtures/fresh")
+FRESH = Path("tests/fixtures/vendor/fresh")
 SUFFIXES = (".py", ".mjs", ".js")
 HOLES_PER_PROJECT = 24
 SEED = 2025

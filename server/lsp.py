@@ -144,6 +144,19 @@ async def initialized(ls: CompletionServer, params: types.InitializedParams) -> 
     await indexing
 
 
+async def _begin_progress(ls: CompletionServer, token: str, title: str) -> bool:
+    """Start a $/progress bar where the client supports one; whether it started."""
+    window = ls.client_capabilities.window
+    if not (window and window.work_done_progress):
+        return False
+    try:
+        await ls.work_done_progress.create_async(token)
+        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=f"{NAME}: {title}"))
+    except Exception:  # a client may refuse the token; the work goes on without a bar
+        return False
+    return True
+
+
 async def _index_workspaces(ls: CompletionServer) -> None:
     """Build or refresh the workspace's search index beside everything else, with progress;
     completions go on meanwhile, without it."""
@@ -151,17 +164,7 @@ async def _index_workspaces(ls: CompletionServer) -> None:
         return
     loop = asyncio.get_running_loop()
     token = "codegen-complete/index"
-    progress = bool(
-        ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress
-    )
-    if progress:
-        try:
-            await ls.work_done_progress.create_async(token)
-            ls.work_done_progress.begin(
-                token, types.WorkDoneProgressBegin(title=f"{NAME}: indexing the workspace")
-            )
-        except Exception:  # a client may refuse the token; indexing goes on without a bar
-            progress = False
+    progress = await _begin_progress(ls, token, "indexing the workspace")
 
     def say(line: str) -> None:
         loop.call_soon_threadsafe(_log, ls, f"{NAME}: {line}")
@@ -206,17 +209,7 @@ async def _load_model(ls: CompletionServer) -> None:
     token = "codegen-complete/load"
     model = ls.service.settings.model
     _status(ls, "loading", f"loading {model}")
-    progress = bool(
-        ls.client_capabilities.window and ls.client_capabilities.window.work_done_progress
-    )
-    if progress:
-        try:
-            await ls.work_done_progress.create_async(token)
-            ls.work_done_progress.begin(
-                token, types.WorkDoneProgressBegin(title=f"{NAME}: loading the model")
-            )
-        except Exception:  # a client may refuse the token; loading goes on without a bar
-            progress = False
+    progress = await _begin_progress(ls, token, "loading the model")
     error = await asyncio.get_running_loop().run_in_executor(None, ls.service.load)
     if progress:
         ls.work_done_progress.end(
