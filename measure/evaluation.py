@@ -246,6 +246,7 @@ class Outcome:
     passed: bool | None
     syntax_error: bool
     latency_ms: float
+    expected: str = ""  # what the benchmark has there, for reading the outcomes later
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,7 @@ def evaluate_case(
         passed=passed,
         syntax_error=adds_syntax_error(case, completion),
         latency_ms=latency,
+        expected=case.expected,
     )
 
 

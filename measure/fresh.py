@@ -112,9 +112,62 @@ def lookup(project: Path, current: Path, text: str, offset: int) -> str:
     return NextLines.of([*others, text]).suggest(text[:offset])
 
 
+def repeated_elsewhere(case_id: str, expected: str, root: Path = FRESH) -> bool:
+    """Whether the hole's line stands verbatim elsewhere in its project (other files, or its
+    own file apart from the hole): the holes a lookup or a retrieval can answer."""
+    project, rest = case_id.split("/", 1)
+    file, line = rest.split(" ")[0].rsplit(":", 1)
+    for path in source_files(root / project):
+        lines = [x.strip() for x in path.read_text(encoding="utf-8").split("\n")]
+        if path == root / project / file:
+            del lines[int(line) - 1]
+        if expected in lines:
+            return True
+    return False
+
+
+def compare(outcome_files: list[Path], root: Path = FRESH) -> str:
+    """Exact match and edit similarity per row (each `--outcomes` file's modes) on the dev and
+    test halves and on the holes whose line exists elsewhere; flips against the first row."""
+    rows: dict[str, dict[str, dict[str, object]]] = {}
+    for path in outcome_files:
+        for record in map(json.loads, path.read_text().splitlines()):
+            if record["suite"] == "fresh":
+                label = f"{path.stem}:{record['mode']}"
+                rows.setdefault(label, {})[record["id"]] = record
+    first = next(iter(rows.values()))
+    expected = {case_id: str(r["expected"]) for case_id, r in first.items() if "expected" in r}
+    elsewhere = {c for c, line in expected.items() if repeated_elsewhere(c, line, root)}
+    out = [
+        f"{len(first)} holes; {len(elsewhere)} have their line elsewhere in the project",
+        "| row | dev EM | test EM | all EM | all edit sim. | EM where the line exists "
+        "elsewhere | EM where it does not | right only here / only in the first row |",
+        "|" + "---|" * 8,
+    ]
+    for label, records in rows.items():
+
+        def em(ids: set[str], records: dict[str, dict[str, object]] = records) -> str:
+            chosen = [records[i] for i in ids if i in records]
+            return f"{100 * sum(bool(r['exact']) for r in chosen) / max(1, len(chosen)):.1f}"
+
+        ids = set(records)
+        dev = {i for i in ids if i.endswith(" dev")}
+        similarity = sum(float(str(r["similarity"])) for r in records.values()) / len(records)
+        gains = sum(bool(records[i]["exact"]) and not first[i]["exact"] for i in ids & set(first))
+        losses = sum(not records[i]["exact"] and bool(first[i]["exact"]) for i in ids & set(first))
+        out.append(
+            f"| {label} | {em(dev)} | {em(ids - dev)} | {em(ids)} | {100 * similarity:.1f} | "
+            f"{em(ids & elsewhere)} | {em(ids - elsewhere)} | {gains} / {losses} |"
+        )
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["cut"]:
-        raise SystemExit(f"usage: python -m {__name__} cut")
-    holes = cut()
-    (FRESH / "holes.json").write_text(json.dumps(holes, indent=1) + "\n")
-    print(f"{len(holes)} holes in {len({h['project'] for h in holes})} projects")
+    if sys.argv[1:2] == ["compare"]:
+        print(compare([Path(name) for name in sys.argv[2:]]))
+    elif sys.argv[1:] == ["cut"]:
+        holes = cut()
+        (FRESH / "holes.json").write_text(json.dumps(holes, indent=1) + "\n")
+        print(f"{len(holes)} holes in {len({h['project'] for h in holes})} projects")
+    else:
+        raise SystemExit(f"usage: python -m {__name__} cut | compare OUTCOMES.jsonl...")

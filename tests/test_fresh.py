@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from codegen_complete.measure.evaluation import evaluate_case, load_fresh
-from codegen_complete.measure.fresh import FRESH, NextLines, cut, hole_lines, lookup
+from codegen_complete.measure.fresh import FRESH, NextLines, compare, cut, hole_lines, lookup
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,3 +52,23 @@ def test_the_lookup_row_runs_without_a_model() -> None:
     case = load_fresh(REPO / FRESH)[0]
     outcome = evaluate_case(None, case, "lookup")  # type: ignore[arg-type]
     assert outcome.latency_ms < 10_000 and isinstance(outcome.completion, str)
+
+
+def test_compare_reports_rows_by_half_and_flips(tmp_path: Path) -> None:
+    cases = load_fresh(REPO / FRESH)[:2]
+
+    def write(name: str, right: int) -> Path:
+        records = [
+            {"suite": "fresh", "mode": "product", "id": c.id, "exact": i == right,
+             "similarity": 1.0 if i == right else 0.5, "expected": c.expected}
+            for i, c in enumerate(cases)
+        ]  # fmt: skip
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+        return path
+
+    report = compare([write("first", 0), write("second", 1)], REPO / FRESH)
+    assert "2 holes;" in report
+    first_row, second_row = report.splitlines()[3:5]
+    assert first_row.startswith("| first:product |") and first_row.endswith("| 0 / 0 |")
+    assert second_row.startswith("| second:product |") and second_row.endswith("| 1 / 1 |")
