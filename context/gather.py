@@ -28,9 +28,9 @@ def gather_context(
     neighbours: Sequence[tuple[Path, str]] | None = None,
     index: RepoIndex | None = None,
 ) -> tuple[Snippet, ...]:
-    """What other files tell about the cursor, most relevant first: the definitions the file
-    imports (Python), the windows of the repository `index` most like the lines above the
-    cursor (not from the current file or the open ones: their text in the editor wins), then
+    """What other files tell about the cursor, most relevant first: the windows of the
+    repository `index` most like the lines above the cursor (not from the current file or the
+    open ones: their text in the editor wins), the definitions the file imports (Python), then
     windows of `neighbours` (open or recently edited files; by default the workspace's most
     recently modified files of the same language) similar to those lines. Paths are relative
     to the workspace root; `tree` is the document's."""
@@ -38,17 +38,19 @@ def gather_context(
     path = path.resolve()
     workspace = Workspace(root)
     snippets: list[Snippet] = []
-    if path.suffix in (".py", ".pyi"):
-        snippets += [
-            Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
-            for d in imported_definitions(text, offset, path, workspace, tree)
-        ]
     if index is not None:
+        # First: a probe on held-out 2025 repositories found the gain in windows that hold
+        # the line to write, and none in imported definitions.
         live = [p for p, _ in neighbours or ()]
         exclude = {
             p.resolve().relative_to(root).as_posix() for p in [path, *live] if workspace.contains(p)
         }
         snippets += index.search(text[:offset], exclude)
+    if path.suffix in (".py", ".pyi"):
+        snippets += [
+            Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
+            for d in imported_definitions(text, offset, path, workspace, tree)
+        ]
     if neighbours is None:
         neighbours = recent_files(workspace, path)
     documents = [
