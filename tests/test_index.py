@@ -110,3 +110,20 @@ def test_retrieved_windows_join_the_context(project: Path) -> None:
     current.write_text(QUERY)
     snippets = gather_context(QUERY, len(QUERY), current, project, neighbours=(), index=index)
     assert any(s.path == "client.py" and "raise_for_status" in s.text for s in snippets)
+
+
+def test_an_unsaved_buffer_wins_over_the_disk(project: Path) -> None:
+    """client.py is open with unsaved edits: its stale windows on disk are not shown; what
+    the editor holds is searched instead (as an open document)."""
+    index = RepoIndex(project)
+    index.refresh()
+    current = project / "invoices.py"
+    edited = CLIENT.replace("raise_for_status()", "check_status_or_retry()")
+    open_client = ((project / "client.py", edited),)
+    query = "log = logging.getLogger(__name__)\n\n\n" + QUERY
+    snippets = gather_context(
+        query, len(query), current, project, neighbours=open_client, index=index
+    )
+    texts = [s.text for s in snippets if s.path == "client.py"]
+    assert texts and all("check_status_or_retry" in t for t in texts)
+    assert not any("raise_for_status" in t for t in texts)
