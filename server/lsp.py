@@ -27,7 +27,7 @@ from codegen_complete.server.service import (
     index_cache_dir,
     path_of,
 )
-from codegen_complete.server.settings import Settings, parse_settings
+from codegen_complete.server.settings import UNKNOWN_SETTING, Settings, parse_settings
 
 log = logging.getLogger(__name__)
 NAME = "codegen-complete"
@@ -98,6 +98,9 @@ class CompletionServer(LanguageServer):
         self.service = CompletionService(Settings())
         # The model's load in progress: a request that comes meanwhile waits for it.
         self.loading: asyncio.Task[None] | None = None
+        # Settings problems already reported, and those of the current change.
+        self.reported_settings: set[str] = set()
+        self.new_setting_problems: list[str] = []
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A malformed message is the client's bug, not the user's business: log it rather
@@ -129,12 +132,27 @@ def _roots(params: types.InitializeParams) -> list[Path]:
     return [path for uri in uris if (path := path_of(uri)) is not None]
 
 
+def _report_settings(ls: CompletionServer, problems: list[str]) -> None:
+    """Problems with the settings, respecting the user: keys that are not ours (another
+    tool's settings sent at the top level, a typo) go to the log once; each bad value pops up
+    once per session; one popup per settings change at most."""
+    for problem in problems:
+        if problem not in ls.reported_settings:
+            ls.reported_settings.add(problem)
+            if problem.startswith(UNKNOWN_SETTING):
+                _log(ls, f"{NAME}: {problem}")
+            else:
+                ls.new_setting_problems.append(problem)
+    if ls.new_setting_problems:
+        _say(ls, "; ".join(ls.new_setting_problems), types.MessageType.Warning)
+        ls.new_setting_problems.clear()
+
+
 @server.feature(types.INITIALIZE)
 def initialize(ls: CompletionServer, params: types.InitializeParams) -> None:
     settings, errors = parse_settings(params.initialization_options)
     ls.service = CompletionService(settings, _roots(params))
-    for error in errors:
-        _say(ls, error, types.MessageType.Warning)
+    _report_settings(ls, errors)
 
 
 @server.feature(types.INITIALIZED)
@@ -229,8 +247,7 @@ async def did_change_configuration(
 ) -> None:
     previous = ls.service.settings
     settings, errors = parse_settings(params.settings, previous)
-    for error in errors:
-        _say(ls, error, types.MessageType.Warning)
+    _report_settings(ls, errors)
     ls.service.settings = settings
     if (settings.model, settings.models_dir, settings.threads) != (
         previous.model,

@@ -126,6 +126,9 @@ def default_of(setting: Setting) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+UNKNOWN_SETTING = "unknown setting"
+
+
 def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
     """Settings from the client's options; bad or unknown entries become messages."""
     settings = base or Settings()
@@ -139,7 +142,7 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
     errors = []
     for key, value in raw.items():
         if key not in FIELDS:
-            errors.append(f"unknown setting {key!r} ignored")
+            errors.append(f"{UNKNOWN_SETTING} {key!r} ignored")
             continue
         setting = FIELDS[key]
         try:

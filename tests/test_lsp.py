@@ -134,8 +134,30 @@ async def test_status_reports_loading_then_ready(client: LanguageClient) -> None
     ]
 
 
-async def test_a_bad_setting_is_reported(client: LanguageClient) -> None:
-    assert any("colour" in message.message for message in client.messages)
+async def test_settings_problems_respect_the_user(client: LanguageClient) -> None:
+    """A key that is not ours goes to the log once, not to a popup (other tools' settings come
+    at the top level); a bad value pops up once, however often it is sent; one popup per
+    change at most."""
+    assert not any("colour" in m.message for m in client.messages)
+    assert sum("colour" in m.message for m in client.log_messages) == 1
+    for _ in range(3):
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={
+                    "debounceMs": "fast",
+                    "maxLines": 0,
+                    "python": {"analysis": {}},
+                    "editor": {"tabSize": 4},
+                    **{f"key{i}": i for i in range(200)},
+                }
+            )
+        )
+    result = await client.text_document_inline_completion_async(inline(NOTES, 1, 5))
+    assert isinstance(result, types.InlineCompletionList)  # served meanwhile
+    popups = [m.message for m in client.messages if "debounceMs" in m.message]
+    assert len(popups) == 1 and "maxLines" in popups[0]
+    assert len(client.messages) <= 2
+    assert sum("'key7'" in m.message for m in client.log_messages) == 1
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
