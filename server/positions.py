@@ -47,7 +47,9 @@ def resolve_cursor(text: str, line: int, column: int | None, name: str = "the fi
     """
     lines = text.split("\n")
     if line > len(lines):
-        raise PositionError(f"line {line} is past the end of {name} ({len(lines)} lines)")
+        # As an editor counts: a final newline ends the last line, it does not start one.
+        count = len(lines) - 1 if text.endswith("\n") else len(lines)
+        raise PositionError(f"line {line} is past the end of {name} ({count} lines)")
     content = lines[line - 1].removesuffix("\r")
     if column is None:
         column = len(content) + 1

@@ -54,3 +54,13 @@ def test_out_of_range() -> None:
 
 def test_empty_text_has_one_line() -> None:
     assert resolve_cursor("", 1, None).offset == 0
+
+
+def test_lines_are_counted_as_an_editor_counts_them() -> None:
+    five_lines = "".join(f"line {i}\n" for i in range(5))
+    with pytest.raises(PositionError, match=r"\(5 lines\)"):
+        resolve_cursor(five_lines, 99, None)
+    # Line 6 is where the cursor goes after the final newline: the end of the file.
+    assert resolve_cursor(five_lines, 6, None).offset == len(five_lines)
+    with pytest.raises(PositionError, match=r"\(2 lines\)"):
+        resolve_cursor("a\nb", 3, None)
