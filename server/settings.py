@@ -36,22 +36,29 @@ class Settings:
         )
 
 
-# camelCase key → (field, validator returning the value or raising ValueError)
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError("a positive integer")
+# Upper bounds: a value past them is a slip (10**12 ms of debounce never answers), not a choice.
+MAX_LINES, MAX_DEBOUNCE_MS, MAX_TIME_LIMIT_S, MAX_THREADS = 200, 5_000, 120, 256
+
+
+def _int_between(value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"an integer from {low} to {high}")
     return value
 
 
-def _non_negative_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("a non-negative integer")
-    return value
+def _lines(value: Any) -> int:
+    return _int_between(value, 1, MAX_LINES)
 
 
-def _positive_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError("a positive number")
+def _debounce(value: Any) -> int:
+    return _int_between(value, 0, MAX_DEBOUNCE_MS)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"a number of seconds up to {MAX_TIME_LIMIT_S}")
+    if not 0 < value <= MAX_TIME_LIMIT_S:
+        raise ValueError(f"a number of seconds above 0, up to {MAX_TIME_LIMIT_S}")
     return float(value)
 
 
@@ -65,8 +72,8 @@ def _optional_text(value: Any) -> str | None:
     return None if value is None else _text(value)
 
 
-def _optional_positive_int(value: Any) -> int | None:
-    return None if value is None else _positive_int(value)
+def _optional_threads(value: Any) -> int | None:
+    return None if value is None else _int_between(value, 1, MAX_THREADS)
 
 
 def _flag(value: Any) -> bool:
@@ -99,19 +106,21 @@ SETTINGS = (
     Setting("modelsDir", "models_dir", _optional_text, {"type": ["string", "null"]},
             "Where models are installed. Empty: `$CODEGEN_COMPLETE_MODELS` or "
             "`~/.cache/codegen-complete/models`."),
-    Setting("threads", "threads", _optional_positive_int,
-            {"type": ["integer", "null"], "minimum": 1},
+    Setting("threads", "threads", _optional_threads,
+            {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_THREADS},
             "Inference threads. Empty: one per core, up to 8."),
-    Setting("maxLines", "max_lines", _positive_int, {"type": "integer", "minimum": 1},
+    Setting("maxLines", "max_lines", _lines,
+            {"type": "integer", "minimum": 1, "maximum": MAX_LINES},
             "The most lines a suggestion may have."),
-    Setting("debounceMs", "debounce_ms", _non_negative_int, {"type": "integer", "minimum": 0},
+    Setting("debounceMs", "debounce_ms", _debounce,
+            {"type": "integer", "minimum": 0, "maximum": MAX_DEBOUNCE_MS},
             "Milliseconds to wait after a keystroke before asking the model (not for an "
             "explicit request)."),
     Setting("context", "context", _flag, {"type": "boolean"},
             "Put definitions from imported workspace files and similar code from open files "
             "into the prompt."),
-    Setting("timeLimit", "time_limit_s", _positive_number,
-            {"type": "number", "exclusiveMinimum": 0},
+    Setting("timeLimit", "time_limit_s", _seconds,
+            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S},
             "Seconds one suggestion may take before it is cut short."),
     Setting("enabledLanguages", "enabled_languages", _languages,
             {"type": "array", "items": {"type": "string"}},

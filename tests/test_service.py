@@ -162,3 +162,12 @@ def test_the_workspace_index_follows_saves(tmp_path: Path) -> None:
     snapshot = service.snapshot((root / "c.py").as_uri(), 0, 5, explicit=True)
     assert isinstance(snapshot, Snapshot) and snapshot.document.index is index
     service.shutdown()
+
+
+def test_settings_have_sane_bounds() -> None:
+    settings, errors = parse_settings(
+        {"debounceMs": 10**12, "timeLimit": 1e9, "threads": 10**6, "maxLines": 10**5}
+    )
+    assert settings == Settings() and len(errors) == 4
+    assert "from 0 to 5000" in errors[0] and "up to 120" in errors[1]
+    assert parse_settings({"timeLimit": 0.5, "maxLines": 200})[0].max_lines == 200
