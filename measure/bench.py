@@ -236,12 +236,20 @@ def run_parent(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="codegen-complete bench", description=__doc__)
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--models-dir", type=Path, default=None)
+    p.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"installed model (default {DEFAULT_MODEL})"
+    )
+    p.add_argument(
+        "--models-dir", type=Path, default=None, help="model store (default: the user cache)"
+    )
     p.add_argument("--threads", type=int, default=None, help="threads for every engine")
-    p.add_argument("--prompt-tokens", type=int, default=1000)
-    p.add_argument("--decode-tokens", type=int, default=32)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument(
+        "--prompt-tokens", type=int, default=1000, help="budget of the benchmark prompt (1000)"
+    )
+    p.add_argument(
+        "--decode-tokens", type=int, default=32, help="greedy tokens timed for decode (32)"
+    )
+    p.add_argument("--repeats", type=int, default=3, help="runs per figure; medians shown (3)")
     p.add_argument(
         "--engines",
         type=lambda text: [e for e in text.split(",") if e],

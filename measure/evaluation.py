@@ -38,6 +38,7 @@ from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec, detect, parser
+from codegen_complete.measure.data import FIXTURES
 from codegen_complete.measure.fresh import FRESH, NextLines, lookup
 from codegen_complete.measure.naive import naive_complete
 
@@ -48,7 +49,7 @@ SUITE_FILES = {
 }
 SUITES = (*SUITE_FILES, "crossfile", "fresh")
 # The cross-file suite's projects live with the tests of this repository.
-CROSSFILE_FIXTURES = Path("tests/fixtures/crossfile")
+CROSSFILE_FIXTURES = FIXTURES / "crossfile"
 EXTENSIONS = {"py": ".py", "python": ".py", "js": ".js", "javascript": ".js", "java": ".java"}
 EXECUTION_TIMEOUT_S = 3.0
 

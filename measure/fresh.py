@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from codegen_complete.context.workspace import is_secret
+from codegen_complete.measure.data import VENDOR
 
-FRESH = Path("tests/fixtures/vendor/fresh")
+FRESH = VENDOR / "fresh"
 SUFFIXES = (".py", ".mjs", ".js")
 HOLES_PER_PROJECT = 24
 SEED = 2025

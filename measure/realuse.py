@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codegen_complete.context.classify import FINISHING_CHARACTERS
+from codegen_complete.measure.data import FIXTURES, VENDOR
 from codegen_complete.measure.lspclient import Answer, EditorSession
 from codegen_complete.measure.peer import LlamaSession
 from codegen_complete.models.catalog import DEFAULT_MODEL
 from codegen_complete.models.store import models_root
 
-VENDOR = Path("tests/fixtures/vendor")
-PROJECTS = (VENDOR / "click", VENDOR / "commander", Path("tests/fixtures/crossfile/inventory"))
+PROJECTS = (VENDOR / "click", VENDOR / "commander", FIXTURES / "crossfile" / "inventory")
 SUFFIXES = (".py", ".js")
 MIN_LINES, MAX_LINES = 20, 5_000
 OPEN_BUFFERS = 4

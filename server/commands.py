@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 
@@ -120,6 +119,7 @@ def run_model(argv: list[str]) -> int:
 
 
 def _eval_parser() -> argparse.ArgumentParser:
+    from codegen_complete.measure.data import EVAL_DIR
     from codegen_complete.measure.evaluation import CROSSFILE_FIXTURES, SUITES
 
     parser = argparse.ArgumentParser(
@@ -148,8 +148,9 @@ def _eval_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--eval-dir",
         type=Path,
-        default=Path(os.environ.get("CODEGEN_COMPLETE_EVAL_DIR", "../shared/eval")),
-        help="folder with the benchmark files (default ../shared/eval)",
+        default=EVAL_DIR,
+        help=f"folder with the benchmark files (default {EVAL_DIR}; "
+        "$CODEGEN_COMPLETE_EVAL_DIR sets it)",
     )
     parser.add_argument(
         "--context",
