@@ -106,3 +106,55 @@ def test_partial_accept_takes_one_word(nvim: Any) -> None:
     after = wait_for(lambda: nvim.current.buffer[1] if nvim.current.buffer[1] != before else "")
     accepted = after[len(before) :]
     assert accepted and len(accepted.split()) <= 1
+
+
+def test_three_buffers_typed_in_turn(nvim: Any, tmp_path: Path) -> None:
+    """Several files open, switching between them while typing at a human pace: no error
+    message, every key lands in its buffer, and each request names the buffer typed in."""
+    for name in ("second.txt", "third.txt"):
+        (tmp_path / name).write_text(f"the {name} file\nline two\n")
+    nvim.command(f"edit {tmp_path / 'second.txt'}")
+    nvim.command(f"edit {tmp_path / 'third.txt'}")
+    wait_for(
+        lambda: nvim.exec_lua(
+            "return #vim.lsp.get_clients({ name = 'codegen_complete', bufnr = 0 }) == 1"
+        )
+    )
+    nvim.exec_lua(
+        """
+        _G.requests = {}
+        local client = vim.lsp.get_clients({ name = 'codegen_complete' })[1]
+        local request = client.request
+        client.request = function(self, method, params, ...)
+          if method == 'textDocument/inlineCompletion' then
+            local current = vim.uri_from_bufnr(vim.api.nvim_get_current_buf())
+            table.insert(_G.requests, { params.textDocument.uri, current })
+          end
+          return request(self, method, params, ...)
+        end
+        """
+    )
+    typed = {"notes.txt": "", "second.txt": "", "third.txt": ""}
+    for round_ in range(3):
+        for name in typed:
+            nvim.command(f"buffer {tmp_path / name}")
+            nvim.input("GA")
+            for character in f" w{round_}":
+                nvim.input(character)
+                time.sleep(0.06)
+            nvim.input("<Esc>")
+            typed[name] += f" w{round_}"
+            time.sleep(0.2)
+    nvim.input("<Esc>")
+    assert nvim.eval("v:errmsg") == ""
+    assert "Error" not in nvim.exec_lua(
+        "return vim.api.nvim_exec2('messages', { output = true }).output"
+    )
+    for name, added in typed.items():
+        lines = nvim.exec_lua(
+            "return vim.api.nvim_buf_get_lines(vim.fn.bufnr(...), 0, -1, false)",
+            str(tmp_path / name),
+        )
+        assert added in "\n".join(lines), (name, lines)
+    requests = nvim.exec_lua("return _G.requests")
+    assert requests and all(uri == current for uri, current in requests), requests

@@ -101,6 +101,39 @@ local function map_keys(keys)
   end
 end
 
+--- Inline completion for the buffer being edited only. Neovim 0.12-dev builds before
+--- neovim#35965 fire every enabled buffer's inline completion on every key (their autocommands
+--- are not buffer-scoped): with two buffers open each key sent a request for the other buffer
+--- too, and its answer was shown past that buffer's end ("Index out of bounds"). Enabling the
+--- current buffer alone is right on every build.
+local function follow_current_buffer()
+  local inline = vim.lsp.inline_completion
+  local function ours(buf)
+    return #vim.lsp.get_clients({ name = NAME, bufnr = buf }) > 0
+  end
+  local function focus(buf)
+    for _, other in ipairs(vim.api.nvim_list_bufs()) do
+      if other ~= buf and inline.is_enabled({ bufnr = other }) then
+        inline.enable(false, { bufnr = other })
+      end
+    end
+    if ours(buf) and not inline.is_enabled({ bufnr = buf }) then
+      inline.enable(true, { bufnr = buf })
+    end
+  end
+  local group = vim.api.nvim_create_augroup('codegen_complete_inline', { clear = true })
+  vim.api.nvim_create_autocmd('BufEnter', {
+    group = group,
+    callback = function(args) focus(args.buf) end,
+  })
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = group,
+    callback = function(args)
+      if args.buf == vim.api.nvim_get_current_buf() then focus(args.buf) end
+    end,
+  })
+end
+
 function M.setup(opts)
   opts = vim.tbl_deep_extend('force', M.defaults, opts or {})
   local config = {
@@ -130,7 +163,7 @@ function M.setup(opts)
     })
   end
   if vim.lsp.inline_completion then -- Neovim 0.12: ghost text
-    vim.lsp.inline_completion.enable(true)
+    follow_current_buffer()
     map_keys(opts.keymaps)
   elseif vim.lsp.completion then -- Neovim 0.11: completion items while typing
     vim.api.nvim_create_autocmd('LspAttach', {
