@@ -90,6 +90,9 @@ class Tally:
     crashed: bool = False
     reasons: dict[str, int] = field(default_factory=dict)  # why answers were empty
     runaway: int = 0  # suggestions generated up to the token cap
+    # Each jump: file, line, the line's text, the first suggestion, its latency, whether it
+    # copied the next line.
+    places: list[dict[str, object]] = field(default_factory=list)
 
     def cold_ms(self, fraction: float) -> float:
         return _percentile_ms(self.cold_latencies_s, fraction)
@@ -150,8 +153,19 @@ async def one_jump(
     cold = await session.request(uri, cursor, invoked=True)
     tally.jumps += 1
     tally.cold_latencies_s.append(cold.latency_s)
-    _count(session, uri, cursor, cold, tally)
+    # (A suggestion that is the line itself is right, even where the next line is the same.)
+    copy = (
+        bool(cold.text)
+        and cold.text.strip() != typed
+        and copies_next_line(session.texts[uri], cursor, cold.text)
+    )
+    tally.suggestions += bool(cold.text)
+    tally.next_line_copies += copy
     tally.cold_empty += not cold.text
+    tally.places.append({
+        "file": uri, "line": line_index + 1, "text": typed, "suggestion": cold.text,
+        "latency_s": round(cold.latency_s, 3), "copies_next_line": copy,
+    })  # fmt: skip
 
     # (b) type the line back.
     pending: list[asyncio.Task[Answer]] = []
@@ -173,12 +187,6 @@ async def one_jump(
         tally.finished_lines += 1
         end = await session.request(uri, cursor, invoked=False)
         tally.finished_line_tails += bool(end.text) and not end.text.startswith("\n")
-
-
-def _count(session: Editor, uri: str, offset: int, answer: Answer, tally: Tally) -> None:
-    if answer.text:
-        tally.suggestions += 1
-        tally.next_line_copies += copies_next_line(session.texts[uri], offset, answer.text)
 
 
 def _reasons(log: list[str], tally: Tally) -> None:
