@@ -227,6 +227,10 @@ class RepoIndex:
                 break
         return found
 
+    def indexed_paths(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._connection.execute("SELECT path FROM files")}
+
     def stats(self) -> tuple[int, int, int]:
         """(files, windows, bytes on disk)."""
         with self._lock:

@@ -29,16 +29,22 @@ def main(argv: list[str] | None = None) -> int:
         "root", nargs="?", type=Path, default=Path(sysconfig.get_paths()["purelib"])
     )
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--max-files", type=int, default=10_000, help="index at most this many")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as cache:
         rss_before = memory_mb("VmRSS")
         index = RepoIndex.for_workspace(args.root, Path(cache))
-        built = index.refresh()
+        built = index.refresh(max_files=args.max_files)
         files, windows, size = index.stats()
         rss_after = memory_mb("VmRSS")
-        paths = list(index.workspace.files(SUFFIXES))
+        indexed = index.indexed_paths()
+        paths = [
+            p
+            for p in index.workspace.files(SUFFIXES)
+            if p.relative_to(index.root).as_posix() in indexed
+        ]
         timings = []
         hits = 0
         for _ in range(args.queries):
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             hits += bool(index.search(before, exclude))
             timings.append((time.perf_counter() - started) * 1000)
-        restart = index.refresh()
+        restart = index.refresh(max_files=args.max_files)
         index.close()
     timings.sort()
     print(f"root: {args.root}")
