@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -23,13 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 from codegen_complete.measure.bench_engines import memory_mb
+from codegen_complete.measure.lspclient import EditorSession
 
 # A real source file to retype, pinned so that editing the code does not change the replay.
 SOURCE = Path(__file__).with_name("fixtures") / "replay_source.py.txt"
-SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 REOPEN_EVERY = 2_000
 
 
@@ -71,21 +69,8 @@ async def replay(
     root: Path,
 ) -> Replay:
     """Type SOURCE's lines into a document of a fresh server; what happened."""
-    client = LanguageClient("replay", "1")
-    await client.start_io(*SERVER)
-    ready = asyncio.Event()
-    client.feature("codegenComplete/status")(
-        lambda params: ready.set() if params.state == "ready" else None
-    )
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
-            root_uri=root.as_uri(),
-            initialization_options={"debounceMs": 0, **(settings or {})},
-        )
-    )
-    client.initialized(types.InitializedParams())
-    await asyncio.wait_for(ready.wait(), 120)
+    session = await EditorSession.start(root, settings)
+    client = session.client
 
     uri = (root / "replay_target.py").as_uri()
     lines = SOURCE.read_text().splitlines()
@@ -100,7 +85,7 @@ async def replay(
 
     open_document()
     result = Replay(keystrokes)
-    pid = client._server.pid if client._server else 0
+    pid = session.pid
     pending: list[tuple[float, asyncio.Task[tuple[Any, float]]]] = []
     line_index, column = 0, 0
     started = time.perf_counter()
@@ -169,12 +154,10 @@ async def replay(
         if task.done():
             count(result, sent_at, *task.result())
     result.hung = len(waiting)
-    result.crashed = client._server is not None and client._server.returncode is not None
+    result.crashed = session.crashed
     if not result.crashed:
-        result.peak_rss_mb = memory_mb("VmHWM", pid)
-        await client.shutdown_async(None)
-        client.exit(None)
-    await client.stop()  # type: ignore[no-untyped-call]
+        result.peak_rss_mb = session.peak_rss_mb()
+    await session.stop()
     result.elapsed_s = time.perf_counter() - started
     return result
 
