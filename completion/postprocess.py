@@ -190,6 +190,8 @@ def remove_suffix_overlap(completion: str, situation: Situation) -> str:
 
 # A line this long that starts the next line is taken as a copy of it, not a new line.
 REPEAT_PREFIX_CHARACTERS = 10
+# What lines that close nested blocks are made of (`}`, `});`, `]`): they repeat rightly.
+CLOSING_LINE = frozenset(")]};, ")
 
 
 def drop_repetition(completion: str, situation: Situation) -> str:
@@ -205,7 +207,7 @@ def drop_repetition(completion: str, situation: Situation) -> str:
             whole_line = (lines_before[-1] + completion).strip()
             above = lines_before[-2].strip() if len(lines_before) > 1 else ""
         below = _next_code_line(situation.after.partition("\n")[2])
-        if not any(character.isalnum() for character in whole_line):
+        if set(whole_line) <= CLOSING_LINE:
             return completion  # closing lines repeat legitimately: `}` under `}`
         copies_below = whole_line == below or (
             len(whole_line) >= REPEAT_PREFIX_CHARACTERS and below.startswith(whole_line)

@@ -214,3 +214,9 @@ def test_a_closing_line_under_a_closing_line_is_kept() -> None:
     """Real case (SantaCoder, Java): `}` above `}` is how nested blocks end, not a copy."""
     assert drop_repetition("    }", at("        }\n|\n}\n", path="a.java")) == "    }"
     assert drop_repetition("    }", at("    x++;\n|\n}\n", path="a.java")) == "    }"
+
+
+def test_a_comment_opener_copied_from_the_next_line_is_dropped() -> None:
+    """Real case (real-use benchmark, commander's option.js): on the emptied line
+    `class Option {`, the model wrote `/**`, the next line."""
+    assert drop_repetition("/**", at("const x = 1;\n|\n  /**\n   * A doc.\n", path="a.js")) == ""
