@@ -281,16 +281,22 @@ def did_change(ls: CompletionServer, params: types.DidChangeTextDocumentParams) 
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-def did_save(ls: CompletionServer, params: types.DidSaveTextDocumentParams) -> None:
-    ls.service.file_changed(params.text_document.uri)
+async def did_save(ls: CompletionServer, params: types.DidSaveTextDocumentParams) -> None:
+    await _files_changed(ls, [params.text_document.uri])
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-def did_change_watched_files(
+async def did_change_watched_files(
     ls: CompletionServer, params: types.DidChangeWatchedFilesParams
 ) -> None:
-    for change in params.changes:
-        ls.service.file_changed(change.uri)
+    await _files_changed(ls, [change.uri for change in params.changes])
+
+
+async def _files_changed(ls: CompletionServer, uris: list[str]) -> None:
+    """Re-read changed files into the index off the event loop (disk and database work)."""
+    loop = asyncio.get_running_loop()
+    for uri in uris:
+        await loop.run_in_executor(None, ls.service.file_changed, uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
