@@ -33,6 +33,7 @@ from pathlib import Path
 
 from codegen_complete.measure.bench_engines import memory_mb
 from codegen_complete.measure.lspclient import Answer
+from codegen_complete.models.store import cache_home
 
 SDIST = "llama-cpp-python==0.3.36"
 PREFIX_LINES, SUFFIX_LINES = 256, 64
@@ -50,8 +51,7 @@ REQUEST = {
 
 
 def cache_dir() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "codegen-complete" / "llama.cpp"
+    return cache_home() / "llama.cpp"
 
 
 def server_binary() -> Path:

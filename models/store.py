@@ -70,8 +70,13 @@ def models_root(override: Path | None = None) -> Path:
         return override
     if env := os.environ.get(MODELS_ENV):
         return Path(env)
+    return cache_home() / "models"
+
+
+def cache_home() -> Path:
+    """This tool's folder in the user cache: $XDG_CACHE_HOME (or ~/.cache)/codegen-complete."""
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "codegen-complete" / "models"
+    return Path(cache) / "codegen-complete"
 
 
 def sha256_of(path: Path) -> str:

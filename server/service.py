@@ -12,7 +12,6 @@ Protocol-free: handlers convert LSP params to the plain calls here and the resul
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +27,7 @@ from codegen_complete.context.documents import Document
 from codegen_complete.context.gather import PlaceMemo
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.models.load import load
-from codegen_complete.models.store import ModelError
+from codegen_complete.models.store import ModelError, cache_home
 from codegen_complete.server.positions import (
     offset_to_utf16,
     position_in_text,
@@ -88,8 +87,7 @@ class Ticket:
 
 def index_cache_dir() -> Path:
     """Where workspace indexes live: $XDG_CACHE_HOME (or ~/.cache)/codegen-complete/index."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "codegen-complete" / "index"
+    return cache_home() / "index"
 
 
 def path_of(uri: str) -> Path | None:
