@@ -3,6 +3,7 @@ evaluation: gather context, build the request, complete, and report what it cost
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ def suggest(
     if document.path is not None and document.root is not None:
         relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
         if options.context:
-            context = _context(document, places, options.retrieval)
+            context = _context(document, document.path, document.root, places, options.retrieval)
     context_ms = (time.perf_counter() - started) * 1000
     result = completer.complete(
         CompletionRequest(
@@ -92,23 +93,19 @@ def suggest(
 
 
 def _context(
-    document: DocumentSnapshot, places: PlaceMemo | None, retrieval: bool
+    document: DocumentSnapshot, path: Path, root: Path, places: PlaceMemo | None, retrieval: bool
 ) -> tuple[Snippet, ...]:
-    assert document.path is not None and document.root is not None
-
-    def gather() -> tuple[Snippet, ...]:
-        assert document.path is not None and document.root is not None
-        return gather_context(
-            document.text,
-            document.offset,
-            document.path,
-            document.root,
-            document.tree,
-            document.open_documents,
-            document.index if retrieval else None,
-        )
-
+    gather = functools.partial(
+        gather_context,
+        document.text,
+        document.offset,
+        path,
+        root,
+        document.tree,
+        document.open_documents,
+        document.index if retrieval else None,
+    )
     if places is None:
         return gather()
-    others = tuple(path for path, _ in document.open_documents or ())
-    return places.get(document.text, document.offset, (document.path, others), gather)
+    others = tuple(other for other, _ in document.open_documents or ())
+    return places.get(document.text, document.offset, (path, others), gather)
