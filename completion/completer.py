@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokenizers import Tokenizer
+from tree_sitter import Tree
 
 from codegen_complete.completion.backend import Backend, Continuation, Limits, OnnxBackend
 from codegen_complete.completion.engine import Engine
@@ -61,6 +62,7 @@ class CompletionRequest:
     # Code from other files (most relevant first) and the current file's workspace path.
     context: tuple[Snippet, ...] = ()
     path: str | None = None
+    tree: Tree | None = None  # the syntax tree of before + after, when the caller keeps one
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class Completer:
         before, healed, constraint = self._heal(request.before, request.after)
         situation = Situation(
             request.before, request.after, request.mode, request.language,
-            request.options.max_lines,
+            request.options.max_lines, request.tree,
         )  # fmt: skip
         prompt = self._prompt(before, request)
         limits = Limits(

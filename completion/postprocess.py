@@ -16,16 +16,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tree_sitter import Tree
+
 from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.classify import Mode
-from codegen_complete.context.documents import syntax_damage
+from codegen_complete.context.documents import syntax_damage, with_insertion
 from codegen_complete.context.languages import LanguageSpec, parser
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 # Each repair candidate costs a parse; the first dozen cover real cases.
 MAX_REPAIRS = 12
-# Lines above and below the cursor that validation parses.
-VALIDATION_LINES = 200
 CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
 
 
@@ -38,6 +38,8 @@ class Situation:
     mode: Mode = Mode.SINGLE_LINE
     language: LanguageSpec | None = None
     max_lines: int = DEFAULTS.max_lines
+    # The syntax tree of before + after, when the caller keeps one (else validation parses).
+    tree: Tree | None = None
 
     @property
     def rest_of_line(self) -> str:
@@ -258,14 +260,18 @@ def validate(completion: str, situation: Situation) -> str:
     if language_parser is None:
         return completion
 
-    # Each candidate costs a parse: parse the lines around the cursor, not the whole file.
-    # The window's cut edges may be broken, but equally with and without the completion.
-    before = "\n".join(situation.before.split("\n")[-VALIDATION_LINES:])
-    after = "\n".join(situation.after.split("\n")[:VALIDATION_LINES])
+    # The whole file, not a window of lines around the cursor: a window cut inside a class or
+    # a string parses as one large error, which any text inserted into it makes larger, so
+    # every completion would look harmful. Each candidate re-parses only what it touches.
+    text = situation.before + situation.after
+    offset = len(situation.before)
+    tree = situation.tree or language_parser.parse(text.encode())
 
     def errors(candidate: str) -> int:
-        source = (before + candidate + after).encode()
-        return syntax_damage(language_parser.parse(source).root_node)
+        if not candidate:
+            return syntax_damage(tree.root_node)
+        edited = with_insertion(language_parser, tree, text, offset, candidate)
+        return syntax_damage(edited.root_node)
 
     # The file may be broken already (the line being typed is incomplete): the best candidate
     # is the longest one with the fewest errors, and never more than without a completion.

@@ -78,6 +78,7 @@ def suggest(
             language=document.language,
             context=context,
             path=relative_path,
+            tree=document.tree,
         ),
         cancelled,
     )

@@ -68,6 +68,24 @@ class Document:
         self.tree = self._parse(self.tree)
 
 
+def with_insertion(parser: Parser, tree: Tree, text: str, offset: int, inserted: str) -> Tree:
+    """The tree of `text` with `inserted` at `offset`, re-parsed incrementally from `tree` (the
+    tree of `text`, left as it is): a candidate completion costs a re-parse of the region it
+    touches, not of the file."""
+    start_byte = byte_offset(text, offset)
+    new_text = text[:offset] + inserted
+    edited = tree.copy()
+    edited.edit(
+        start_byte=start_byte,
+        old_end_byte=start_byte,
+        new_end_byte=start_byte + len(inserted.encode()),
+        start_point=_point(text, offset),
+        old_end_point=_point(text, offset),
+        new_end_point=_point(new_text, len(new_text)),
+    )
+    return parser.parse((new_text + text[offset:]).encode(), edited)
+
+
 def syntax_damage(node: Node) -> int:
     """How broken the syntax under `node` is: bytes inside ERROR nodes plus one per MISSING
     node. Unlike a count of error nodes, it grows when a completion spreads an error."""

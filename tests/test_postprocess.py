@@ -17,7 +17,8 @@ from codegen_complete.completion.postprocess import (
     validate,
 )
 from codegen_complete.context.classify import Mode
-from codegen_complete.context.languages import detect
+from codegen_complete.context.languages import detect, parser
+from codegen_complete.measure.data import VENDOR
 
 PYTHON = detect("a.py")
 JS = detect("a.js")
@@ -115,6 +116,39 @@ def test_validate_trims_or_drops_what_breaks_the_file() -> None:
     situation = at("x = |\n")
     assert validate("1 +", situation) == "1"
     assert validate(")))", situation) == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        ("agents_openai/src/openaiResponsesModel.mjs", 1573),
+        ("py_key_value_aio/key_value/aio/stores/s3/store.py", 345),
+        ("langchain_mcp_adapters/langchain_mcp_adapters/tools.py", 589),
+    ],
+)
+def test_validate_judges_a_line_deep_in_a_long_file_against_the_whole_file(
+    path: str, line: int
+) -> None:
+    # Found on the fresh suite (real files of 700-1,800 lines): a window of 200 lines each
+    # side of the cursor, parsed alone, began inside a class (Python: unexpected indent) or
+    # ended before it did (JavaScript), so the cursor sat in one large error that any
+    # insertion grew, and right answers (`throw error;`) were dropped as harmful.
+    lines = (VENDOR / "fresh" / path).read_text(encoding="utf-8").split("\n")
+    code = lines[line - 1].strip()
+    indent = lines[line - 1][: -len(lines[line - 1].lstrip())]
+    before = "\n".join([*lines[: line - 1], indent])
+    after = "\n" + "\n".join(lines[line:])
+    situation = Situation(before, after, Mode.SINGLE_LINE, detect(path))
+    assert validate(code, situation) == code
+    assert validate(code + " )", situation) == code
+
+
+def test_validate_uses_the_callers_tree() -> None:
+    before, after = "x = |\n".split("|")
+    tree = parser(PYTHON).parse((before + after).encode())  # type: ignore[union-attr]
+    situation = Situation(before, after, Mode.SINGLE_LINE, PYTHON, tree=tree)
+    assert validate("1 +", situation) == "1"
+    assert tree.root_node.text == (before + after).encode()  # the caller's tree is not edited
 
 
 def test_validate_without_a_grammar_passes_through() -> None:
