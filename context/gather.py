@@ -11,10 +11,15 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegen_complete.context.crossfile import imported_definitions
-from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.index import RepoIndex, best_windows, search_text
 from codegen_complete.context.snippets import Snippet, similar_snippets
 from codegen_complete.context.workspace import Workspace
 
+# The lines around the cursor that the prompt shows anyway (its window of about 576 tokens
+# before the cursor and 192 after): the current file's own windows there are not retrieved.
+PROMPT_LINES_ABOVE = 64
+PROMPT_LINES_BELOW = 24
+RETRIEVED_WINDOWS = 3
 # A bounded walk for `recent_files`: in a huge tree, the first files found stand in for the rest.
 RECENT_SCAN_LIMIT = 2000
 
@@ -29,8 +34,9 @@ def gather_context(
     index: RepoIndex | None = None,
 ) -> tuple[Snippet, ...]:
     """What other files tell about the cursor, most relevant first: the windows of the
-    repository `index` most like the lines above the cursor (not from the current file or the
-    open ones: their text in the editor wins), the definitions the file imports (Python), then
+    repository `index` and of the current file beyond the prompt's reach most like the lines
+    above the cursor (the index's copy of the current file and of the open ones is not used:
+    their text in the editor wins), the definitions the file imports (Python), then
     windows of `neighbours` (open or recently edited files; by default the workspace's most
     recently modified files of the same language) similar to those lines. Paths are relative
     to the workspace root; `tree` is the document's."""
@@ -45,7 +51,12 @@ def gather_context(
         exclude = {
             p.resolve().relative_to(root).as_posix() for p in [path, *live] if workspace.contains(p)
         }
-        snippets += index.search(text[:offset], exclude)
+        line = text.count("\n", 0, offset)
+        near = range(line - PROMPT_LINES_ABOVE, line + PROMPT_LINES_BELOW)
+        current = path.relative_to(root).as_posix() if workspace.contains(path) else path.name
+        found = index.search(text[:offset], exclude, RETRIEVED_WINDOWS)
+        found += search_text(text[:offset], text, current, near, RETRIEVED_WINDOWS)
+        snippets += best_windows(found, RETRIEVED_WINDOWS)
     if path.suffix in (".py", ".pyi"):
         snippets += [
             Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)

@@ -28,9 +28,13 @@ from codegen_complete.context import languages
 from codegen_complete.context.snippets import Snippet
 from codegen_complete.context.workspace import Workspace
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 WINDOW_LINES = 10
 WINDOW_STEP = 5
+# A window is found by its own lines and shown with the lines that follow them: the line to
+# write is the one after the lines that look like those above the cursor.
+FOLLOWING_LINES = 5
+SHOWN_LINES = WINDOW_LINES + FOLLOWING_LINES
 # The query: identifiers of the lines just above the cursor, at most this many of the rarest.
 QUERY_LINES = 10
 QUERY_TERMS = 12
@@ -45,15 +49,63 @@ def identifiers(text: str) -> list[str]:
     return IDENTIFIER.findall(text)
 
 
-def windows(text: str) -> list[tuple[int, str]]:
-    """(first line, text) of the overlapping windows of a file, blank ones left out."""
+@dataclass(frozen=True)
+class Window:
+    start: int  # its first line
+    searched: str  # WINDOW_LINES lines: what a query is matched against
+    shown: str  # those and FOLLOWING_LINES more: what the model is shown
+
+
+def windows(text: str) -> list[Window]:
+    """The overlapping windows of a file, blank ones left out."""
     lines = text.split("\n")
     found = []
     for start in range(0, max(1, len(lines) - WINDOW_LINES + WINDOW_STEP), WINDOW_STEP):
-        chunk = "\n".join(lines[start : start + WINDOW_LINES])
-        if chunk.strip():
-            found.append((start, chunk))
+        searched = "\n".join(lines[start : start + WINDOW_LINES])
+        if searched.strip():
+            found.append(Window(start, searched, "\n".join(lines[start : start + SHOWN_LINES])))
     return found
+
+
+def query_of(before: str) -> set[str]:
+    """The identifiers of the lines above the cursor (`before` is the text up to it)."""
+    return set(identifiers("\n".join(before.split("\n")[-QUERY_LINES:])))
+
+
+def best_windows(candidates: Iterable[Snippet], limit: int) -> list[Snippet]:
+    """The `limit` best-scored candidates, none below MIN_OVERLAP and no two overlapping
+    windows of one file (they would say the same thing twice)."""
+    found: list[Snippet] = []
+    for candidate in sorted(candidates, key=lambda snippet: -snippet.score):
+        if candidate.score < MIN_OVERLAP:
+            break
+        if any(s.path == candidate.path and abs(s.order - candidate.order) < SHOWN_LINES
+               for s in found):  # fmt: skip
+            continue
+        found.append(candidate)
+        if len(found) == limit:
+            break
+    return found
+
+
+def search_text(before: str, text: str, path: str, skip: range, limit: int = 3) -> list[Snippet]:
+    """The windows of one text held in memory (the current buffer, whose unsaved text wins
+    over the index's copy) most like the lines above the cursor, leaving out the windows
+    that touch the lines in `skip` (those the prompt already shows)."""
+    query = query_of(before)
+    if not query:
+        return []
+    candidates = (
+        Snippet(
+            path,
+            window.shown,
+            window.start,
+            len(query & set(identifiers(window.searched))) / len(query),
+        )
+        for window in windows(text)
+        if window.start + SHOWN_LINES <= skip.start or window.start >= skip.stop
+    )
+    return best_windows(candidates, limit)
 
 
 @dataclass
@@ -174,8 +226,8 @@ class RepoIndex:
 
     def _index(self, relative: str, text: str | None, size: int, mtime_ns: int) -> None:
         rows = [
-            (" ".join(identifiers(chunk)), relative, start, chunk)
-            for start, chunk in windows(text or "")
+            (" ".join(identifiers(window.searched)), relative, window.start, window.shown)
+            for window in windows(text or "")
         ]
         with self._lock, self._connection as connection:
             connection.execute("DELETE FROM chunks WHERE path = ?", (relative,))
@@ -195,7 +247,7 @@ class RepoIndex:
         """The windows most like the lines above the cursor (`before` is the text up to it),
         best first; none from the `exclude`d paths (the current file, open buffers), none
         below MIN_OVERLAP."""
-        query = set(identifiers("\n".join(before.split("\n")[-QUERY_LINES:])))
+        query = query_of(before)
         if not query:
             return []
         excluded = set(exclude)
@@ -213,19 +265,12 @@ class RepoIndex:
                 "ORDER BY bm25(chunks) LIMIT ?",
                 (match, 4 * limit + len(excluded)),
             ).fetchall()
-        found: list[Snippet] = []
-        for path, start, text, idents in rows:
-            if path in excluded:
-                continue
-            overlap = len(query & set(idents.split())) / len(query)
-            if overlap < MIN_OVERLAP:
-                continue
-            if any(s.path == path and abs(s.order - start) < WINDOW_LINES for s in found):
-                continue  # overlapping windows of one file say the same thing twice
-            found.append(Snippet(path, text, start, overlap))
-            if len(found) == limit:
-                break
-        return found
+        candidates = (
+            Snippet(path, text, start, len(query & set(idents.split())) / len(query))
+            for path, start, text, idents in rows
+            if path not in excluded
+        )
+        return best_windows(candidates, limit)
 
     def indexed_paths(self) -> set[str]:
         with self._lock:

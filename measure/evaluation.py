@@ -120,10 +120,13 @@ def load_crossfile(fixtures: Path) -> list[Case]:
     return cases
 
 
-def load_fresh(fixtures: Path = FRESH) -> list[Case]:
-    """Holes from projects first published in 2025 (measure/fresh.py), one file open."""
+def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
+    """Holes from projects first published in 2025 (measure/fresh.py), one file open; only
+    the `split` half ("dev" or "test") when given."""
     cases = []
     for hole in json.loads((fixtures / "holes.json").read_text()):
+        if split is not None and hole["split"] != split:
+            continue
         root = fixtures / hole["project"]
         path = root / hole["file"]
         lines = path.read_text(encoding="utf-8").split("\n")
@@ -144,12 +147,16 @@ def load_fresh(fixtures: Path = FRESH) -> list[Case]:
 
 
 def load_suite(
-    name: str, eval_dir: Path, limit: int | None = None, crossfile_dir: Path = CROSSFILE_FIXTURES
+    name: str,
+    eval_dir: Path,
+    limit: int | None = None,
+    crossfile_dir: Path = CROSSFILE_FIXTURES,
+    split: str | None = None,
 ) -> list[Case]:
     if name == "crossfile":
         return _every_case(load_crossfile(crossfile_dir), limit)
     if name == "fresh":
-        return _every_case(load_fresh(), limit)
+        return _every_case(load_fresh(split=split), limit)
     path = eval_dir / SUITE_FILES[name]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (set --eval-dir to shared/eval)")
@@ -364,6 +371,8 @@ def _product_label(options: Options) -> str:
         changes.append("retrieval")
     if options.prompt_tokens != DEFAULTS.prompt_tokens:
         changes.append(f"{options.prompt_tokens} prompt tokens")
+    if options.context and options.context_tokens != DEFAULTS.context_tokens:
+        changes.append(f"{options.context_tokens} context tokens")
     return ", ".join(["product", *changes])
 
 
@@ -376,11 +385,12 @@ def run(
     outcomes_file: Path | None = None,
     options: Options = DEFAULTS,
     crossfile_dir: Path = CROSSFILE_FIXTURES,
+    split: str | None = None,
 ) -> list[Summary]:
     summaries = []
     records = []
     for suite in suites:
-        cases = load_suite(suite, eval_dir, limit, crossfile_dir)
+        cases = load_suite(suite, eval_dir, limit, crossfile_dir, split)
         for mode in modes:
             outcomes = []
             for index, case in enumerate(cases, start=1):

@@ -171,6 +171,18 @@ def _eval_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.prompt_tokens,
         help=f"token budget for the text around the cursor (default {DEFAULTS.prompt_tokens})",
     )
+    parser.add_argument(
+        "--context-tokens",
+        type=int,
+        default=DEFAULTS.context_tokens,
+        help=f"token budget for code from other files (default {DEFAULTS.context_tokens})",
+    )
+    parser.add_argument(
+        "--split",
+        choices=("dev", "test"),
+        default=None,
+        help="only this half of the fresh suite's holes (changes are tuned on dev)",
+    )
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument(
         "--json-out", type=Path, default=None, help="also write the summaries as JSON"
@@ -190,6 +202,7 @@ def run_eval(argv: list[str]) -> int:
     if args.limit is not None:
         positive(args.limit, "--limit")
     positive(args.prompt_tokens, "--prompt-tokens")
+    positive(args.context_tokens, "--context-tokens")
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
     from codegen_complete.measure import evaluation
@@ -210,8 +223,10 @@ def run_eval(argv: list[str]) -> int:
             context=args.context in ("on", "retrieval"),
             retrieval=args.context == "retrieval",
             prompt_tokens=args.prompt_tokens,
+            context_tokens=args.context_tokens,
         ),
         crossfile_dir=args.crossfile_dir,
+        split=args.split,
     )
     print(evaluation.table(summaries))
     if args.json_out is not None:

@@ -127,3 +127,34 @@ def test_an_unsaved_buffer_wins_over_the_disk(project: Path) -> None:
     texts = [s.text for s in snippets if s.path == "client.py"]
     assert texts and all("check_status_or_retry" in t for t in texts)
     assert not any("raise_for_status" in t for t in texts)
+
+
+def test_a_window_is_shown_with_the_lines_that_follow_it(project: Path) -> None:
+    # The lines above the cursor match a whole window; the line to write comes after it.
+    above = "".join(f"field_{i} = record.get('field_{i}')\n" for i in range(10))
+    (project / "records.py").write_text(above + "validated = schema.check_all(record)\n")
+    index = RepoIndex(project)
+    index.refresh()
+    found = index.search(above)
+    assert found[0].path == "records.py" and "schema.check_all(record)" in found[0].text
+
+
+def test_the_current_buffer_is_searched_beyond_the_prompts_reach(project: Path) -> None:
+    """Far up the file (outside the prompt) the same idiom was written before: that window,
+    from the buffer's text, joins the context; the lines the prompt shows anyway do not."""
+    idiom = "with tracer.start_span(span_name) as span:\n    span.set_attribute(key, value)\n"
+    far = "def first(tracer, span_name, key, value):\n    " + idiom.replace("\n    ", "\n        ")
+    middle = "".join(f"def filler_{i}():\n    return {i}\n\n" for i in range(40))
+    near = (
+        "def second(tracer, span_name, key, value):\n"
+        "    with tracer.start_span(span_name) as span:\n        "
+    )
+    text = far + "\n" + middle + near
+    current = project / "tracing.py"
+    current.write_text("")  # on disk: empty, the editor holds the text
+    index = RepoIndex(project)
+    index.refresh()
+    snippets = gather_context(text, len(text), current, project, neighbours=(), index=index)
+    mine = [s for s in snippets if s.path == "tracing.py"]
+    assert mine and "span.set_attribute(key, value)" in mine[0].text
+    assert all(s.order + 15 <= text.count("\n") - 64 for s in mine)

@@ -144,7 +144,7 @@ def test_validate_judges_a_line_deep_in_a_long_file_against_the_whole_file(
 
 
 def test_validate_uses_the_callers_tree() -> None:
-    before, after = "x = |\n".split("|")
+    before, after = "x = ", "\n"
     tree = parser(PYTHON).parse((before + after).encode())  # type: ignore[union-attr]
     situation = Situation(before, after, Mode.SINGLE_LINE, PYTHON, tree=tree)
     assert validate("1 +", situation) == "1"
