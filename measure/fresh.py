@@ -141,9 +141,10 @@ def compare(outcome_files: list[Path], root: Path = FRESH) -> str:
     elsewhere = {c for c, line in expected.items() if repeated_elsewhere(c, line, root)}
     out = [
         f"{len(first)} holes; {len(elsewhere)} have their line elsewhere in the project",
-        "| row | dev EM | test EM | all EM | all edit sim. | EM where the line exists "
-        "elsewhere | EM where it does not | right only here / only in the first row |",
-        "|" + "---|" * 8,
+        "| row | dev EM | test EM | all EM | Python EM | JavaScript EM | all edit sim. | "
+        "EM where the line exists elsewhere | EM where it does not | "
+        "right only here / only in the first row |",
+        "|" + "---|" * 10,
     ]
     for label, records in rows.items():
 
@@ -153,11 +154,13 @@ def compare(outcome_files: list[Path], root: Path = FRESH) -> str:
 
         ids = set(records)
         dev = {i for i in ids if i.endswith(" dev")}
+        python = {i for i in ids if i.split(" ")[0].rsplit(":", 1)[0].endswith(".py")}
         similarity = sum(float(str(r["similarity"])) for r in records.values()) / len(records)
         gains = sum(bool(records[i]["exact"]) and not first[i]["exact"] for i in ids & set(first))
         losses = sum(not records[i]["exact"] and bool(first[i]["exact"]) for i in ids & set(first))
         out.append(
-            f"| {label} | {em(dev)} | {em(ids - dev)} | {em(ids)} | {100 * similarity:.1f} | "
+            f"| {label} | {em(dev)} | {em(ids - dev)} | {em(ids)} | {em(python)} | "
+            f"{em(ids - python)} | {100 * similarity:.1f} | "
             f"{em(ids & elsewhere)} | {em(ids - elsewhere)} | {gains} / {losses} |"
         )
     return "\n".join(out)
