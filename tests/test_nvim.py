@@ -158,3 +158,81 @@ def test_three_buffers_typed_in_turn(nvim: Any, tmp_path: Path) -> None:
         assert added in "\n".join(lines), (name, lines)
     requests = nvim.exec_lua("return _G.requests")
     assert requests and all(uri == current for uri, current in requests), requests
+
+
+def slow_answers(editor: Any, store: Path) -> None:
+    """Debounce the server's answers by 2.5 s: what a stale ghost does until the next comes."""
+    editor.exec_lua(
+        "local c = vim.lsp.get_clients({ name = 'codegen_complete' })[1] "
+        "c:notify('workspace/didChangeConfiguration', { settings = { codegenComplete = "
+        "{ model = 'tiny-qwen', modelsDir = ..., debounceMs = 2500 } } })",
+        str(store),
+    )
+
+
+def ghost_rows(editor: Any) -> set[int]:
+    return {
+        mark[1]
+        for mark in editor.exec_lua(
+            "return vim.api.nvim_buf_get_extmarks(0, "
+            "vim.api.nvim_create_namespace('nvim.lsp.inline_completion'), 0, -1, {})"
+        )
+    }
+
+
+def test_ghost_text_is_cleared_when_it_no_longer_applies(nvim: Any, tiny_store: Path) -> None:
+    """After Enter the last suggestion must not stand on the line above until the next
+    answer comes, and Tab then is a Tab, not an accept of what is no longer shown."""
+    slow_answers(nvim, tiny_store)
+    nvim.input("2GA")
+    wait_for(lambda: ghost_text(nvim))
+    assert ghost_rows(nvim) == {1}
+    nvim.input("<CR>")
+    time.sleep(0.5)  # well before the next answer (2.5 s)
+    assert ghost_rows(nvim) <= {2}, "a stale ghost stayed on the line above"
+    nvim.input("<Tab>")
+    time.sleep(0.3)
+    assert nvim.current.buffer[1] == "next "
+    assert nvim.current.buffer[2] == "\t"
+
+
+def test_ghost_text_has_a_terminal_colour(nvim: Any) -> None:
+    """Without 'termguicolors' the ghost text must still look unlike code."""
+    hint = nvim.exec_lua("return vim.api.nvim_get_hl(0, { name = 'ComplHint', link = false })")
+    assert hint.get("ctermfg") is not None
+    nvim.command("colorscheme default")  # a colour scheme change keeps it
+    hint = nvim.exec_lua("return vim.api.nvim_get_hl(0, { name = 'ComplHint', link = false })")
+    assert hint.get("ctermfg") is not None
+
+
+def test_checkhealth_reports_server_model_and_status(nvim: Any) -> None:
+    nvim.command("checkhealth codegen_complete")
+    report = "\n".join(nvim.current.buffer[:])
+    assert "server command:" in report
+    assert "model tiny-qwen installed" in report
+    assert "server ready" in report
+    assert "ERROR" not in report
+
+
+def test_a_statusline_showing_the_status_is_redrawn_when_it_changes(
+    nvim: Any, tiny_store: Path
+) -> None:
+    """The README's statusline example: drawn again when the server's state changes (a
+    statusline is evaluated only when redrawn; without it, it said `loading` forever)."""
+    nvim.exec_lua(
+        "_G.shown = {} function _G.Status() local s = require('codegen_complete').status() "
+        "table.insert(_G.shown, s) return s end"
+    )
+    nvim.ui_attach(80, 24, rgb=True)
+    nvim.command("set laststatus=2 statusline=%{v:lua.Status()}")
+    nvim.command("redraw")
+    wait_for(lambda: nvim.exec_lua("return _G.shown[#_G.shown]") == "ready")
+    # A new thread count reloads the model: loading, then ready again.
+    nvim.exec_lua(
+        "local c = vim.lsp.get_clients({ name = 'codegen_complete' })[1] "
+        "c:notify('workspace/didChangeConfiguration', { settings = { codegenComplete = "
+        "{ model = 'tiny-qwen', modelsDir = ..., threads = 1 } } })",
+        str(tiny_store),
+    )
+    wait_for(lambda: "loading" in nvim.exec_lua("return _G.shown"))
+    wait_for(lambda: nvim.exec_lua("return _G.shown[#_G.shown]") == "ready")

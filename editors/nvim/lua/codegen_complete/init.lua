@@ -20,6 +20,8 @@ M.defaults = {
 }
 
 local NAME = 'codegen_complete'
+-- Where vim.lsp.inline_completion draws its ghost text.
+local GHOST = vim.api.nvim_create_namespace('nvim.lsp.inline_completion')
 
 -- The server's last `codegenComplete/status` notification: loading / ready / error.
 local state = { state = 'starting', message = '' }
@@ -59,9 +61,42 @@ local function insert_at(item, text)
   vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
 end
 
+--- Whether ghost text is on screen on the cursor's line of the current buffer.
+local function ghost_shown()
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  return #vim.api.nvim_buf_get_extmarks(0, GHOST, { row, 0 }, { row, -1 }, { limit = 1 }) > 0
+end
+
+--- Ghost text that no longer applies is cleared at once. Neovim redraws the last suggestion
+--- at the place it was asked for until the next answer comes (seconds, on a slow machine):
+--- after Enter it stood on the line above, looking like code.
+local function clear_stale_ghost(buf)
+  if not vim.api.nvim_buf_is_valid(buf) or buf ~= vim.api.nvim_get_current_buf() then
+    return
+  end
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, GHOST, 0, -1, {})) do
+    if mark[2] ~= row then
+      vim.api.nvim_buf_clear_namespace(buf, GHOST, 0, -1)
+      return
+    end
+  end
+end
+
+--- Ghost text must never pass for code: `ComplHint` links to `NonText`, which some colour
+--- schemes leave without a terminal colour (no 'termguicolors'); then it gets a grey, italic.
+local function ghost_highlight()
+  local hint = vim.api.nvim_get_hl(0, { name = 'ComplHint', link = false })
+  if hint.ctermfg == nil then
+    vim.api.nvim_set_hl(0, 'ComplHint', {
+      fg = hint.fg or 0x808080, ctermfg = 244, italic = true, cterm = { italic = true },
+    })
+  end
+end
+
 local function accept_part(unit)
   return function()
-    local accepted = vim.lsp.inline_completion.get({
+    local accepted = ghost_shown() and vim.lsp.inline_completion.get({
       on_accept = function(item)
         local text = type(item.insert_text) == 'string' and item.insert_text
           or item.insert_text.value
@@ -78,7 +113,8 @@ local function map_keys(keys)
   local inline = vim.lsp.inline_completion
   if keys.accept then
     vim.keymap.set('i', keys.accept, function()
-      if not inline.get() then
+      -- Only what is on screen is accepted (never a suggestion for another place).
+      if not ghost_shown() or not inline.get() then
         return keys.accept
       end
     end, { expr = true, replace_keycodes = true, desc = 'codegen-complete: accept' })
@@ -122,6 +158,13 @@ local function follow_current_buffer()
     end
   end
   local group = vim.api.nvim_create_augroup('codegen_complete_inline', { clear = true })
+  vim.api.nvim_create_autocmd({ 'CursorMovedI', 'TextChangedI' }, {
+    group = group,
+    -- Scheduled: after Neovim's own handler has redrawn the last suggestion.
+    callback = function(args) vim.schedule(function() clear_stale_ghost(args.buf) end) end,
+  })
+  vim.api.nvim_create_autocmd('ColorScheme', { group = group, callback = ghost_highlight })
+  ghost_highlight()
   vim.api.nvim_create_autocmd('BufEnter', {
     group = group,
     callback = function(args) focus(args.buf) end,
@@ -136,6 +179,7 @@ end
 
 function M.setup(opts)
   opts = vim.tbl_deep_extend('force', M.defaults, opts or {})
+  M.options = opts -- for :checkhealth codegen_complete
   local config = {
     name = NAME,
     cmd = opts.cmd,
@@ -147,6 +191,8 @@ function M.setup(opts)
       ['codegenComplete/status'] = function(_, params)
         state = { state = params.state, message = params.message or '' }
         vim.api.nvim_exec_autocmds('User', { pattern = 'CodegenCompleteStatus', modeline = false })
+        -- A statusline showing status() is drawn from it only when redrawn.
+        vim.cmd.redrawstatus({ bang = true })
       end,
     },
   }
