@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from codegen_complete.context.index import SUFFIXES
+from codegen_complete.server import framing
 from codegen_complete.server.positions import PositionError
 from codegen_complete.server.service import (
     Answer,
@@ -394,5 +399,42 @@ def shutdown(ls: CompletionServer, params: Any) -> None:
     ls.service.shutdown()
 
 
+def _handle(body: bytes) -> None:
+    """One message body from the client: decoded and dispatched, or answered with the
+    JSON-RPC parse error."""
+    try:
+        message = json.loads(body, object_hook=server.protocol.structure_message)
+    except ValueError as error:  # not JSON, or not UTF-8
+        log.error("a message that is not JSON was answered with a parse error: %s", error)
+        _reply(framing.parse_error(str(error)))
+        return
+    except Exception:  # JSON, but not a message pygls can read (a notification's bad params)
+        log.exception("a message that could not be read was dropped")
+        return
+    try:
+        server.protocol.handle_message(message)
+    except Exception:
+        log.exception("unable to handle a message")
+
+
+def _reply(data: bytes) -> None:
+    writer = server.protocol.writer
+    if writer is not None:
+        writer.write(data)
+
+
 def serve() -> None:
-    server.start_io()
+    """Serve the client on stdin and stdout until it exits (pygls's loop, with our reading of
+    the stream: server/framing.py)."""
+    stop = threading.Event()
+    server._stop_event = stop  # pygls sets it on shutdown
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    try:
+        asyncio.run(framing.read_messages(sys.stdin.buffer, stop.is_set, _handle, _reply))
+    except framing.MessageTooLargeError as error:
+        log.error("%s", error)
+        raise SystemExit(f"codegen-complete serve: {error}") from None
+    except BrokenPipeError:
+        log.error("the client closed the connection")
+    finally:
+        server.shutdown()  # type: ignore[no-untyped-call]

@@ -32,7 +32,7 @@ class Responses:
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream
-        self.seen: dict[int, dict[str, Any]] = {}
+        self.seen: dict[int | None, dict[str, Any]] = {}
         self.arrived = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -50,7 +50,7 @@ class Responses:
                     self.seen[message["id"]] = message
                     self.arrived.notify_all()
 
-    def wait(self, request_id: int, timeout: float = 60.0) -> dict[str, Any]:
+    def wait(self, request_id: int | None, timeout: float = 60.0) -> dict[str, Any]:
         with self.arrived:
             if not self.arrived.wait_for(lambda: request_id in self.seen, timeout):
                 raise AssertionError(f"no response to request {request_id} in {timeout} s")
@@ -139,6 +139,69 @@ def test_malformed_messages_do_not_stop_the_server(tiny_store: Path) -> None:
         process.stdin.flush()
         assert "result" in responses.wait(5)
         assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+
+
+def started_server() -> tuple[subprocess.Popen[bytes], Responses]:
+    process = subprocess.Popen(
+        SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdin is not None and process.stdout is not None
+    return process, Responses(process.stdout)
+
+
+def send(process: subprocess.Popen[bytes], data: bytes) -> None:
+    assert process.stdin is not None
+    process.stdin.write(data)
+    process.stdin.flush()
+
+
+def test_a_body_that_is_not_json_gets_the_parse_error() -> None:
+    process, responses = started_server()
+    try:
+        send(process, frame(INITIALIZE) + frame(b"{this is not json") + frame(b"\xff\xfe"))
+        assert "result" in responses.wait(1)
+        error = responses.wait(None)["error"]
+        assert error["code"] == -32700 and "Parse error" in error["message"]
+        send(process, frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+        assert "result" in responses.wait(2)  # and it goes on serving
+    finally:
+        process.kill()
+
+
+def test_a_wrong_content_length_does_not_derail_the_server() -> None:
+    """Too small: the rest of the body is skipped up to the next header. Too large: the body
+    that never completes is dropped with a parse error instead of waiting forever."""
+
+    def probe(request_id: int) -> bytes:
+        return frame({"jsonrpc": "2.0", "id": request_id, "method": "no/suchMethod"})
+
+    process, responses = started_server()
+    try:
+        body = json.dumps(INITIALIZE).encode()
+        send(process, b"Content-Length: %d\r\n\r\n" % (len(body) - 5) + body + probe(2))
+        assert "error" in responses.wait(2)  # answered: back in step
+        assert responses.seen.pop(None)["error"]["code"] == -32700  # the cut body
+        body = probe(3).partition(b"\r\n\r\n")[2]
+        send(process, b"Content-Length: %d\r\n\r\n" % (len(body) + 100) + body)
+        assert responses.wait(None, timeout=30)["error"]["code"] == -32700
+        send(process, probe(4))
+        assert "error" in responses.wait(4)
+    finally:
+        process.kill()
+
+
+def test_a_message_over_the_size_limit_stops_the_server_with_a_clear_message() -> None:
+    process, _ = started_server()
+    try:
+        send(process, b"Content-Length: 1000000000\r\n\r\n{")
+        assert process.wait(timeout=30) != 0
+        assert process.stderr is not None
+        assert b"over the limit" in process.stderr.read()
     finally:
         process.kill()
 
