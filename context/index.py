@@ -41,11 +41,6 @@ QUERY_TERMS = 12
 # Below this share of the query's identifiers found in a window, it is not shown: a window that
 # shares only common names (self, return, value) says nothing about the line to write.
 MIN_OVERLAP = 0.3
-# The line just above the cursor found verbatim in a window is the strongest sign that the
-# window holds the line to write (what the no-model lookup of measure/fresh.py rests on):
-# such a window ranks before any that only shares names. Shorter lines prove nothing.
-ANCHOR_BONUS = 1.0
-MIN_ANCHOR_CHARACTERS = 8
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SUFFIXES = tuple(sorted({suffix for spec in languages.SPECS for suffix in spec.extensions}))
 
@@ -72,29 +67,9 @@ def windows(text: str) -> list[Window]:
     return found
 
 
-@dataclass(frozen=True)
-class Query:
-    """What a window is matched against: the identifiers of the lines above the cursor, and
-    the last of those lines itself."""
-
-    names: frozenset[str]
-    anchor: str  # the last non-blank line above the cursor, stripped; "" when too short
-
-    @classmethod
-    def of(cls, before: str) -> Query:
-        """The query for a cursor after `before` (the text up to it)."""
-        lines = before.split("\n")[-QUERY_LINES:]
-        anchor = next((line.strip() for line in reversed(lines[:-1]) if line.strip()), "")
-        if len(anchor) < MIN_ANCHOR_CHARACTERS:
-            anchor = ""  # `}` or `else:` stand everywhere and say nothing
-        return cls(frozenset(identifiers("\n".join(lines))), anchor)
-
-    def score(self, searched: str) -> float:
-        """The share of the query's identifiers in `searched` (a window's lines), plus
-        ANCHOR_BONUS when the line above the cursor stands there verbatim."""
-        overlap = len(self.names & set(identifiers(searched))) / len(self.names)
-        anchored = self.anchor and self.anchor in (line.strip() for line in searched.split("\n"))
-        return overlap + (ANCHOR_BONUS if anchored else 0.0)
+def query_of(before: str) -> set[str]:
+    """The identifiers of the lines above the cursor (`before` is the text up to it)."""
+    return set(identifiers("\n".join(before.split("\n")[-QUERY_LINES:])))
 
 
 def best_windows(candidates: Iterable[Snippet], limit: int) -> list[Snippet]:
@@ -117,11 +92,16 @@ def search_text(before: str, text: str, path: str, skip: range, limit: int = 3) 
     """The windows of one text held in memory (the current buffer, whose unsaved text wins
     over the index's copy) most like the lines above the cursor, leaving out the windows
     that touch the lines in `skip` (those the prompt already shows)."""
-    query = Query.of(before)
-    if not query.names:
+    query = query_of(before)
+    if not query:
         return []
     candidates = (
-        Snippet(path, window.shown, window.start, query.score(window.searched))
+        Snippet(
+            path,
+            window.shown,
+            window.start,
+            len(query & set(identifiers(window.searched))) / len(query),
+        )
         for window in windows(text)
         if window.start + SHOWN_LINES <= skip.start or window.start >= skip.stop
     )
@@ -271,27 +251,27 @@ class RepoIndex:
         """The windows most like the lines above the cursor (`before` is the text up to it),
         best first; none from the `exclude`d paths (the current file, open buffers), none
         below MIN_OVERLAP."""
-        query = Query.of(before)
-        if not query.names:
+        query = query_of(before)
+        if not query:
             return []
         excluded = set(exclude)
         with self._lock:
-            marks = ",".join("?" * len(query.names))
+            marks = ",".join("?" * len(query))
             counts = self._connection.execute(
-                f"SELECT term, doc FROM terms WHERE term IN ({marks})", sorted(query.names)
+                f"SELECT term, doc FROM terms WHERE term IN ({marks})", sorted(query)
             ).fetchall()
             rare = [term for term, _ in sorted(counts, key=lambda row: row[1])][:QUERY_TERMS]
             if not rare:
                 return []
             match = " OR ".join(f'"{term}"' for term in rare)
             rows = self._connection.execute(
-                "SELECT path, start, text FROM chunks WHERE chunks MATCH ? "
+                "SELECT path, start, text, idents FROM chunks WHERE chunks MATCH ? "
                 "ORDER BY bm25(chunks) LIMIT ?",
                 (match, 4 * limit + len(excluded)),
             ).fetchall()
         candidates = (
-            Snippet(path, text, start, query.score("\n".join(text.split("\n")[:WINDOW_LINES])))
-            for path, start, text in rows
+            Snippet(path, text, start, len(query & set(idents.split())) / len(query))
+            for path, start, text, idents in rows
             if path not in excluded
         )
         return best_windows(candidates, limit)
