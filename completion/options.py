@@ -16,8 +16,9 @@ class Options:
     # safe point) is the answer.
     time_limit_s: float = 10.0
     context: bool = True  # show the model code from other workspace files
-    # ... including windows found in the whole repository's index (context/index.py)
-    retrieval: bool = False
+    # ... including windows found in the whole repository's index (context/index.py): on the
+    # fresh suite's dev half, 21.6% -> 36.3% exact match (docs/quality.md)
+    retrieval: bool = True
     prompt_tokens: int = PROMPT_TOKENS  # the text around the cursor
     context_tokens: int = CONTEXT_TOKENS  # code from other files, on top of prompt_tokens
     max_new_tokens: int | None = None  # None: the mode's cap (a line or a block)

@@ -367,8 +367,8 @@ def _lookup(case: Case) -> str:
 def _product_label(options: Options) -> str:
     """ "product", and how its options differ from the defaults."""
     changes = [] if options.context else ["context off"]
-    if options.context and options.retrieval:
-        changes.append("retrieval")
+    if options.context and not options.retrieval:
+        changes.append("no index")
     if options.prompt_tokens != DEFAULTS.prompt_tokens:
         changes.append(f"{options.prompt_tokens} prompt tokens")
     if options.context and options.context_tokens != DEFAULTS.context_tokens:

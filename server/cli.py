@@ -25,7 +25,9 @@ from codegen_complete.models.catalog import DEFAULT_MODEL
 from codegen_complete.models.store import ModelError
 from codegen_complete.server.commands import (
     UsageError,
+    add_context_flags,
     add_model_flags,
+    context_options,
     positive,
     run_eval,
     run_index,
@@ -63,24 +65,11 @@ def _complete_parser() -> argparse.ArgumentParser:
         help="most tokens to generate (default: 48 for a line, 160 for a block)",
     )
     parser.add_argument(
-        "--context-tokens",
-        type=int,
-        default=DEFAULTS.prompt_tokens,
-        help=f"token budget for the text around the cursor (default {DEFAULTS.prompt_tokens})",
-    )
-    parser.add_argument(
         "--time-limit",
         type=float,
         default=DEFAULTS.time_limit_s,
         help="seconds before generation stops with what it has "
         f"(default {DEFAULTS.time_limit_s:g})",
-    )
-    parser.add_argument(
-        "--context",
-        choices=("on", "off"),
-        default="on" if DEFAULTS.context else "off",
-        help="show the model code from other workspace files (default "
-        f"{'on' if DEFAULTS.context else 'off'})",
     )
     parser.add_argument(
         "--root",
@@ -89,6 +78,7 @@ def _complete_parser() -> argparse.ArgumentParser:
         help="workspace root (default: the nearest folder above FILE holding "
         ".git, else FILE's folder)",
     )
+    add_context_flags(parser)
     add_model_flags(parser)
     return parser
 
@@ -126,8 +116,10 @@ def run_complete(argv: list[str]) -> int:
     args = _complete_parser().parse_args(argv)
     if args.max_tokens is not None:
         positive(args.max_tokens, "--max-tokens")
-    positive(args.context_tokens, "--context-tokens")
     positive(args.time_limit, "--time-limit")
+    options = dataclasses.replace(
+        context_options(args), time_limit_s=args.time_limit, max_new_tokens=args.max_tokens
+    )
     if args.threads is not None:
         positive(args.threads, "--threads")
     location = parse_location(args.location)
@@ -146,13 +138,6 @@ def run_complete(argv: list[str]) -> int:
     # A command-line request is explicit: it completes inside comments and words too.
     mode = classify(document, cursor.offset, explicit=True).mode
     completer = load(args.models_dir, args.model, threads=args.threads)
-    options = dataclasses.replace(
-        DEFAULTS,
-        context=args.context == "on",
-        prompt_tokens=args.context_tokens,
-        time_limit_s=args.time_limit,
-        max_new_tokens=args.max_tokens,
-    )
     snapshot = DocumentSnapshot(
         text=text,
         offset=cursor.offset,
@@ -161,7 +146,7 @@ def run_complete(argv: list[str]) -> int:
         path=location.path.resolve(),
         root=root,
         tree=document.tree,
-        index=_workspace_index(root) if options.retrieval else None,
+        index=_workspace_index(root) if options.context and options.retrieval else None,
         received=time.perf_counter(),  # the time limit is the completion's, not the load's
     )
     result = suggest(completer, snapshot, options)

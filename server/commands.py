@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS
 from codegen_complete.models.store import installed_models, models_root
 
@@ -30,6 +30,45 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="CPU threads for inference (default: the number of cores, up to 8)",
+    )
+
+
+CONTEXT_CHOICES = ("on", "off", "no-index")
+
+
+def add_context_flags(parser: argparse.ArgumentParser) -> None:
+    """What the prompt holds: the same flags for `complete` and `eval`."""
+    parser.add_argument(
+        "--context",
+        choices=CONTEXT_CHOICES,
+        default="on" if DEFAULTS.context else "off",
+        help="code from other workspace files: on (imported definitions, open files and the "
+        "workspace index), off, or no-index (all but the index)",
+    )
+    parser.add_argument(
+        "--prompt-tokens",
+        type=int,
+        default=DEFAULTS.prompt_tokens,
+        help=f"token budget for the text around the cursor (default {DEFAULTS.prompt_tokens})",
+    )
+    parser.add_argument(
+        "--context-tokens",
+        type=int,
+        default=DEFAULTS.context_tokens,
+        help=f"token budget for code from other files (default {DEFAULTS.context_tokens})",
+    )
+
+
+def context_options(args: argparse.Namespace, base: Options = DEFAULTS) -> Options:
+    """`base` with the choices of `add_context_flags`, checked."""
+    positive(args.prompt_tokens, "--prompt-tokens")
+    positive(args.context_tokens, "--context-tokens")
+    return dataclasses.replace(
+        base,
+        context=args.context != "off",
+        retrieval=args.context == "on" and base.retrieval,
+        prompt_tokens=args.prompt_tokens,
+        context_tokens=args.context_tokens,
     )
 
 
@@ -153,29 +192,10 @@ def _eval_parser() -> argparse.ArgumentParser:
         "$CODEGEN_COMPLETE_EVAL_DIR sets it)",
     )
     parser.add_argument(
-        "--context",
-        choices=("on", "off", "retrieval"),
-        default="on",
-        help="cross-file context for the product pipeline (off: the ablation; retrieval: "
-        "also windows from an index of the whole project)",
-    )
-    parser.add_argument(
         "--crossfile-dir",
         type=Path,
         default=CROSSFILE_FIXTURES,
         help="the cross-file suite's projects and holes.json",
-    )
-    parser.add_argument(
-        "--prompt-tokens",
-        type=int,
-        default=DEFAULTS.prompt_tokens,
-        help=f"token budget for the text around the cursor (default {DEFAULTS.prompt_tokens})",
-    )
-    parser.add_argument(
-        "--context-tokens",
-        type=int,
-        default=DEFAULTS.context_tokens,
-        help=f"token budget for code from other files (default {DEFAULTS.context_tokens})",
     )
     parser.add_argument(
         "--split",
@@ -193,6 +213,7 @@ def _eval_parser() -> argparse.ArgumentParser:
         default=None,
         help="write every case's completion and scores as JSON lines",
     )
+    add_context_flags(parser)
     add_model_flags(parser)
     return parser
 
@@ -201,8 +222,7 @@ def run_eval(argv: list[str]) -> int:
     args = _eval_parser().parse_args(argv)
     if args.limit is not None:
         positive(args.limit, "--limit")
-    positive(args.prompt_tokens, "--prompt-tokens")
-    positive(args.context_tokens, "--context-tokens")
+    options = context_options(args)
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
     from codegen_complete.measure import evaluation
@@ -218,13 +238,7 @@ def run_eval(argv: list[str]) -> int:
         args.eval_dir,
         args.limit,
         args.outcomes,
-        options=dataclasses.replace(
-            DEFAULTS,
-            context=args.context in ("on", "retrieval"),
-            retrieval=args.context == "retrieval",
-            prompt_tokens=args.prompt_tokens,
-            context_tokens=args.context_tokens,
-        ),
+        options=options,
         crossfile_dir=args.crossfile_dir,
         split=args.split,
     )

@@ -23,6 +23,7 @@ class Settings:
     max_lines: int = DEFAULTS.max_lines
     debounce_ms: int = 120
     context: bool = DEFAULTS.context
+    retrieval: bool = DEFAULTS.retrieval
     time_limit_s: float = DEFAULTS.time_limit_s
     enabled_languages: tuple[str, ...] = ()  # LSP language ids; empty: every language
 
@@ -32,6 +33,7 @@ class Settings:
             INTERACTIVE,
             max_lines=self.max_lines,
             context=self.context,
+            retrieval=self.retrieval,
             time_limit_s=self.time_limit_s,
         )
 
@@ -119,6 +121,9 @@ SETTINGS = (
     Setting("context", "context", _flag, {"type": "boolean"},
             "Put definitions from imported workspace files and similar code from open files "
             "into the prompt."),
+    Setting("retrieval", "retrieval", _flag, {"type": "boolean"},
+            "Also search an index of the whole workspace (kept in the user's cache folder) "
+            "for code like the lines above the cursor, and show the model what followed it."),
     Setting("timeLimit", "time_limit_s", _seconds,
             {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S},
             "Seconds one suggestion may take before it is cut short."),

@@ -13,6 +13,7 @@ from typing import Any
 
 from codegen_complete.completion.options import DEFAULTS, INTERACTIVE, Options
 from codegen_complete.server.cli import _complete_parser
+from codegen_complete.server.commands import _eval_parser, context_options
 from codegen_complete.server.settings import SETTINGS, Settings, default_of
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,6 +89,8 @@ def test_the_entry_points_share_the_request_defaults() -> None:
     assert dataclasses.replace(INTERACTIVE, cold_prompt_tokens=None) == DEFAULTS == Options()
     cli = _complete_parser().parse_args(["file.py:1"])
     assert cli.time_limit == DEFAULTS.time_limit_s
-    assert cli.context_tokens == DEFAULTS.prompt_tokens
+    assert context_options(cli) == DEFAULTS
+    evaluation = _eval_parser().parse_args([])
+    assert context_options(evaluation) == DEFAULTS
     assert cli.max_tokens == DEFAULTS.max_new_tokens
     assert (cli.context == "on") == DEFAULTS.context

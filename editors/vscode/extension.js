@@ -18,8 +18,8 @@ const SECTION = 'codegenComplete';
 const NAME = 'codegen-complete';
 // The settings the server reads (server/settings.py); `enable` and `server.*` are ours.
 const SERVER_KEYS = [
-  'model', 'modelsDir', 'threads', 'maxLines', 'debounceMs', 'context', 'timeLimit',
-  'enabledLanguages',
+  'model', 'modelsDir', 'threads', 'maxLines', 'debounceMs', 'context', 'retrieval',
+  'timeLimit', 'enabledLanguages',
 ];
 
 /** @typedef {'starting' | 'loading' | 'ready' | 'error' | 'stopped'} ServerState */
