@@ -255,10 +255,12 @@ class RepoIndex:
         if not query:
             return []
         excluded = set(exclude)
+        # The tokenizer folds case: the vocabulary holds `mcptoolcallrequest`, not the name.
+        terms = sorted({name.lower() for name in query})
         with self._lock:
-            marks = ",".join("?" * len(query))
+            marks = ",".join("?" * len(terms))
             counts = self._connection.execute(
-                f"SELECT term, doc FROM terms WHERE term IN ({marks})", sorted(query)
+                f"SELECT term, doc FROM terms WHERE term IN ({marks})", terms
             ).fetchall()
             rare = [term for term, _ in sorted(counts, key=lambda row: row[1])][:QUERY_TERMS]
             if not rare:

@@ -158,3 +158,14 @@ def test_the_current_buffer_is_searched_beyond_the_prompts_reach(project: Path) 
     mine = [s for s in snippets if s.path == "tracing.py"]
     assert mine and "span.set_attribute(key, value)" in mine[0].text
     assert all(s.order + 15 <= text.count("\n") - 64 for s in mine)
+
+
+def test_names_with_capitals_are_searched(project: Path) -> None:
+    # FTS5 folds case; a query that kept the capitals found no such term and dropped them.
+    (project / "tools.py").write_text(
+        "handler = MCPToolCallRequest(ToolName)\nresult = await handler.run()\n"
+    )
+    index = RepoIndex(project)
+    index.refresh()
+    found = index.search("req = MCPToolCallRequest(ToolName)\n")
+    assert found and found[0].path == "tools.py"
