@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -265,15 +266,14 @@ def run_index(argv: list[str]) -> int:
     from codegen_complete.server.service import index_cache_dir
 
     index = RepoIndex.for_workspace(args.root, index_cache_dir())
-    if args.rebuild:
+    if args.rebuild and index.folder is not None:
         index.close()
-        Path(index.database).unlink(missing_ok=True)
+        shutil.rmtree(index.folder, ignore_errors=True)
         index = RepoIndex.for_workspace(args.root, index_cache_dir())
-    database = Path(index.database)
-    age = time.time() - database.stat().st_mtime
     for line in index.log:
         print(line)
-    print(f"index of {index.root}: {database}, last written {age / 60:.0f} minutes ago")
+    age = time.time() - index.last_written()
+    print(f"index of {index.root}: {index.folder}, last written {age / 60:.0f} minutes ago")
     print(index.refresh().describe())
     files, windows, size = index.stats()
     print(f"{files} files, {windows} windows, {size / 1e6:.1f} MB")

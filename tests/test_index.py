@@ -89,8 +89,8 @@ def test_a_restart_with_nothing_changed_rebuilds_nothing(project: Path, tmp_path
 def test_a_corrupt_index_file_is_rebuilt_with_a_log_line(project: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     RepoIndex.for_workspace(project, cache).close()
-    (database,) = cache.glob("*.sqlite")
-    database.write_bytes(b"this is not a database" * 100)
+    (files,) = cache.glob("*/files.sqlite")
+    files.write_bytes(b"this is not a database" * 100)
     index = RepoIndex.for_workspace(project, cache)
     assert any("rebuilding" in line for line in index.log)
     assert index.refresh().indexed == 2 and index.search(QUERY)
@@ -169,3 +169,21 @@ def test_names_with_capitals_are_searched(project: Path) -> None:
     index.refresh()
     found = index.search("req = MCPToolCallRequest(ToolName)\n")
     assert found and found[0].path == "tools.py"
+
+
+def test_a_corrupt_search_index_is_rebuilt_and_a_locked_one_is_searched(
+    project: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    RepoIndex.for_workspace(project, cache).close()
+    (meta,) = cache.glob("*/windows/meta.json")
+    meta.write_text("{ not json")
+    index = RepoIndex.for_workspace(project, cache)
+    assert any("rebuilding" in line for line in index.log)
+    index.refresh()
+    # A second server on the same workspace (two editor windows): it cannot write, it reads.
+    second = RepoIndex.for_workspace(project, cache)
+    assert any("another process" in line for line in second.log)
+    assert second.search(QUERY) and second.refresh().indexed == 0
+    second.close()
+    index.close()
