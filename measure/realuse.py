@@ -304,8 +304,18 @@ def main(argv: list[str] | None = None) -> int:
         help="PYTHONPATH for the server: measure another checkout's (before/after)",
     )
     parser.add_argument("--label", default="", help="prefix of the runs' labels")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="a server setting for the runs, e.g. retrieval=false (repeatable)",
+    )
     args = parser.parse_args(argv)
     settings: dict[str, Any] = {"model": args.model, "threads": args.threads}
+    for setting in args.setting:
+        key, _, value = setting.partition("=")
+        settings[key] = json.loads(value)
     if args.models_dir is not None:
         settings["modelsDir"] = str(args.models_dir)
     gguf = models_root(args.models_dir) / args.model / "source.gguf"
