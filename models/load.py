@@ -34,7 +34,7 @@ def load_model(model: InstalledModel, threads: int | None = None) -> Completer:
     except ModelLoadError as error:
         raise ModelCorruptError(
             f"model {model.name!r} cannot be loaded ({error}); reinstall it with: "
-            f"{install_hint(model.name)} --force"
+            f"{install_hint(model.name, model.path.parent)} --force"
         ) from error
 
 

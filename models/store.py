@@ -124,8 +124,11 @@ def installed_models(root: Path) -> list[InstalledModel]:
     return found
 
 
-def install_hint(name: str) -> str:
-    return f"codegen-complete model install {name}"
+def install_hint(name: str, root: Path | None = None) -> str:
+    """The command that installs `name` into `root` (the folder the user configured: an
+    install into the default one would leave it empty)."""
+    folder = "" if root is None or root == models_root() else f" --models-dir {root}"
+    return f"codegen-complete model install {name}{folder}"
 
 
 def open_model(root: Path, name: str) -> InstalledModel:
@@ -134,14 +137,15 @@ def open_model(root: Path, name: str) -> InstalledModel:
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         raise ModelNotInstalledError(
-            f"model {name!r} is not installed in {root}; install it with: {install_hint(name)}"
+            f"model {name!r} is not installed in {root}; install it with: "
+            f"{install_hint(name, root)}"
         )
     try:
         manifest = Manifest.from_json(manifest_path.read_text())
     except (ValueError, TypeError, KeyError) as error:
         raise ModelCorruptError(
             f"model {name!r} has an unreadable manifest ({error}); reinstall it with: "
-            f"{install_hint(name)} --force"
+            f"{install_hint(name, root)} --force"
         ) from error
     model = InstalledModel(folder, manifest)
     verify(model)
@@ -166,13 +170,13 @@ def verify(model: InstalledModel, full: bool = False) -> None:
         if not path.is_file():
             raise ModelCorruptError(
                 f"model {model.name!r} is missing {name}; reinstall it with: "
-                f"{install_hint(model.name)} --force"
+                f"{install_hint(model.name, model.path.parent)} --force"
             )
         key = _stat_key(path)
         if stamp.get(name) != key and (key[0] != record.size or sha256_of(path) != record.sha256):
             raise ModelCorruptError(
                 f"model {model.name!r} is corrupt: {name} does not match its recorded hash; "
-                f"reinstall it with: {install_hint(model.name)} --force"
+                f"reinstall it with: {install_hint(model.name, model.path.parent)} --force"
             )
         fresh_stamp[name] = key
     if fresh_stamp != stamp:

@@ -71,11 +71,11 @@ def _text(value: Any) -> str:
 
 
 def _optional_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
+    return None if value in (None, "") else _text(value)
 
 
 def _optional_threads(value: Any) -> int | None:
-    return None if value is None else _int_between(value, 1, MAX_THREADS)
+    return None if value in (None, 0) else _int_between(value, 1, MAX_THREADS)
 
 
 def _flag(value: Any) -> bool:
@@ -100,17 +100,20 @@ class Setting:
     validate: Callable[[Any], Any]  # the value, or ValueError
     schema: dict[str, Any]  # JSON schema of the value, without its default
     description: str
+    # What an editor writes for "not set" where the server's default is None: a settings UI
+    # offers an input box only for a single type (["string", "null"] gets none).
+    unset: Any = None
 
 
 SETTINGS = (
     Setting("model", "model", _text, {"type": "string"},
             "The installed model to use (`codegen-complete model list`)."),
-    Setting("modelsDir", "models_dir", _optional_text, {"type": ["string", "null"]},
+    Setting("modelsDir", "models_dir", _optional_text, {"type": "string"},
             "Where models are installed. Empty: `$CODEGEN_COMPLETE_MODELS` or "
-            "`~/.cache/codegen-complete/models`."),
+            "`~/.cache/codegen-complete/models`.", unset=""),
     Setting("threads", "threads", _optional_threads,
-            {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_THREADS},
-            "Inference threads. Empty: one per core, up to 8."),
+            {"type": "integer", "minimum": 0, "maximum": MAX_THREADS},
+            "Inference threads. 0: one per core, up to 8.", unset=0),
     Setting("maxLines", "max_lines", _lines,
             {"type": "integer", "minimum": 1, "maximum": MAX_LINES},
             "The most lines a suggestion may have."),
@@ -137,6 +140,8 @@ FIELDS = {setting.key: setting for setting in SETTINGS}
 def default_of(setting: Setting) -> Any:
     """The setting's default as JSON writes it."""
     value = getattr(Settings(), setting.field)
+    if value is None:
+        return setting.unset
     return list(value) if isinstance(value, tuple) else value
 
 

@@ -58,6 +58,14 @@ def test_vscode_schema_matches_the_server() -> None:
     assert schema_mismatches(package_properties(), extension_keys()) == []
 
 
+def test_every_setting_has_one_type_that_a_settings_ui_can_edit() -> None:
+    # VS Code's Settings UI offers no input box for a union type such as ["string", "null"].
+    for setting in SETTINGS:
+        assert setting.schema["type"] in ("string", "integer", "number", "boolean", "array"), (
+            setting.key
+        )
+
+
 def test_a_drifted_schema_is_caught() -> None:
     properties = package_properties()
     properties["codegenComplete.maxLines"] = {**properties["codegenComplete.maxLines"]}
@@ -77,7 +85,7 @@ def test_the_docs_name_every_setting_with_its_default() -> None:
         row = re.search(rf"\| `codegenComplete\.{setting.key}` \| ([^|]*) \|", vscode_readme)
         assert row, f"editors/vscode/README.md has no row for {setting.key}"
         default = default_of(setting)
-        if default not in (None, []):
+        if default not in (None, [], ""):
             shown = json.dumps(default).strip('"').removesuffix(".0")
             assert row.group(1).strip() == f"`{shown}`", setting.key
 

@@ -188,3 +188,17 @@ def test_a_broken_setup_shows_one_message_and_an_error_status(
     assert len(ours) == 1, result
     assert named in ours[0], result
     assert result["stillError"], result
+    assert named in result["log"], result  # "Show log" holds the error too
+    if setting == "codegenComplete.modelsDir":  # the command installs where it was looked for
+        assert f"--models-dir {tmp_path / value}" in ours[0], result
+
+
+def test_no_suggestions_in_settings_and_json_files(
+    tools: None, default_model: Any, tmp_path: Path
+) -> None:
+    settings = {"codegenComplete.modelsDir": str(models_root())}
+    files = {"config.json": '{\n  "name": "demo",\n  \n}\n', "arith.py": "x = 1\n"}
+    with code_server(tmp_path, settings, files) as url:
+        result = drive(url, "quiet", ARTIFACTS / "vscode-json.png", FILE="config.json",
+                       LINE="3", TYPE='"ver')  # fmt: skip
+    assert result["ghosts"] == 0, result

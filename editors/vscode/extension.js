@@ -75,6 +75,17 @@ function config() { return vscode.workspace.getConfiguration(SECTION); }
 
 function isEnabled() { return config().get('enable', true); }
 
+// Settings and data, not code: no ghost text there (settings.json above all) unless the user
+// lists the language in `enabledLanguages`.
+const NOT_CODE = new Set(['json', 'jsonc', 'jsonl', 'log', 'ignore', 'properties']);
+
+/** @param {vscode.TextDocument} document */
+function servesDocument(document) {
+  /** @type {string[]} */
+  const listed = config().get('enabledLanguages') || [];
+  return listed.length ? listed.includes(document.languageId) : !NOT_CODE.has(document.languageId);
+}
+
 /** The server's settings, all of them: a cleared field goes back to its default. */
 function serverSettings() {
   const section = config();
@@ -104,7 +115,7 @@ function clientOptions() {
     outputChannel: log,
     middleware: {
       provideInlineCompletionItems: async (document, position, context, token, next) => {
-        if (!isEnabled()) return null;
+        if (!isEnabled() || !servesDocument(document)) return null;
         status.working(+1);
         try {
           return await next(document, position, context, token);
@@ -178,6 +189,9 @@ async function start() {
   created.onNotification('codegenComplete/status',
     (/** @type {{state: ServerState, message?: string}} */ params) => {
       status.set(params.state, params.message);
+      // "Show log" must hold what the status item says went wrong.
+      if (params.state === 'error') log.error(`server: ${params.message}`);
+      else log.info(`server ${params.state}${params.message ? `: ${params.message}` : ''}`);
     });
   created.onDidChangeState((event) => {
     if (event.newState === State.Stopped && !stopping && status.state !== 'error') {

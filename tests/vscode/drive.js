@@ -5,7 +5,9 @@
 //   type TYPE at the end of line LINE, wait for the ghost text, screenshot, accept with Tab.
 // SCENARIO=toggle: turn suggestions off from the status item's menu, type (no ghost text may
 //   show), turn them on with the command palette's "Toggle suggestions", type again.
-// SCENARIO=broken: wait for the status item to say error; collect the notifications.
+// SCENARIO=broken: wait for the status item to say error; collect the notifications, then
+//   open "Show log" from the command palette and read it.
+// SCENARIO=quiet: open FILE, type TYPE at the end of line LINE, count ghost text after 4 s.
 // Also: CS_URL (the workbench URL), SHOT (screenshot path), CHROMIUM (the browser).
 'use strict';
 
@@ -108,14 +110,28 @@ async function broken(page) {
   await page.waitForSelector('.notification-list-item-message', { timeout: 20000 });
   await page.waitForTimeout(2000); // a crash loop would add more messages meanwhile
   await page.screenshot({ path: SHOT });
-  return {
-    notifications: (await page.locator('.notification-list-item-message').allTextContents())
-      .map((text) => text.replace(/\u00a0/g, ' ')),
-    stillError: await page.locator(status('error')).count() > 0,
-  };
+  const notifications = (await page.locator('.notification-list-item-message').allTextContents())
+    .map((text) => text.replace(/\u00a0/g, ' '));
+  const stillError = await page.locator(status('error')).count() > 0;
+  await page.keyboard.press('Control+Shift+P');
+  await pick(page, 'codegen-complete: Show log');
+  const output = page.locator('.part.panel .view-lines');
+  await output.first().waitFor({ state: 'visible', timeout: 20000 });
+  await page.waitForTimeout(1000);
+  const logText = (await output.first().textContent() || '').replace(/\u00a0/g, ' ');
+  return { notifications, stillError, log: logText };
 }
 
-const SCENARIOS = { ghost, toggle, broken };
+/** @param {import('playwright-core').Page} page */
+async function quiet(page) {
+  await openFile(page);
+  await typeAtEndOf(page, Number(LINE) - 1);
+  await page.waitForTimeout(4000); // time enough for a suggestion, were one asked for
+  await page.screenshot({ path: SHOT });
+  return { ghosts: await page.locator(GHOST).count() };
+}
+
+const SCENARIOS = { ghost, toggle, broken, quiet };
 
 (async () => {
   const browser = await chromium.launch({
