@@ -204,7 +204,9 @@ def _eval_parser() -> argparse.ArgumentParser:
         default=None,
         help="only this half of the fresh suite's holes (changes are tuned on dev)",
     )
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"installed model (default {DEFAULT_MODEL})"
+    )
     parser.add_argument(
         "--json-out", type=Path, default=None, help="also write the summaries as JSON"
     )

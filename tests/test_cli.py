@@ -191,3 +191,42 @@ def test_index_command_shows_and_refreshes_the_workspace_index(
     assert main(["index", str(project), "--rebuild"]) == 0
     assert "1 files indexed" in capsys.readouterr().out
     assert main(["index", str(tmp_path / "missing")]) == 2
+
+
+def test_the_line_count_in_messages_is_the_editors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    five = tmp_path / "five.py"
+    five.write_text("a\nb\nc\nd\ne\n")  # five lines, as an editor numbers them
+    expect_bad_input(capsys, [f"{five}:99"], f"line 99 is past the end of {five} (5 lines)")
+
+
+def options_without_help(text: str) -> list[str]:
+    """Option lines of argparse's --help with no help text after them or below them."""
+    lines = text.split("options:", 1)[1].splitlines()
+    bare = []
+    for index, line in enumerate(lines):
+        if not line.startswith("  -"):
+            continue
+        below = lines[index + 1] if index + 1 < len(lines) else ""
+        has_help = "  " in line.strip() or below.startswith(" " * 20)
+        if not has_help:
+            bare.append(line.strip())
+    return bare
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["eval"], ["bench"], ["index"], ["model", "install"]], ids=str
+)
+def test_every_option_has_help_and_no_default_depends_on_the_working_directory(
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    text = capsys.readouterr().out
+    assert options_without_help(text) == [], text
+    assert str(tmp_path) not in text  # no default is "wherever the command was run"
