@@ -51,60 +51,13 @@ QUERY_LINES = 10
 # Words that stand in most windows of a language: their posting lists are the longest and
 # their BM25 weight the smallest, so the search leaves them out (a third of its time at
 # 10,000 files). The overlap that judges a window still counts them.
-COMMON_WORDS = frozenset(
-    [
-        "and",
-        "as",
-        "async",
-        "await",
-        "break",
-        "case",
-        "catch",
-        "class",
-        "const",
-        "continue",
-        "def",
-        "default",
-        "del",
-        "elif",
-        "else",
-        "except",
-        "export",
-        "extends",
-        "false",
-        "finally",
-        "for",
-        "from",
-        "function",
-        "if",
-        "import",
-        "in",
-        "is",
-        "lambda",
-        "let",
-        "new",
-        "none",
-        "not",
-        "null",
-        "or",
-        "pass",
-        "raise",
-        "return",
-        "self",
-        "static",
-        "super",
-        "this",
-        "throw",
-        "true",
-        "try",
-        "typeof",
-        "undefined",
-        "var",
-        "while",
-        "with",
-        "yield",
-    ]
-)
+COMMON_WORDS = frozenset((
+    "and", "as", "async", "await", "break", "case", "catch", "class", "const", "continue", "def",
+    "default", "del", "elif", "else", "except", "export", "extends", "false", "finally", "for",
+    "from", "function", "if", "import", "in", "is", "lambda", "let", "new", "none", "not",
+    "null", "or", "pass", "raise", "return", "self", "static", "super", "this", "throw", "true",
+    "try", "typeof", "undefined", "var", "while", "with", "yield",
+))  # fmt: skip
 # A refresh makes its work searchable every this many files (a commit costs milliseconds).
 COMMIT_FILES = 500
 WRITER_HEAP_BYTES = 32_000_000
