@@ -200,5 +200,5 @@ def test_no_suggestions_in_settings_and_json_files(
     files = {"config.json": '{\n  "name": "demo",\n  \n}\n', "arith.py": "x = 1\n"}
     with code_server(tmp_path, settings, files) as url:
         result = drive(url, "quiet", ARTIFACTS / "vscode-json.png", FILE="config.json",
-                       LINE="3", TYPE='"ver')  # fmt: skip
+                       LINE="3", TYPE='"version": ')  # fmt: skip
     assert result["ghosts"] == 0, result

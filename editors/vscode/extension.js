@@ -158,7 +158,8 @@ function findExecutable(command) {
 /** @param {string} command */
 function reportMissingServer(command) {
   status.set('error', `"${command}" not found`);
-  log.error(`"${command}" is not an executable file, nor a program on PATH`);
+  log.error(`"${command}" is not an executable file, nor a program on PATH: install the ` +
+    'server or set "codegenComplete.server.path" to the full path of codegen-complete');
   // Not awaited: activation must not wait for the user to answer.
   void vscode.window.showErrorMessage(
     `${NAME}: the server "${command}" was not found. Install it (see the extension's README) ` +
