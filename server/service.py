@@ -12,6 +12,7 @@ Protocol-free: handlers convert LSP params to the plain calls here and the resul
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -85,8 +86,15 @@ class Ticket:
     superseded: bool = False
 
 
+# Where workspace indexes live instead of the user cache (tests keep theirs apart with it).
+INDEX_ENV = "CODEGEN_COMPLETE_INDEX"
+
+
 def index_cache_dir() -> Path:
-    """Where workspace indexes live: $XDG_CACHE_HOME (or ~/.cache)/codegen-complete/index."""
+    """Where workspace indexes live: $CODEGEN_COMPLETE_INDEX, else $XDG_CACHE_HOME (or
+    ~/.cache)/codegen-complete/index."""
+    if folder := os.environ.get(INDEX_ENV):
+        return Path(folder)
     return cache_home() / "index"
 
 

@@ -19,6 +19,13 @@ from tests.tinymodel import build_hf_folder
 TINY = "tiny-qwen"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def workspace_indexes_apart(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The servers and commands that tests start index their workspaces here, not in the
+    user's cache (the variable reaches the subprocesses too)."""
+    os.environ["CODEGEN_COMPLETE_INDEX"] = str(tmp_path_factory.mktemp("indexes"))
+
+
 @pytest.fixture(scope="session")
 def tiny_hf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_hf_folder(tmp_path_factory.mktemp("tiny-hf") / "tiny")
