@@ -220,7 +220,8 @@ class RepoIndex:
 
     def refresh(self, budget_s: float | None = None, max_files: int = 100_000) -> RefreshReport:
         """Bring the index up to date with the disk: re-read what changed, drop what is gone.
-        Files not reached within `budget_s` seconds or `max_files` are left for the next call."""
+        Newest files first: in a repository too big for `budget_s` seconds or `max_files`,
+        what is being worked on is indexed now and the rest is left for the next call."""
         started = time.perf_counter()
         report = RefreshReport()
         with self._lock:
@@ -228,16 +229,17 @@ class RepoIndex:
                 path: (size, mtime)
                 for path, size, mtime in self._files.execute("SELECT * FROM files")
             }
-        seen: set[str] = set()
+        found = []
         for path in self.workspace.files(SUFFIXES):
-            relative = path.relative_to(self.root).as_posix()
+            with contextlib.suppress(OSError):  # gone since the walk saw it
+                found.append((path.relative_to(self.root).as_posix(), path, path.stat()))
+        found.sort(key=lambda entry: -entry[2].st_mtime_ns)
+        seen = {relative for relative, _, _ in found}  # left out is not gone
+        for count, (relative, path, status) in enumerate(found):
             over_budget = budget_s is not None and time.perf_counter() - started > budget_s
-            if over_budget or len(seen) >= max_files:
-                report.left_out += 1
-                seen.add(relative)  # not seen is not gone
-                continue
-            seen.add(relative)
-            status = path.stat()
+            if over_budget or count >= max_files:
+                report.left_out = len(found) - count
+                break
             if known.get(relative) == (status.st_size, status.st_mtime_ns):
                 report.unchanged += 1
                 continue

@@ -3,6 +3,7 @@ save, blind to ignored and secret files, persistent across restarts, rebuilt whe
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -187,3 +188,17 @@ def test_a_corrupt_search_index_is_rebuilt_and_a_locked_one_is_searched(
     assert second.search(QUERY) and second.refresh().indexed == 0
     second.close()
     index.close()
+
+
+def test_a_refresh_over_its_budget_indexes_the_newest_files_first(project: Path) -> None:
+    for number in range(20):
+        (project / f"old_{number}.py").write_text(f"def old_{number}():\n    return 1\n")
+    old = time.time() - 3600
+    for path in project.glob("*.py"):
+        os.utime(path, (old, old))
+    (project / "fresh.py").write_text("def fresh_work():\n    return 1\n")
+    index = RepoIndex(project)
+    report = index.refresh(max_files=1)
+    assert (report.indexed, report.left_out) == (1, 22)
+    assert index.indexed_paths() == {"fresh.py"}
+    assert index.refresh().indexed == 22  # the rest, on the next call
