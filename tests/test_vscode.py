@@ -149,11 +149,18 @@ def test_ghost_text_appears_and_tab_accepts_it(
     tools: None, default_model: Any, tmp_path: Path
 ) -> None:
     settings = {"codegenComplete.modelsDir": str(models_root())}
-    with code_server(tmp_path, settings, {"arith.py": "def add(a, b):\n    \n"}) as url:
+    files = {
+        "arith.py": "def add(a, b):\n    \n",
+        "shapes.py": "class Rect:\n    width: float\n",
+        "notes.md": "# Plans\n",
+    }
+    with code_server(tmp_path, settings, files) as url:
         shot = ARTIFACTS / "vscode-ghost-text.png"
         # A keyword and a space, as one types: the space closes VS Code's word suggestions,
-        # whose list would otherwise take the Tab (its "ret" item, when one shows).
-        result = drive(url, "ghost", shot, FILE="arith.py", LINE="2", TYPE="return ")
+        # whose list would otherwise take the Tab (its "ret" item, when one shows). Two other
+        # files stay open in their tabs, as in daily use.
+        result = drive(url, "ghost", shot, FILE="arith.py", LINE="2", TYPE="return ",
+                       ALSO="shapes.py,notes.md")  # fmt: skip
     assert result["ghost"], result
     assert result["shown"] == "    return " + result["ghost"], result
     assert result["line"] == result["shown"], result  # Tab put in exactly what was shown

@@ -1,6 +1,7 @@
 // Drive real VS Code (code-server) in headless Debian Chromium with playwright-core, as a user
 // would, and print what happened as one JSON line for tests/test_vscode.py to check.
 //
+// ALSO: files to open (in tabs) before FILE.
 // SCENARIO=ghost: wait until the extension's status item says the model is ready, open FILE,
 //   type TYPE at the end of line LINE, wait for the ghost text, screenshot, accept with Tab.
 // SCENARIO=toggle: turn suggestions off from the status item's menu, type (no ghost text may
@@ -13,7 +14,7 @@
 
 const { chromium } = require('playwright-core');
 
-const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT } = process.env;
+const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT, ALSO } = process.env;
 const GHOST = '.ghost-text-decoration, .ghost-text-decoration-preview';
 const status = (state) => `[aria-label="codegen-complete: ${state}"]`;
 const t0 = Date.now();
@@ -26,16 +27,20 @@ async function lineText(page, index) {
   return (text || '').replace(/\u00a0/g, ' ');
 }
 
-/** @param {import('playwright-core').Page} page */
+/** Open FILE (after the comma-separated ALSO files, left open in their tabs).
+ * @param {import('playwright-core').Page} page */
 async function openFile(page) {
   // Nothing is typed before the server is up and its model loaded.
   await page.waitForSelector(status('ready'), { timeout: 120000 });
   lap('status ready');
-  await page.keyboard.press('Control+P');
-  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 20000 });
-  await page.keyboard.type(FILE);
-  await page.waitForSelector('.quick-input-list .monaco-list-row', { timeout: 20000 });
-  await page.keyboard.press('Enter');
+  for (const name of [...(ALSO ? ALSO.split(',') : []), FILE]) {
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 20000 });
+    await page.keyboard.type(name);
+    await page.waitForSelector('.quick-input-list .monaco-list-row', { timeout: 20000 });
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`.tab[aria-label^="${name}"]`, { timeout: 30000 });
+  }
   await page.waitForSelector('.editor-instance .view-lines .view-line', { timeout: 30000 });
   lap('file open');
 }
