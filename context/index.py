@@ -22,6 +22,7 @@ outside the root, ignored, secret-looking, in a dependency folder or too large i
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 import shutil
@@ -72,27 +73,39 @@ def identifiers(text: str) -> list[str]:
     return IDENTIFIER.findall(text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Window:
-    start: int  # its first line
-    searched: str  # WINDOW_LINES lines: what a query is matched against
-    shown: str  # those and FOLLOWING_LINES more: what the model is shown
+    """The window of a file's `lines` that starts at line `start`."""
+
+    lines: list[str]
+    start: int
+
+    @functools.cached_property  # read to skip blank windows, then to index or score them
+    def searched(self) -> str:
+        """Its WINDOW_LINES lines: what a query is matched against."""
+        return "\n".join(self.lines[self.start : self.start + WINDOW_LINES])
+
+    @property
+    def shown(self) -> str:
+        """Those and FOLLOWING_LINES more: what the model is shown."""
+        return "\n".join(self.lines[self.start : self.start + SHOWN_LINES])
 
 
 def windows(text: str) -> list[Window]:
     """The overlapping windows of a file, blank ones left out."""
     lines = text.split("\n")
-    found = []
-    for start in range(0, max(1, len(lines) - WINDOW_LINES + WINDOW_STEP), WINDOW_STEP):
-        searched = "\n".join(lines[start : start + WINDOW_LINES])
-        if searched.strip():
-            found.append(Window(start, searched, "\n".join(lines[start : start + SHOWN_LINES])))
-    return found
+    steps = range(0, max(1, len(lines) - WINDOW_LINES + WINDOW_STEP), WINDOW_STEP)
+    return [window for start in steps if (window := Window(lines, start)).searched.strip()]
 
 
 def query_of(before: str) -> set[str]:
     """The identifiers of the lines above the cursor (`before` is the text up to it)."""
     return set(identifiers("\n".join(before.split("\n")[-QUERY_LINES:])))
+
+
+def overlap(query: set[str], window: Window) -> float:
+    """The share of the query's identifiers that the window's searched lines hold."""
+    return len(query & set(identifiers(window.searched))) / len(query)
 
 
 def best_windows(candidates: Iterable[Snippet], limit: int) -> list[Snippet]:
@@ -118,15 +131,16 @@ def search_text(before: str, text: str, path: str, skip: range, limit: int = 3) 
     query = query_of(before)
     if not query:
         return []
-    candidates = (
-        Snippet(
-            path,
-            window.shown,
-            window.start,
-            len(query & set(identifiers(window.searched))) / len(query),
-        )
+    scored = (
+        (window, overlap(query, window))
         for window in windows(text)
         if window.start + SHOWN_LINES <= skip.start or window.start >= skip.stop
+    )
+    # Only windows that can be chosen get their text joined (a long buffer has thousands).
+    candidates = (
+        Snippet(path, window.shown, window.start, score)
+        for window, score in scored
+        if score >= MIN_OVERLAP
     )
     return best_windows(candidates, limit)
 
@@ -310,6 +324,8 @@ class RepoIndex:
             (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "idents", name))
             for name in sorted({name.lower() for name in query} - COMMON_WORDS)
         ]
+        if not should:
+            return []
         must_not = [
             (tantivy.Occur.MustNot, tantivy.Query.term_query(self._schema, "path", path))
             for path in set(exclude)
@@ -325,10 +341,8 @@ class RepoIndex:
             lines = self._file_lines(path)
             if lines is None:
                 continue
-            searched = "\n".join(lines[start : start + WINDOW_LINES])
-            shown = "\n".join(lines[start : start + SHOWN_LINES])
-            overlap = len(query & set(identifiers(searched))) / len(query)
-            candidates.append(Snippet(path, shown, start, overlap))
+            window = Window(lines, start)
+            candidates.append(Snippet(path, window.shown, start, overlap(query, window)))
         return best_windows(candidates, limit)
 
     def _file_lines(self, relative: str) -> list[str] | None:
