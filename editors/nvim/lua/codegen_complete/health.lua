@@ -3,10 +3,13 @@ local M = {}
 
 local DEFAULT_MODEL = 'qwen2.5-coder-0.5b'
 
---- The server's `model list` command: `cmd` without its last word (`serve`).
+--- The server's program: `cmd` without its last word (`serve`).
+local function program(opts)
+  return vim.list_slice(opts.cmd, 1, #opts.cmd - 1)
+end
+
 local function list_command(opts)
-  local command = vim.list_slice(opts.cmd, 1, #opts.cmd - 1)
-  vim.list_extend(command, { 'model', 'list' })
+  local command = vim.list_extend(program(opts), { 'model', 'list' })
   if opts.settings.modelsDir then
     vim.list_extend(command, { '--models-dir', opts.settings.modelsDir })
   end
@@ -25,7 +28,7 @@ local function check_model(opts)
     local name, rest = line:match('^%s+(%S+)%s*(.*)$')
     if name == model then
       if rest:find('not installed', 1, true) then
-        local install = table.concat(vim.list_slice(opts.cmd, 1, #opts.cmd - 1), ' ')
+        local install = table.concat(program(opts), ' ')
           .. ' model install ' .. model
           .. (opts.settings.modelsDir and (' --models-dir ' .. opts.settings.modelsDir) or '')
         vim.health.error('model ' .. model .. ' is not installed', { 'Run: ' .. install })
@@ -46,14 +49,14 @@ function M.check()
     vim.health.error('setup() has not been called', { "require('codegen_complete').setup({})" })
     return
   end
-  local program = opts.cmd[1]
-  if vim.fn.executable(program) ~= 1 then
-    vim.health.error('server command not found: ' .. program, {
+  local executable = opts.cmd[1]
+  if vim.fn.executable(executable) ~= 1 then
+    vim.health.error('server command not found: ' .. executable, {
       'Install it (README: `make model`) or set `cmd` to its full path',
     })
     return
   end
-  vim.health.ok('server command: ' .. vim.fn.exepath(program))
+  vim.health.ok('server command: ' .. vim.fn.exepath(executable))
   check_model(opts)
   if vim.lsp.inline_completion then
     vim.health.ok('ghost text: vim.lsp.inline_completion')
