@@ -209,3 +209,43 @@ def test_no_suggestions_in_settings_and_json_files(
         result = drive(url, "quiet", ARTIFACTS / "vscode-json.png", FILE="config.json",
                        LINE="3", TYPE='"version": ')  # fmt: skip
     assert result["ghosts"] == 0, result
+
+
+def test_the_settings_ui_edits_the_folder_and_thread_settings(tools: None, tmp_path: Path) -> None:
+    """modelsDir and threads have one type each, so the Settings UI shows an input box for them
+    (a ["string","null"] type gets only "Edit in settings.json") and what is typed is saved."""
+    models = tmp_path / "my-models"
+    with code_server(tmp_path, {}, {"notes.txt": "plans\n"}) as url:
+        result = drive(url, "settings", ARTIFACTS / "vscode-settings-ui.png",
+                       KEYS="codegenComplete.modelsDir,codegenComplete.threads",
+                       VALUES=f"{models},3")  # fmt: skip
+    assert result["inputs"] == {"codegenComplete.modelsDir": True, "codegenComplete.threads": True}
+    saved = json.loads((tmp_path / "user" / "User" / "settings.json").read_text())
+    assert saved["codegenComplete.modelsDir"] == str(models), saved
+    assert saved["codegenComplete.threads"] == 3, saved
+
+
+def test_one_tab_takes_the_ghost_text_while_the_word_list_is_open(
+    tools: None, default_model: Any, tmp_path: Path
+) -> None:
+    """What the README says of Tab beside VS Code's word list: `s` opens the list on `sum`, the
+    ghost text continues it as `sum(values)`, and one Tab puts in the whole of it, not only the
+    list's word."""
+    settings = {"codegenComplete.modelsDir": str(models_root())}
+    files = {"stats.py": MEAN_AND_TOTAL}
+    with code_server(tmp_path, settings, files) as url:
+        result = drive(url, "wordlist", ARTIFACTS / "vscode-word-list.png", FILE="stats.py",
+                       LINE="6", TYPE="return ", MORE="s")  # fmt: skip
+    assert result["suggestWidget"], result  # the list was open beside the ghost text
+    assert result["shown"].startswith("    return s") and result["ghost"], result
+    assert result["line"] == result["shown"], result  # one Tab: all that was shown, put in
+    assert result["line"].startswith("    return sum("), result
+
+
+MEAN_AND_TOTAL = """def mean(values):
+    return sum(values) / len(values)
+
+
+def total(values):
+    
+"""

@@ -9,12 +9,16 @@
 // SCENARIO=broken: wait for the status item to say error; collect the notifications, then
 //   open "Show log" from the command palette and read it.
 // SCENARIO=quiet: open FILE, type TYPE at the end of line LINE, count ghost text after 4 s.
+// SCENARIO=wordlist: as ghost; once the ghost text shows, type MORE (the start of a word that
+//   VS Code's word list matches); report whether the list showed and what one Tab put in.
+// SCENARIO=settings: open the Settings UI; search each setting in KEYS, type into the input box of each
+//   its input box its value in VALUES (both comma-separated); report which had an input box.
 // Also: CS_URL (the workbench URL), SHOT (screenshot path), CHROMIUM (the browser).
 'use strict';
 
 const { chromium } = require('playwright-core');
 
-const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT, ALSO } = process.env;
+const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT, ALSO, MORE, KEYS, VALUES } = process.env;
 const GHOST = '.ghost-text-decoration, .ghost-text-decoration-preview';
 const status = (state) => `[aria-label="codegen-complete: ${state}"]`;
 const t0 = Date.now();
@@ -139,7 +143,68 @@ async function quiet(page) {
   return { ghosts: await page.locator(GHOST).count() };
 }
 
-const SCENARIOS = { ghost, toggle, broken, quiet };
+/** @param {import('playwright-core').Page} page */
+async function wordlist(page) {
+  await openFile(page);
+  const index = Number(LINE) - 1;
+  await typeAtEndOf(page, index);
+  await page.locator(GHOST).first().waitFor({ state: 'visible', timeout: 30000 });
+  lap('ghost text');
+  await page.keyboard.type(MORE, { delay: 80 });
+  await page.waitForTimeout(500); // the word list, were it to open beside the ghost text
+  lap('typed on');
+  const shown = {
+    ghost: (await page.locator(GHOST).allTextContents()).join('').replace(/\u00a0/g, ' '),
+    shown: await lineText(page, index),
+    suggestWidget: await page.locator('.suggest-widget.visible').count() > 0,
+  };
+  await page.screenshot({ path: SHOT });
+  await page.keyboard.press('Tab');
+  await page.waitForTimeout(500);
+  return { ...shown, line: await lineText(page, index) };
+}
+
+/** @param {import('playwright-core').Page} page */
+async function settings(page) {
+  await page.keyboard.press('Control+Shift+P');
+  await pick(page, 'Preferences: Open Settings (UI)');
+  await page.waitForSelector('.settings-editor', { timeout: 30000 });
+  const search = page.locator('.settings-editor .settings-header .suggest-input-container');
+  await search.waitFor({ state: 'visible', timeout: 20000 });
+  const inputs = {};
+  const values = VALUES.split(',');
+  for (const [i, key] of KEYS.split(',').entries()) {
+    // Search the setting's own key: the list is virtual, rows below the fold do not exist.
+    await search.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(key);
+    const row = page.locator('.settings-editor .setting-item-contents', {
+      has: page.locator(`.setting-item-title >> text=${settingTitle(key)}`),
+    }).first();
+    await row.waitFor({ state: 'visible', timeout: 20000 });
+    lap(`found ${key}`);
+    // An input box is what the Settings UI offers to edit a single-typed setting.
+    const input = row.locator('input.input');
+    inputs[key] = await input.count() > 0;
+    if (inputs[key]) {
+      await input.first().fill(values[i]);
+      await input.first().press('Tab');
+    }
+  }
+  await page.waitForTimeout(1500); // the Settings UI writes settings.json after a short delay
+  await page.screenshot({ path: SHOT });
+  return { inputs };
+}
+
+/** The title the Settings UI shows for a key: `codegenComplete.modelsDir` → "Models Dir".
+ * @param {string} key */
+function settingTitle(key) {
+  const last = key.split('.').pop() || key;
+  const words = last.replace(/([a-z])([A-Z])/g, '$1 $2');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const SCENARIOS = { ghost, toggle, broken, quiet, wordlist, settings };
 
 (async () => {
   const browser = await chromium.launch({
