@@ -242,10 +242,6 @@ def test_one_tab_takes_the_ghost_text_while_the_word_list_is_open(
     assert result["line"].startswith("    return sum("), result
 
 
-MEAN_AND_TOTAL = """def mean(values):
-    return sum(values) / len(values)
-
-
-def total(values):
-    
-"""
+MEAN_AND_TOTAL = (
+    "def mean(values):\n    return sum(values) / len(values)\n\n\ndef total(values):\n    \n"
+)
