@@ -26,7 +26,7 @@ from typing import Any
 from codegen_complete.completion.prompt import Budget, PromptBuilder
 from codegen_complete.measure.bench_engines import read_bandwidth_gb_s
 from codegen_complete.models.catalog import DEFAULT_MODEL
-from codegen_complete.models.store import InstalledModel, models_root, open_model
+from codegen_complete.models.store import SOURCE_GGUF, InstalledModel, models_root, open_model
 
 # "ours" drafts tokens from the context (prompt lookup); "ours-plain" decodes one token a pass,
 # which shows the kernels against the memory-bandwidth floor.
@@ -122,8 +122,11 @@ def _available(engine: str, model: InstalledModel) -> str | None:
         return "llama-cpp-python is not installed (pip install llama-cpp-python; ~14 min build)"
     if engine == "transformers" and importlib.util.find_spec("transformers") is None:
         return "transformers is not installed (pip install 'codegen-complete[export]')"
-    if not engine.startswith("ours") and not model.file("source.gguf").is_file():
-        return "the model was not installed from a GGUF, so there is nothing to compare"
+    if not engine.startswith("ours") and not model.file(SOURCE_GGUF).is_file():
+        return (
+            f"the model folder has no {SOURCE_GGUF} to compare with (reinstall it with "
+            f"`codegen-complete model install {model.name} --force --keep-source`)"
+        )
     return None
 
 
@@ -204,7 +207,7 @@ def run_parent(args: argparse.Namespace) -> int:
             command = [
                 sys.executable, "-m", "codegen_complete.measure.bench", "--worker", engine,
                 "--prompts", str(prompts_file), "--model-dir", str(model.path),
-                "--gguf", str(model.file("source.gguf")), "--threads", str(threads),
+                "--gguf", str(model.file(SOURCE_GGUF)), "--threads", str(threads),
                 "--repeats", str(args.repeats), "--decode-tokens", str(args.decode_tokens),
             ]  # fmt: skip
             print(f"measuring {engine} …", file=sys.stderr, flush=True)

@@ -37,7 +37,7 @@ from codegen_complete.measure.data import FIXTURES, VENDOR
 from codegen_complete.measure.lspclient import Answer, EditorSession
 from codegen_complete.measure.peer import LlamaSession
 from codegen_complete.models.catalog import DEFAULT_MODEL
-from codegen_complete.models.store import models_root
+from codegen_complete.models.store import SOURCE_GGUF, models_root
 
 PROJECTS = (VENDOR / "click", VENDOR / "commander", FIXTURES / "crossfile" / "inventory")
 SUFFIXES = (".py", ".js")
@@ -318,7 +318,12 @@ def main(argv: list[str] | None = None) -> int:
         settings[key] = json.loads(value)
     if args.models_dir is not None:
         settings["modelsDir"] = str(args.models_dir)
-    gguf = models_root(args.models_dir) / args.model / "source.gguf"
+    gguf = models_root(args.models_dir) / args.model / SOURCE_GGUF
+    if args.peer and not gguf.is_file():
+        parser.error(
+            f"--peer runs llama.cpp on {gguf}, which is not there: reinstall the model with "
+            f"`codegen-complete model install {args.model} --force --keep-source`"
+        )
     projects = args.project or list(PROJECTS)
 
     def run(label: str) -> list[Tally]:

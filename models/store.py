@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
+# The GGUF a known model was exported from, kept only on request (`model install --keep-source`).
+SOURCE_GGUF = "source.gguf"
 VERIFIED_STAMP = ".verified"
 MODELS_ENV = "CODEGEN_COMPLETE_MODELS"
 MANIFEST_VERSION = 1

