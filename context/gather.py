@@ -36,7 +36,7 @@ def gather_context(
     """What other files tell about the cursor, most relevant first: the windows of the
     repository `index` and of the current file beyond the prompt's reach most like the lines
     above the cursor (the index's copy of the current file and of the open ones is not used:
-    their text in the editor wins), the definitions the file imports (Python), then
+    their text in the editor wins), the definitions the file imports, then
     windows of `neighbours` (open or recently edited files; by default the workspace's most
     recently modified files of the same language) similar to those lines. Paths are relative
     to the workspace root; `tree` is the document's."""
@@ -57,11 +57,10 @@ def gather_context(
         found = index.search(text[:offset], exclude, RETRIEVED_WINDOWS)
         found += search_text(text[:offset], text, current, near, RETRIEVED_WINDOWS)
         snippets += best_windows(found, RETRIEVED_WINDOWS)
-    if path.suffix in (".py", ".pyi"):
-        snippets += [
-            Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
-            for d in imported_definitions(text, offset, path, workspace, tree)
-        ]
+    snippets += [
+        Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
+        for d in imported_definitions(text, offset, path, workspace, tree)
+    ]
     if neighbours is None:
         neighbours = recent_files(workspace, path)
     documents = [

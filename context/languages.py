@@ -27,6 +27,9 @@ class LanguageSpec:
     line_comment: str  # to write context blocks as comments
     # The character that opens a block: ":" (Python) or "{" (brace languages).
     block_opener: str
+    # A language whose queries serve where this one has none (TypeScript reads JavaScript's
+    # imports: the grammars share those nodes).
+    inherits: str | None = None
 
 
 SPECS: tuple[LanguageSpec, ...] = (
@@ -35,9 +38,9 @@ SPECS: tuple[LanguageSpec, ...] = (
     LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), ("javascript", "javascriptreact"),
                  "tree_sitter_javascript", "language", "//", "{"),
     LanguageSpec("typescript", (".ts", ".mts", ".cts"), ("typescript",),
-                 "tree_sitter_typescript", "language_typescript", "//", "{"),
+                 "tree_sitter_typescript", "language_typescript", "//", "{", "javascript"),
     LanguageSpec("tsx", (".tsx",), ("typescriptreact",), "tree_sitter_typescript",
-                 "language_tsx", "//", "{"),
+                 "language_tsx", "//", "{", "javascript"),
     LanguageSpec("go", (".go",), ("go",), "tree_sitter_go", "language", "//", "{"),
     LanguageSpec("rust", (".rs",), ("rust",), "tree_sitter_rust", "language", "//", "{"),
     LanguageSpec("java", (".java",), ("java",), "tree_sitter_java", "language", "//", "{"),
@@ -76,9 +79,12 @@ def parser(spec: LanguageSpec) -> Parser | None:
 
 @functools.cache
 def query(spec: LanguageSpec, name: str) -> Query | None:
-    """The query `queries/<language>/<name>.scm`, or None when there is none."""
+    """The query `queries/<language>/<name>.scm` (or the inherited language's), or None when
+    there is none."""
     language = grammar(spec)
     path = QUERIES / spec.name / f"{name}.scm"
+    if not path.is_file() and spec.inherits is not None:
+        path = QUERIES / spec.inherits / f"{name}.scm"
     if language is None or not path.is_file():
         return None
     return Query(language, path.read_text())

@@ -1,0 +1,49 @@
+"""What a language's import rules give cross-file context: the file's imports, the workspace
+file each one points to, and that file's definitions as short summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from tree_sitter import Node, Tree
+
+from codegen_complete.context.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Imported:
+    local_name: str  # the name the current file uses
+    module: str  # as written: "pkg.mod", ".mod", "." (Python); "./cart", "@/lib" (JavaScript)
+    # The imported name ("x" in `from m import x`, `import {x} from "m"`; "default" for a
+    # default import); None when the whole module is bound (`import m`, `import * as m`).
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Definition:
+    path: Path  # the file that defines it
+    name: str
+    summary: str  # signature-level source text
+    order: int  # position in its file, to keep blocks in file order
+
+
+class ImportRules(Protocol):
+    """One language's rules (a module implements them: context/python_imports.py, ...)."""
+
+    def imports_of(
+        self, source: str, tree: Tree | None = None, path: Path | None = None
+    ) -> list[Imported]: ...
+
+    def resolve(
+        self, item: Imported, current: Path, workspace: Workspace
+    ) -> tuple[Path | None, list[str] | None]:
+        """The file an import points to and the names it takes (None: the whole module)."""
+        ...
+
+    def definitions_of(self, path: Path, source: str) -> dict[str, Definition]: ...
+
+
+def node_text(node: Node | None) -> str:
+    return node.text.decode(errors="replace") if node is not None and node.text else ""
