@@ -19,6 +19,9 @@ class Options:
     # ... including windows found in the whole repository's index (context/index.py): on the
     # fresh suite's dev half, 21.6% -> 36.3% exact match (docs/quality.md)
     retrieval: bool = True
+    # Hold back a Python suggestion that reads a name defined nowhere (context/names.py): a
+    # single line is dropped, a block keeps its lines before that name.
+    check_names: bool = True
     prompt_tokens: int = PROMPT_TOKENS  # the text around the cursor
     context_tokens: int = CONTEXT_TOKENS  # code from other files, on top of prompt_tokens
     max_new_tokens: int | None = None  # None: the mode's cap (a line or a block)

@@ -18,6 +18,7 @@ from codegen_complete.context.classify import Mode
 from codegen_complete.context.gather import PlaceMemo, gather_context
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.names import unresolved_names
 from codegen_complete.context.snippets import Snippet
 
 
@@ -46,6 +47,10 @@ class Suggestion:
     mode: Mode
     context_files: tuple[str, ...]  # workspace paths of the snippets in the prompt
     continuation: Continuation  # the raw output, token counts, stop reason, model timings
+    # Names the model's suggestion read that are defined nowhere, and what that did to it:
+    # "" (nothing found or not checked), "dropped" or "trimmed" (when options.check_names).
+    unresolved: tuple[str, ...]
+    name_check: str
     context_ms: float  # gathering context
     small_prompt: bool  # a new place: a small prompt now, the full one warms when idle
     total_ms: float  # from the request's arrival to the answer
@@ -82,15 +87,37 @@ def suggest(
         ),
         cancelled,
     )
+    text, unresolved, action = _checked_names(result.text, document, options)
     return Suggestion(
-        text=result.text,
+        text=text,
         mode=document.mode,
         context_files=tuple(sorted({snippet.path for snippet in result.context})),
         continuation=result.continuation,
+        unresolved=unresolved,
+        name_check=action,
         context_ms=round(context_ms, 2),
         small_prompt=result.small_prompt,
         total_ms=round((time.perf_counter() - document.received) * 1000, 2),
     )
+
+
+def _checked_names(
+    text: str, document: DocumentSnapshot, options: Options
+) -> tuple[str, tuple[str, ...], str]:
+    """The suggestion to show, the names in it that resolve nowhere, and what was done."""
+    if not options.check_names or document.language is None or document.language.name != "python":
+        return text, (), ""
+    before, after = document.text[: document.offset], document.text[document.offset :]
+    found = unresolved_names(text, before, after, document.path, document.root, document.tree)
+    if not found:
+        return text, (), ""
+    names = tuple(u.name for u in found)
+    # The lines before the first invented name still stand on their own; a line with one
+    # does not (`return cart.` is no help).
+    kept = text[: text.rfind("\n", 0, found[0].offset) + 1].rstrip()
+    if kept.strip():
+        return kept, names, "trimmed"
+    return "", names, "dropped"
 
 
 def _context(

@@ -38,6 +38,7 @@ from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec, detect, parser
+from codegen_complete.context.names import unresolved_names
 from codegen_complete.measure.data import FIXTURES
 from codegen_complete.measure.fresh import FRESH, NextLines, lookup
 from codegen_complete.measure.naive import naive_complete
@@ -255,6 +256,10 @@ class Outcome:
     syntax_error: bool
     latency_ms: float
     expected: str = ""  # what the benchmark has there, for reading the outcomes later
+    # Names the completion shown reads that are defined nowhere (Python), and what the name
+    # check did to the model's suggestion ("dropped", "trimmed", "" for nothing).
+    unresolved: tuple[str, ...] = ()
+    name_check: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,6 +274,8 @@ class Summary:
     syntax_errors: int
     latency_p50_ms: float
     latency_p95_ms: float
+    unresolved_rate: float = 0.0  # % of completions shown that read a name defined nowhere
+    held_back: int = 0  # suggestions the name check dropped or trimmed
 
 
 def evaluate_case(
@@ -277,6 +284,7 @@ def evaluate_case(
     """`mode`: "product" (the shipped pipeline), "naive" (plain FIM, same weights) or
     "lookup" (no model: the line that most often follows the line above elsewhere)."""
     started = time.perf_counter()
+    name_check = ""
     if mode == "naive":
         completion = naive_complete(
             completer, case.before, case.after, case.mode, case.language, options
@@ -295,8 +303,15 @@ def evaluate_case(
             index=_index_of(case.root) if options.retrieval and case.root else None,
             received=started,
         )
-        completion = suggest(completer, document, options).text
+        suggestion = suggest(completer, document, options)
+        completion, name_check = suggestion.text, suggestion.name_check
     latency = (time.perf_counter() - started) * 1000
+    unresolved: tuple[str, ...] = ()
+    if case.language is not None and case.language.name == "python":
+        unresolved = tuple(
+            u.name for u in unresolved_names(completion, case.before, case.after, case.path,
+                                             case.root)
+        )  # fmt: skip
     passed = None
     if case.program_template is not None:
         head, tail = case.program_template
@@ -312,6 +327,8 @@ def evaluate_case(
         syntax_error=adds_syntax_error(case, completion),
         latency_ms=latency,
         expected=case.expected,
+        unresolved=unresolved,
+        name_check=name_check,
     )
 
 
@@ -330,20 +347,23 @@ def summarise(suite: str, mode: str, outcomes: list[Outcome]) -> Summary:
         syntax_errors=sum(o.syntax_error for o in outcomes),
         latency_p50_ms=latencies[count // 2],
         latency_p95_ms=latencies[min(count - 1, int(count * 0.95))],
+        unresolved_rate=100 * sum(bool(o.unresolved) for o in outcomes) / count,
+        held_back=sum(bool(o.name_check) for o in outcomes),
     )
 
 
 def table(summaries: list[Summary]) -> str:
     header = (
         "| suite | mode | cases | pass@1 | exact match | edit similarity | empty | "
-        "adds syntax error | p50 ms | p95 ms |"
+        "adds syntax error | unresolved name | held back | p50 ms | p95 ms |"
     )
-    lines = [header, "|" + "---|" * 10]
+    lines = [header, "|" + "---|" * 12]
     for s in summaries:
         pass_at_1 = f"{s.pass_at_1:.1f}" if s.pass_at_1 is not None else "—"
         lines.append(
             f"| {s.suite} | {s.mode} | {s.cases} | {pass_at_1} | {s.exact_match:.1f} | "
             f"{s.edit_similarity:.1f} | {s.empty_rate:.1f}% | {s.syntax_errors} | "
+            f"{s.unresolved_rate:.1f}% | {s.held_back} | "
             f"{s.latency_p50_ms:.0f} | {s.latency_p95_ms:.0f} |"
         )
     return "\n".join(lines)
@@ -373,6 +393,8 @@ def _product_label(options: Options) -> str:
         changes.append(f"{options.prompt_tokens} prompt tokens")
     if options.context and options.context_tokens != DEFAULTS.context_tokens:
         changes.append(f"{options.context_tokens} context tokens")
+    if options.check_names != DEFAULTS.check_names:
+        changes.append(f"name check {'on' if options.check_names else 'off'}")
     return ", ".join(["product", *changes])
 
 

@@ -38,13 +38,21 @@ CONTEXT_CHOICES = ("on", "off", "no-index")
 
 
 def add_context_flags(parser: argparse.ArgumentParser) -> None:
-    """What the prompt holds: the same flags for `complete` and `eval`."""
+    """What the prompt holds and how the suggestion is checked: the same flags for `complete`
+    and `eval`."""
     parser.add_argument(
         "--context",
         choices=CONTEXT_CHOICES,
         default="on" if DEFAULTS.context else "off",
         help="code from other workspace files: on (imported definitions, open files and the "
         "workspace index), off, or no-index (all but the index)",
+    )
+    parser.add_argument(
+        "--check-names",
+        choices=("on", "off"),
+        default="on" if DEFAULTS.check_names else "off",
+        help="hold back a Python suggestion that reads a name defined nowhere (default "
+        f"{'on' if DEFAULTS.check_names else 'off'})",
     )
     parser.add_argument(
         "--prompt-tokens",
@@ -68,6 +76,7 @@ def context_options(args: argparse.Namespace, base: Options = DEFAULTS) -> Optio
         base,
         context=args.context != "off",
         retrieval=args.context == "on" and base.retrieval,
+        check_names=args.check_names == "on",
         prompt_tokens=args.prompt_tokens,
         context_tokens=args.context_tokens,
     )

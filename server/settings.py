@@ -24,6 +24,7 @@ class Settings:
     debounce_ms: int = 120
     context: bool = DEFAULTS.context
     retrieval: bool = DEFAULTS.retrieval
+    check_names: bool = DEFAULTS.check_names
     time_limit_s: float = DEFAULTS.time_limit_s
     enabled_languages: tuple[str, ...] = ()  # LSP language ids; empty: every language
 
@@ -34,6 +35,7 @@ class Settings:
             max_lines=self.max_lines,
             context=self.context,
             retrieval=self.retrieval,
+            check_names=self.check_names,
             time_limit_s=self.time_limit_s,
         )
 
@@ -127,6 +129,9 @@ SETTINGS = (
     Setting("retrieval", "retrieval", _flag, {"type": "boolean"},
             "Also search an index of the whole workspace (kept in the user's cache folder) "
             "for code like the lines above the cursor, and show the model what followed it."),
+    Setting("checkNames", "check_names", _flag, {"type": "boolean"},
+            "Hold back a Python suggestion that calls or reads a name defined nowhere (not in "
+            "the file, its imports or Python's builtins), such as a method its class lacks."),
     Setting("timeLimit", "time_limit_s", _seconds,
             {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S},
             "Seconds one suggestion may take before it is cut short."),

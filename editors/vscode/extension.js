@@ -19,7 +19,7 @@ const NAME = 'codegen-complete';
 // The settings the server reads (server/settings.py); `enable` and `server.*` are ours.
 const SERVER_KEYS = [
   'model', 'modelsDir', 'threads', 'maxLines', 'debounceMs', 'context', 'retrieval',
-  'timeLimit', 'enabledLanguages',
+  'checkNames', 'timeLimit', 'enabledLanguages',
 ];
 
 /** @typedef {'starting' | 'loading' | 'ready' | 'error' | 'stopped'} ServerState */

@@ -1,0 +1,513 @@
+"""Names a suggestion reads that are defined nowhere: the check before a suggestion is shown.
+
+A code model invents names: `cart.total()` where only `Item` has `total`, `cart.owners` where
+the field is `owner`. For each name a Python suggestion reads, this looks for its definition:
+a bare name in the file (anywhere outside the suggestion, or bound by the suggestion itself)
+or among Python's builtins; an attribute among the members of its receiver's class or module,
+when that receiver's type is known. A receiver's type is known from a parameter's annotation,
+an assignment from a constructor call in the same scope, or `self`/`cls` in a method; a class's
+members are its methods, class-level names, `self.x` assignments and those of its bases.
+
+Only a name proven missing is reported. Whatever cannot be decided counts as defined: an
+attribute of a value of unknown type, a class with a base from outside what can be read or
+with `__getattr__`, a module with a star import, a file with a star import (for bare names).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import importlib.util
+import keyword
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Node, QueryCursor, Tree
+
+from codegen_complete.context import languages, python_imports
+from codegen_complete.context.documents import with_insertion
+from codegen_complete.context.importing import node_text
+from codegen_complete.context.workspace import Workspace
+
+PYTHON = python_imports.PYTHON
+BUILTIN_NAMES = (
+    frozenset(dir(builtins))
+    | frozenset(keyword.kwlist)
+    | frozenset(keyword.softkwlist)
+    | {"__name__", "__file__", "__doc__", "__spec__", "__package__", "__builtins__"}
+)
+OBJECT_MEMBERS = frozenset(dir(object)) | {"__dict__", "__slots__", "__weakref__", "__module__"}
+# Bases whose members are known without reading them.
+PLAIN_BASES = frozenset({"object", "ABC", "Protocol", "Generic"})
+BASE_EXTRAS = {
+    **dict.fromkeys(("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"), frozenset({"name",
+                                                                                  "value"})),
+    "NamedTuple": frozenset({"_asdict", "_replace", "_fields", "_make", "count", "index"}),
+}  # fmt: skip
+DYNAMIC = frozenset({"__getattr__", "__getattribute__"})
+MAX_DEPTH = 4  # bases and imports followed
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    name: str
+    offset: int  # where it starts in the suggestion
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed Python file: the current one (with the suggestion) or one it imports."""
+
+    path: Path | None
+    data: bytes
+    tree: Tree
+
+    def text(self, node: Node | None) -> str:
+        return node_text(node)
+
+
+def unresolved_names(
+    suggestion: str,
+    before: str,
+    after: str,
+    path: Path | None,
+    root: Path | None,
+    tree: Tree | None = None,
+) -> list[Unresolved]:
+    """The names `suggestion` (inserted between `before` and `after`) reads that exist nowhere,
+    in the order they appear. `tree`: the document's (before + after), re-parsed only where the
+    suggestion goes."""
+    parser = languages.parser(PYTHON)
+    if parser is None or not suggestion.strip():
+        return []
+    data = (before + suggestion + after).encode()
+    start = len(before.encode())
+    end = start + len(suggestion.encode())
+    if tree is not None:
+        tree = with_insertion(parser, tree, before + after, len(before), suggestion)
+    current = Source(path, data, tree or parser.parse(data))
+    workspace = Workspace(root) if root is not None else None
+    resolver = Resolver(current, workspace)
+    bound = _definition_sites(current.tree, start, end)
+    known = _names_outside(current.tree, start, end) | {current.text(n) for n in bound}
+    # `obj.extra = ...` elsewhere in the file: objects get attributes their class never names.
+    set_outside = _attributes_set_outside(current.tree, start, end)
+    star_import = any(
+        node.type == "import_from_statement" and any(c.type == "wildcard_import" for c in
+                                                      node.children)
+        for node in current.tree.root_node.named_children
+    )  # fmt: skip
+    found = []
+    for node in _nodes_in(current.tree.root_node, start, end):
+        if node.type == "attribute":
+            attribute = node.child_by_field_name("attribute")
+            if attribute is None or attribute.start_byte < start or attribute.end_byte > end:
+                continue
+            members = resolver.members_of(node.child_by_field_name("object"))
+            name = current.text(attribute)
+            if members is not None and name not in members and name not in set_outside:
+                found.append(_at(attribute, data, start))
+        elif (
+            node.type == "identifier"
+            and not star_import
+            and _is_read(node, bound)
+            and not _inside_error(node)
+        ):
+            name = current.text(node)
+            if name not in known and name not in BUILTIN_NAMES:
+                found.append(_at(node, data, start))
+    return found
+
+
+def _at(node: Node, data: bytes, start: int) -> Unresolved:
+    offset = len(data[start : max(start, node.start_byte)].decode(errors="replace"))
+    return Unresolved(node_text(node), offset)
+
+
+def _nodes_in(node: Node, start: int, end: int) -> Iterator[Node]:
+    """Nodes overlapping the byte range [start, end), depth first."""
+    for child in node.children:
+        if child.end_byte > start and child.start_byte < end:
+            yield child
+            yield from _nodes_in(child, start, end)
+
+
+def _definition_sites(tree: Tree, start: int, end: int) -> list[Node]:
+    query = languages.query(PYTHON, "definitions")
+    if query is None:
+        return []
+    cursor = QueryCursor(query)
+    cursor.set_byte_range(start, end)
+    return [node for nodes in cursor.captures(tree.root_node).values() for node in nodes]
+
+
+def _names_outside(tree: Tree, start: int, end: int) -> set[str]:
+    """Every identifier of the file that is not inside the suggestion."""
+    names = set()
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "identifier" and (node.end_byte <= start or node.start_byte >= end):
+            names.add(node_text(node))
+        stack.extend(node.children)
+    return names
+
+
+def _inside_error(node: Node) -> bool:
+    """Whether the parser could not place the node: what it does there is unknown."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "ERROR":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _attributes_set_outside(tree: Tree, start: int, end: int) -> set[str]:
+    names = set()
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "assignment" and (node.end_byte <= start or node.start_byte >= end):
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "attribute":
+                names.add(node_text(left.child_by_field_name("attribute")))
+        stack.extend(node.named_children)
+    return names
+
+
+def _is_read(node: Node, bound: list[Node]) -> bool:
+    parent = node.parent
+    if parent is not None and parent.type == "attribute":
+        # `x.name`: the name is checked as an attribute; only the receiver `x` is read here.
+        return parent.child_by_field_name("object") == node
+    return not any(node == site for site in bound)
+
+
+class Resolver:
+    """Finds the members of a receiver's class or module, reading imported files as needed."""
+
+    def __init__(self, current: Source, workspace: Workspace | None) -> None:
+        self.current = current
+        self.workspace = workspace
+
+    def members_of(self, receiver: Node | None) -> frozenset[str] | None:
+        """The names `receiver.<name>` may take, or None when that cannot be known."""
+        if receiver is None:
+            return None
+        if receiver.type == "call":  # Cart(...).total
+            function = receiver.child_by_field_name("function")
+            if function is not None and function.type == "identifier":
+                return self.class_members(self.current, self.current.text(function), MAX_DEPTH)
+            return None
+        if receiver.type != "identifier":
+            return None
+        name = self.current.text(receiver)
+        module = self.module_members(self.current, name)
+        if module is not None:
+            return module
+        type_name = _type_of(self.current, receiver)
+        if type_name is None:
+            return None
+        return self.class_members(self.current, type_name, MAX_DEPTH)
+
+    def class_members(self, source: Source, name: str, depth: int) -> frozenset[str] | None:
+        builtin = getattr(builtins, name, None)
+        found = _find_class(source, name)
+        if found is None:
+            if isinstance(builtin, type) and _binds_nowhere(source, name):
+                return frozenset(dir(builtin))
+            imported = self._imported(source, name, depth)
+            if imported is None:
+                return None
+            source, name = imported
+            found = _find_class(source, name)
+            if found is None:
+                return None
+        members = set(_class_body_names(source, found))
+        if members & DYNAMIC:
+            return None
+        members |= OBJECT_MEMBERS
+        superclasses = found.child_by_field_name("superclasses")
+        for base in superclasses.named_children if superclasses is not None else []:
+            if base.type == "keyword_argument":  # metaclass=...: anything goes
+                return None
+            base_name = _simple_name(source.text(base))
+            if base_name in PLAIN_BASES:
+                continue
+            if base_name in BASE_EXTRAS:
+                members |= BASE_EXTRAS[base_name]
+                continue
+            inherited = (
+                self.class_members(source, base_name, depth - 1)
+                if base_name and depth > 0
+                else None
+            )
+            if inherited is None:
+                return None
+            members |= inherited
+        return frozenset(members)
+
+    def module_members(self, source: Source, name: str) -> frozenset[str] | None:
+        """The top-level names of the module `name` is bound to by an import, when it is one."""
+        for item in python_imports.imports_of("", source.tree):
+            if item.local_name != name:
+                continue
+            target = None
+            if self.workspace is not None and source.path is not None:
+                target, names = python_imports.resolve(item, source.path, self.workspace)
+                if names is not None:
+                    return None  # a name from a module: a class or value, not a module
+            if target is not None:
+                module = self._read(target)
+                return _top_level_names(module) if module is not None else None
+            if item.name is None and "." not in item.module:
+                return _installed_module_names(item.module)
+            return None
+        return None
+
+    def _imported(self, source: Source, name: str, depth: int) -> tuple[Source, str] | None:
+        """The workspace file and name that `name` is imported as in `source`."""
+        if self.workspace is None or source.path is None or depth <= 0:
+            return None
+        for item in python_imports.imports_of("", source.tree):
+            if item.local_name != name or item.name is None:
+                continue
+            target, names = python_imports.resolve(item, source.path, self.workspace)
+            module = self._read(target) if target is not None and names else None
+            if module is not None and names:
+                return module, names[0]
+        return None
+
+    def _read(self, path: Path) -> Source | None:
+        """A workspace file, parsed; cached while its size and modification time stay."""
+        if self.workspace is None:
+            return None
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        key = (status.st_size, status.st_mtime_ns)
+        cached = _PARSED.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        text = self.workspace.read(path)
+        parser = languages.parser(PYTHON)
+        source = None
+        if text is not None and parser is not None:
+            data = text.encode()
+            source = Source(path, data, parser.parse(data))
+        if len(_PARSED) >= PARSED_LIMIT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[path] = (key, source)
+        return source
+
+
+PARSED_LIMIT = 256
+_PARSED: dict[Path, tuple[tuple[int, int], Source | None]] = {}
+
+
+def _simple_name(annotation: str) -> str:
+    """`Cart`, `Optional[Cart]`, `Cart | None`, `"Cart"`, `list[Item]`, `models.Cart` → the
+    class named, or "" when the annotation names several or none."""
+    text = annotation.strip().strip("\"'")
+    for wrapper in ("Optional[", "typing.Optional["):
+        if text.startswith(wrapper) and text.endswith("]"):
+            text = text[len(wrapper) : -1]
+    parts = [p.strip() for p in text.split("|") if p.strip() != "None"]
+    if len(parts) != 1:
+        return ""
+    text = parts[0].split("[", 1)[0]
+    text = text.rsplit(".", 1)[-1]
+    return text if text.isidentifier() else ""
+
+
+def _enclosing(node: Node, kinds: tuple[str, ...]) -> Node | None:
+    parent = node.parent
+    while parent is not None and parent.type not in kinds:
+        parent = parent.parent
+    return parent
+
+
+def _type_of(source: Source, receiver: Node) -> str | None:
+    """The class a name refers to an instance of, where the code says so; None otherwise."""
+    name = source.text(receiver)
+    function = _enclosing(receiver, ("function_definition", "lambda"))
+    if function is not None and function.type == "function_definition":
+        if name in ("self", "cls"):
+            owner = _enclosing(function, ("class_definition", "function_definition"))
+            if owner is not None and owner.type == "class_definition":
+                return source.text(owner.child_by_field_name("name"))
+            return None
+        annotated = _parameter_annotation(source, function, name)
+        if annotated is not None:
+            return _simple_name(annotated) or None
+    scope = function.child_by_field_name("body") if function is not None else source.tree.root_node
+    return _assigned_class(source, scope, name, receiver.start_byte) if scope else None
+
+
+def _parameter_annotation(source: Source, function: Node, name: str) -> str | None:
+    parameters = function.child_by_field_name("parameters")
+    for parameter in parameters.named_children if parameters is not None else []:
+        if parameter.type in ("typed_parameter", "typed_default_parameter"):
+            named = parameter.child_by_field_name("name") or next(
+                (c for c in parameter.named_children if c.type == "identifier"), None
+            )
+            if source.text(named) == name:
+                return source.text(parameter.child_by_field_name("type"))
+        elif (
+            source.text(parameter) == name
+            or source.text(parameter.child_by_field_name("name")) == name
+        ):
+            return ""  # a parameter without annotation: its type is unknown
+    return None
+
+
+def _assigned_class(source: Source, scope: Node, name: str, before: int) -> str | None:
+    """The class of `name` when every assignment to it in `scope` before `before` is
+    `name = Class(...)` or `name: Class = ...` of one class."""
+    classes = set()
+    stack = list(scope.named_children)
+    while stack:
+        node = stack.pop()
+        if node.start_byte >= before or node.type in ("function_definition", "class_definition"):
+            continue
+        if node.type == "assignment" and source.text(node.child_by_field_name("left")) == name:
+            annotation = node.child_by_field_name("type")
+            value = node.child_by_field_name("right")
+            if annotation is not None:
+                classes.add(_simple_name(source.text(annotation)))
+            elif value is not None and value.type == "call":
+                function = value.child_by_field_name("function")
+                classes.add(source.text(function) if function is not None and
+                            function.type == "identifier" else "")  # fmt: skip
+            else:
+                classes.add("")
+        stack.extend(node.named_children)
+    if len(classes) != 1 or "" in classes:
+        return None
+    found = classes.pop()
+    return found if found[:1].isupper() else None  # a factory function returns anything
+
+
+def _find_class(source: Source, name: str) -> Node | None:
+    for node in source.tree.root_node.named_children:
+        target = node.named_children[-1] if node.type == "decorated_definition" else node
+        if (
+            target.type == "class_definition"
+            and source.text(target.child_by_field_name("name")) == name
+        ):
+            return target
+    return None
+
+
+def _binds_nowhere(source: Source, name: str) -> bool:
+    """Whether the file leaves a builtin's name alone (no class, function or import of it)."""
+    names = _top_level_names(source)
+    return names is not None and name not in names
+
+
+def _class_body_names(source: Source, node: Node) -> Iterator[str]:
+    body = node.child_by_field_name("body")
+    for child in body.named_children if body is not None else []:
+        target = child.named_children[-1] if child.type == "decorated_definition" else child
+        if target.type in ("function_definition", "class_definition"):
+            yield source.text(target.child_by_field_name("name"))
+        elif target.type == "expression_statement":
+            for part in target.named_children:
+                if part.type == "assignment":
+                    yield from _assigned_names(source, part.child_by_field_name("left"))
+    # `self.x = ...` anywhere in the methods
+    stack = list(body.named_children) if body is not None else []
+    while stack:
+        child = stack.pop()
+        if child.type == "assignment":
+            left = child.child_by_field_name("left")
+            if left is not None and left.type == "attribute":
+                owner = left.child_by_field_name("object")
+                if source.text(owner) in ("self", "cls"):
+                    yield source.text(left.child_by_field_name("attribute"))
+        stack.extend(child.named_children)
+
+
+def _assigned_names(source: Source, left: Node | None) -> Iterator[str]:
+    if left is None:
+        return
+    if left.type == "identifier":
+        yield source.text(left)
+    elif left.type in ("pattern_list", "tuple_pattern", "list_pattern"):
+        for part in left.named_children:
+            yield from _assigned_names(source, part)
+
+
+def _top_level_names(source: Source) -> frozenset[str] | None:
+    """Every name a module binds at its top level (also under `if`/`try`); None when it
+    imports with `*` or defines a module `__getattr__`."""
+    names: set[str] = set()
+    stack = list(source.tree.root_node.named_children)
+    while stack:
+        node = stack.pop()
+        target = node.named_children[-1] if node.type == "decorated_definition" else node
+        if target.type in ("function_definition", "class_definition"):
+            names.add(source.text(target.child_by_field_name("name")))
+        elif target.type == "expression_statement":
+            for part in target.named_children:
+                if part.type == "assignment":
+                    names.update(_assigned_names(source, part.child_by_field_name("left")))
+        elif target.type in ("import_statement", "import_from_statement"):
+            if any(child.type == "wildcard_import" for child in target.children):
+                return None
+        elif target.type in (
+            "if_statement",
+            "try_statement",
+            "else_clause",
+            "elif_clause",
+            "except_clause",
+            "finally_clause",
+            "block",
+            "with_statement",
+        ):
+            stack.extend(target.named_children)  # fmt: skip
+    for item in python_imports.imports_of("", source.tree):
+        names.add(item.local_name)
+    if "__getattr__" in names:
+        return None
+    if source.path is not None and source.path.name == "__init__.py":
+        folder = source.path.parent  # a package's submodules are its attributes too
+        names.update(p.stem for p in folder.glob("*.py"))
+        names.update(p.name for p in folder.iterdir() if (p / "__init__.py").is_file())
+    return frozenset(names) | OBJECT_MEMBERS
+
+
+def _is_standard_extension(origin: str) -> bool:
+    path = Path(origin)
+    return path.parent.name == "lib-dynload" and path.is_relative_to(sys.base_prefix)
+
+
+@functools.lru_cache(maxsize=256)
+def _installed_module_names(module: str) -> frozenset[str] | None:
+    """The top-level names of an installed or standard-library module, without running it:
+    a module built into the interpreter is imported (it runs no Python code), one with a
+    source file is parsed. None when neither works."""
+    if module in sys.builtin_module_names:
+        return frozenset(dir(importlib.import_module(module)))
+    try:
+        spec = importlib.util.find_spec(module)  # a top-level name: nothing is imported
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    if _is_standard_extension(spec.origin):  # `math`: compiled, part of Python itself
+        return frozenset(dir(importlib.import_module(module)))
+    if not spec.origin.endswith(".py"):
+        return None
+    parser = languages.parser(PYTHON)
+    try:
+        data = Path(spec.origin).read_bytes()
+    except OSError:
+        return None
+    if parser is None:
+        return None
+    return _top_level_names(Source(Path(spec.origin), data, parser.parse(data)))

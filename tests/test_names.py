@@ -1,0 +1,177 @@
+"""The name check: names a Python suggestion reads that are defined nowhere, found through the
+file, its workspace imports, classes and their bases, installed modules and builtins; and
+what the suggestion becomes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.completion.suggest import DocumentSnapshot, _checked_names
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.languages import detect
+from codegen_complete.context.names import unresolved_names
+
+MODELS = """from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Status(Enum):
+    OPEN = "open"
+    PAID = "paid"
+
+
+@dataclass
+class Item:
+    name: str
+    price: float
+
+    def total(self, quantity: int = 1) -> float:
+        return self.price * quantity
+
+
+@dataclass
+class Cart:
+    owner: str
+    items: list[Item] = field(default_factory=list)
+    status: Status = Status.OPEN
+
+    def add(self, item: Item) -> None:
+        self.items.append(item)
+        self.updated = True
+
+
+class FrozenCart(Cart):
+    def freeze(self) -> None: ...
+
+
+class Remote(SomeBase):
+    pass
+
+
+class Dynamic:
+    def __getattr__(self, name): ...
+"""
+
+CHECKOUT = """import json
+import math
+from shop.models import Cart, Dynamic, FrozenCart, Item, Remote
+
+
+def total(cart: Cart) -> float:
+    return """
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "models.py").write_text(MODELS)
+    (tmp_path / "shop" / "checkout.py").write_text(CHECKOUT + "0\n")
+    return tmp_path
+
+
+def unresolved(shop: Path, suggestion: str, before: str = CHECKOUT) -> list[str]:
+    found = unresolved_names(suggestion, before, "\n", shop / "shop/checkout.py", shop)
+    return [u.name for u in found]
+
+
+def test_the_real_case_a_method_of_another_class_and_a_misspelt_field(shop: Path) -> None:
+    """Tried in a real project: `cart.total()` where only Item has total(), `cart.owners`
+    where the field is `owner`."""
+    assert unresolved(shop, "cart.total()") == ["total"]
+    assert unresolved(shop, "len(cart.owners)") == ["owners"]
+    assert unresolved(shop, "cart.owner") == []
+    assert unresolved(shop, "sum(item.total() for item in cart.items)") == []
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "expected"),
+    [
+        ("cart.status.value", []),  # an Enum member's `value`
+        ("cart.updated", []),  # set on self in a method
+        ("FrozenCart(owner='a').items", []),  # inherited field
+        ("FrozenCart(owner='a').freeze()", []),
+        ("FrozenCart(owner='a').thaw()", ["thaw"]),
+        ("Remote().anything", []),  # a base that cannot be read: uncertain
+        ("Dynamic().anything", []),  # __getattr__: anything goes
+        ("cart.__class__.__name__", []),
+        ("math.sqrt(2)", []),  # a compiled standard-library module
+        ("math.sqroot(2)", ["sqroot"]),
+        ("json.dumps(cart.items)", []),  # a standard-library package, parsed not run
+        ("json.dumpz(cart.items)", ["dumpz"]),
+        ("totl(cart)", ["totl"]),  # a bare name nowhere in the file
+        ("total(cart) + len(cart.items)", []),
+        ("[x.price for x in cart.items]", []),  # bound by the suggestion itself
+        ("(lambda c: c.owner)(cart)", []),
+        ("Item(name='a', price=1).total()", []),  # keyword arguments are not reads
+        ("cart.items.apend(Item('a', 1))", []),  # `list[Item]` field: its type is not traced
+    ],
+)
+def test_what_resolves_and_what_does_not(shop: Path, suggestion: str, expected: list[str]) -> None:
+    assert unresolved(shop, suggestion) == expected
+
+
+def test_builtin_types_from_annotations(shop: Path) -> None:
+    before = "def f(names: list[str], label: str | None) -> int:\n    return "
+    assert unresolved(shop, "names.count('a')", before) == []
+    assert unresolved(shop, "names.size()", before) == ["size"]
+    assert unresolved(shop, "label.upper()", before) == []
+    assert unresolved(shop, "label.uppercase()", before) == ["uppercase"]
+
+
+def test_assigned_instances_and_self(shop: Path) -> None:
+    before = (
+        CHECKOUT.rsplit("def total", 1)[0] + "class Till:\n    def __init__(self):\n"
+        "        self.cart = Cart('ann')\n\n    def pay(self):\n        basket = Cart('bo')\n"
+        "        return "
+    )
+    assert unresolved(shop, "self.cart", before) == []
+    assert unresolved(shop, "self.carts", before) == ["carts"]
+    assert unresolved(shop, "self.pay()", before) == []
+    assert unresolved(shop, "basket.owner", before) == []
+    assert unresolved(shop, "basket.ownr", before) == ["ownr"]
+
+
+def test_a_star_import_or_attributes_set_elsewhere_count_as_defined(shop: Path) -> None:
+    assert unresolved(shop, "helper()", "from shop.models import *\n\nx = ") == []
+    before = CHECKOUT.replace(
+        "def total", "def tag(cart: Cart):\n    cart.note = 'x'\n\n\ndef total"
+    )
+    assert unresolved(shop, "cart.note", before) == []
+
+
+def snapshot(before: str, after: str, root: Path) -> DocumentSnapshot:
+    return DocumentSnapshot(
+        text=before + after,
+        offset=len(before),
+        mode=Mode.MULTI_LINE,
+        language=detect("checkout.py"),
+        path=root / "shop/checkout.py",
+        root=root,
+    )
+
+
+def test_a_line_with_an_invented_name_is_dropped_and_a_block_keeps_what_came_before(
+    shop: Path,
+) -> None:
+    document = snapshot(CHECKOUT, "\n", shop)
+    assert _checked_names("cart.total()", document, DEFAULTS) == ("", ("total",), "dropped")
+    block_before = CHECKOUT.replace("    return ", "")
+    block = snapshot(block_before, "\n", shop)
+    suggestion = "    owner = cart.owner\n    return cart.total()"
+    assert _checked_names(suggestion, block, DEFAULTS) == (
+        "    owner = cart.owner",
+        ("total",),
+        "trimmed",
+    )
+    assert _checked_names("cart.owner", document, DEFAULTS) == ("cart.owner", (), "")
+
+
+def test_the_check_can_be_turned_off(shop: Path) -> None:
+    document = snapshot(CHECKOUT, "\n", shop)
+    off = replace(DEFAULTS, check_names=False)
+    assert _checked_names("cart.total()", document, off) == ("cart.total()", (), "")
