@@ -3,6 +3,7 @@ post-processing around one request."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import threading
@@ -22,6 +23,7 @@ from codegen_complete.completion.postprocess import (
     Situation,
     cut_unfinished,
     postprocess,
+    typed_ahead,
     unit_is_complete,
 )
 from codegen_complete.completion.prompt import Budget, Prompt, PromptBuilder
@@ -71,6 +73,9 @@ class CompletionResult:
     continuation: Continuation  # what the model generated, with its counts and timings
     context: tuple[Snippet, ...]  # the snippets that fitted the prompt
     small_prompt: bool = False  # a new place: a small prompt now, the full one warms later
+    # Characters after the cursor that `text` replaces: closers the editor typed ahead, which
+    # the completion writes itself further on (postprocess.typed_ahead).
+    replaces: int = 0
 
 
 class Completer:
@@ -125,8 +130,10 @@ class Completer:
         text = continuation.text.removeprefix(healed)
         if continuation.stop_reason in ("time_limit", "max_tokens"):
             text = cut_unfinished(text, situation)
-        text = postprocess(text, situation)
-        return CompletionResult(text, continuation, prompt.context, self._to_warm is not None)
+        text, replaces = _postprocess_over_typed_ahead(text, situation)
+        return CompletionResult(
+            text, continuation, prompt.context, self._to_warm is not None, replaces
+        )
 
     def _prompt(self, before: str, request: CompletionRequest) -> Prompt:
         """The full prompt when the backend has most of it cached; else, when the options ask
@@ -173,6 +180,19 @@ class Completer:
 # Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE
 # ("Ġ" space, "ĉ" tab, "Ċ" newline) and SentencePiece ("▁", "<0x0A>").
 _LINE_ENDER = re.compile(r"^(?:[Ġĉ▁ ]|<0x20>|<0x09>)*(?:Ċ|<0x0A>|\n)")
+
+
+def _postprocess_over_typed_ahead(text: str, situation: Situation) -> tuple[str, int]:
+    """The suggestion, and how many characters after the cursor it replaces: with `f(se|)`
+    and `lf) -> int:` from the model, the `)` the editor typed ahead is replaced rather than
+    left to close the line a second time."""
+    replaces = typed_ahead(text, situation)
+    if replaces:
+        over = dataclasses.replace(situation, after=situation.after[replaces:], tree=None)
+        finished = postprocess(text, over)
+        if finished and typed_ahead(finished, situation) == replaces:
+            return finished, replaces
+    return postprocess(text, situation), 0
 
 
 def line_ending_tokens(tokenizer: Tokenizer) -> frozenset[int]:

@@ -164,6 +164,28 @@ def block_is_complete(text: str, situation: Situation) -> bool:
 # --- overlap with what follows ------------------------------------------------------------
 
 
+# What an editor types ahead of the cursor when an opening bracket or quote is typed.
+TYPED_AHEAD = frozenset(")]}\"'`")
+
+
+def typed_ahead(completion: str, situation: Situation) -> int:
+    """How many characters after the cursor the completion takes over: the closing brackets
+    and quotes an editor typed ahead (`def f(se|)`), when the completion's first line writes
+    them itself further on (`lf) -> int:`), so that they go where the completion puts them.
+    0 when the rest of the line is anything else, or the completion ends with those closers
+    (remove_suffix_overlap then keeps them where they are)."""
+    rest = situation.rest_of_line
+    closers = rest.rstrip()
+    first_line = completion.split("\n", 1)[0].rstrip()
+    if not closers or not set(closers) <= TYPED_AHEAD or first_line.endswith(closers):
+        return 0
+    found = 0
+    for character in first_line:
+        if found < len(closers) and character == closers[found]:
+            found += 1
+    return len(rest) if found == len(closers) else 0
+
+
 def remove_suffix_overlap(completion: str, situation: Situation) -> str:
     """Drop the end of `completion` that repeats the text after the cursor.
 
@@ -327,7 +349,22 @@ def _unit(completion: str, situation: Situation) -> str:
     return one_line(completion)
 
 
-CHAIN: tuple[Step, ...] = (_unit, tidy_lines, remove_suffix_overlap, drop_repetition, validate)
+def no_space_after_opening_bracket(completion: str, situation: Situation) -> str:
+    """`f( x)` is nobody's style: a completion right after `(` or `[` starts with its word.
+    (The model often writes one space there; `{` is left alone, `{ a }` is common.)"""
+    if situation.line_before_cursor.endswith(("(", "[")) and completion.startswith(" "):
+        return completion.lstrip(" ")
+    return completion
+
+
+CHAIN: tuple[Step, ...] = (
+    _unit,
+    no_space_after_opening_bracket,
+    tidy_lines,
+    remove_suffix_overlap,
+    drop_repetition,
+    validate,
+)
 
 
 _PARTIAL_WORD = re.compile(r"[A-Za-z0-9_]+$")

@@ -51,6 +51,8 @@ class Suggestion:
     # "" (nothing found or not checked), "dropped" or "trimmed" (when options.check_names).
     unresolved: tuple[str, ...]
     name_check: str
+    # Characters after the cursor that `text` replaces (closers the editor typed ahead).
+    replaces: int
     context_ms: float  # gathering context
     small_prompt: bool  # a new place: a small prompt now, the full one warms when idle
     total_ms: float  # from the request's arrival to the answer
@@ -95,6 +97,7 @@ def suggest(
         continuation=result.continuation,
         unresolved=unresolved,
         name_check=action,
+        replaces=result.replaces if text else 0,
         context_ms=round(context_ms, 2),
         small_prompt=result.small_prompt,
         total_ms=round((time.perf_counter() - document.received) * 1000, 2),

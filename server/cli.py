@@ -154,6 +154,10 @@ def run_complete(argv: list[str]) -> int:
         run = result.continuation
         report: dict[str, Any] = {
             "text": result.text,
+            # Characters after the cursor the text replaces (closers typed ahead, `f(x|)`).
+            "replaces": result.replaces,
+            "unresolved_names": list(result.unresolved),
+            "name_check": result.name_check,
             "file": str(location.path.resolve().relative_to(root)),
             "root": str(root),
             "line": cursor.line,

@@ -354,8 +354,12 @@ async def _answer(
 
 
 def _range(suggestion: Suggestion) -> types.Range:
+    """The cursor, or from it over the closers the suggestion replaces (`f(se|)` with
+    `lf) -> int:`)."""
     at = types.Position(line=suggestion.line, character=suggestion.character)
-    return types.Range(start=at, end=at)
+    end = suggestion.end_character
+    to = at if end is None else types.Position(line=suggestion.line, character=end)
+    return types.Range(start=at, end=to)
 
 
 @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())

@@ -47,6 +47,13 @@ class Suggestion:
     line: int  # LSP position of the cursor
     character: int
     from_cache: bool = False
+    # Where the text it replaces ends (closers the editor typed ahead); None: at the cursor.
+    end_character: int | None = None
+
+
+def _end(text: str, offset: int, replaces: int) -> int | None:
+    """The UTF-16 character where the replaced text after the cursor ends (same line)."""
+    return offset_to_utf16(text, offset + replaces)[1] if replaces else None
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,9 @@ class CompletionService:
         self._latest: dict[str, Ticket] = {}
         self._tickets = 0
         # The last suggestion per document: (text before the cursor, suggestion).
-        self._last: dict[str, tuple[str, str]] = {}
+        # Per document: the text before the cursor, the suggestion there, and how many
+        # characters after the cursor it replaces.
+        self._last: dict[str, tuple[str, str, int]] = {}
         self._places = PlaceMemo()  # only the worker thread uses it
         # Requests submitted and not started: warming the cache yields to them.
         self._waiting = 0
@@ -266,7 +275,7 @@ class CompletionService:
         if last is None:
             return None
         text, offset = snapshot.document.text, snapshot.offset
-        previous_before, suggestion = last
+        previous_before, suggestion, replaces = last
         before = text[:offset]
         if not before.startswith(previous_before):
             return None
@@ -275,7 +284,7 @@ class CompletionService:
             line, character = offset_to_utf16(text, offset)
             rest = suggestion[len(typed) :]
             return Answer(
-                Suggestion(rest, line, character, from_cache=True),
+                Suggestion(rest, line, character, True, _end(text, offset, replaces)),
                 f"{snapshot.describe()}: from the last suggestion, {len(rest)} characters",
             )
         return None
@@ -328,10 +337,11 @@ class CompletionService:
             else:
                 why = "the model wrote nothing"
             return Answer(None, f"{report}: nothing to suggest ({why})")
-        self._last[snapshot.uri] = (snapshot.document.text[: snapshot.offset], result.text)
-        line, character = offset_to_utf16(snapshot.document.text, snapshot.offset)
+        text, offset = snapshot.document.text, snapshot.offset
+        self._last[snapshot.uri] = (text[:offset], result.text, result.replaces)
+        line, character = offset_to_utf16(text, offset)
         return Answer(
-            Suggestion(result.text, line, character),
+            Suggestion(result.text, line, character, False, _end(text, offset, result.replaces)),
             f"{report}: {len(result.text.splitlines() or [''])} lines",
         )
 

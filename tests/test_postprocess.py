@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from codegen_complete.completion.completer import _postprocess_over_typed_ahead
 from codegen_complete.completion.postprocess import (
     Situation,
     block_is_complete,
@@ -11,9 +12,11 @@ from codegen_complete.completion.postprocess import (
     cut_unfinished,
     drop_repetition,
     line_is_complete,
+    no_space_after_opening_bracket,
     one_line,
     postprocess,
     remove_suffix_overlap,
+    typed_ahead,
     validate,
 )
 from codegen_complete.context.classify import Mode
@@ -254,3 +257,50 @@ def test_a_comment_opener_copied_from_the_next_line_is_dropped() -> None:
     """Real case (real-use benchmark, commander's option.js): on the emptied line
     `class Option {`, the model wrote `/**`, the next line."""
     assert drop_repetition("/**", at("const x = 1;\n|\n  /**\n   * A doc.\n", path="a.js")) == ""
+
+
+@pytest.mark.parametrize(
+    ("marked", "completion", "replaces"),
+    [
+        # An editor closed the bracket when `(` was typed; the model writes it further on.
+        ("class C:\n    def cheapest(se|)\n", "lf) -> int:", 1),
+        ("x = f(g(|))\n", "a), b)", 2),
+        ('with open("|")\n', 'data.txt") as f:', 2),
+        # Ending with the closers: they stay where they are (remove_suffix_overlap).
+        ("print(|)\n", "x)", 0),
+        ('print("|")\n', 'hi", end="")', 0),
+        # Not closers after the cursor, or not all of them written by the completion.
+        ("x = f(|a)\n", "b), c", 0),
+        ("x = f(g(|))\n", "a, b)", 0),
+        ("x = |\n", "1", 0),
+    ],
+)
+def test_closers_typed_ahead_are_replaced_when_the_completion_writes_them(
+    marked: str, completion: str, replaces: int
+) -> None:
+    assert typed_ahead(completion, at(marked)) == replaces
+
+
+def test_a_signature_typed_inside_auto_closed_brackets_is_kept_whole() -> None:
+    """`def cheapest(se|)` in an editor that closes brackets: the model's `lf) -> int:` used
+    to leave `self) -> int:)` and be dropped as a syntax error; it now replaces the `)`."""
+    before, after = "class Cart:\n    def cheapest(se", ")\n"
+    current = Situation(before, after, Mode.SINGLE_LINE, PYTHON)
+    assert _postprocess_over_typed_ahead("lf) -> int:", current) == ("lf) -> int:", 1)
+    # Without the bracket in the completion, the editor's one stays.
+    assert _postprocess_over_typed_ahead("lf", current)[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("marked", "completion", "expected"),
+    [
+        ("items.remove(|)\n", " item", "item"),
+        ("x = values[|]\n", " 0", "0"),
+        ("config = {|}\n", ' "a": 1 ', ' "a": 1 '),  # `{ a }` is a style of its own
+        ("x = f(a,|)\n", " b", " b"),
+    ],
+)
+def test_no_space_right_after_an_opening_bracket(
+    marked: str, completion: str, expected: str
+) -> None:
+    assert no_space_after_opening_bracket(completion, at(marked)) == expected

@@ -245,3 +245,27 @@ def test_one_tab_takes_the_ghost_text_while_the_word_list_is_open(
 MEAN_AND_TOTAL = (
     "def mean(values):\n    return sum(values) / len(values)\n\n\ndef total(values):\n    \n"
 )
+
+
+def test_a_suggestion_inside_brackets_the_editor_closed_replaces_the_closer(
+    tools: None, default_model: Any, tmp_path: Path
+) -> None:
+    """VS Code closes `(` as it is typed, leaving `def cheapest(|)`: the suggestion writes
+    the `)` itself further on (`self) -> Item:`), so it replaces the editor's one; before, it
+    was dropped as a syntax error (`self) -> Item:)`) and nothing showed. (Typing a word in the
+    brackets opens VS Code's word list, whose Tab takes the list's word: left out here.)"""
+    settings = {"codegenComplete.modelsDir": str(models_root())}
+    with code_server(tmp_path, settings, {"cart.py": CART}) as url:
+        result = drive(url, "ghost", ARTIFACTS / "vscode-auto-closed.png", FILE="cart.py",
+                       LINE=str(CART.count("\n")), TYPE="def cheapest(")  # fmt: skip
+    assert result["ghost"], result
+    line = result["line"]
+    assert line.startswith("    def cheapest(self") and line.rstrip().endswith(":"), result
+    assert line.count("(") == line.count(")"), result  # one closing bracket, not two
+
+
+CART = (
+    "from dataclasses import dataclass\n\n\n@dataclass\nclass Item:\n    name: str\n"
+    "    price: float\n\n\nclass Cart:\n    def __init__(self) -> None:\n"
+    "        self.items: list[Item] = []\n\n    \n"
+)
