@@ -313,11 +313,9 @@ async def _suggest(
     ls: CompletionServer, uri: str, position: types.Position, explicit: bool
 ) -> Suggestion | None:
     """The suggestion at `position`, or None; logs one line saying what happened."""
-    try:
-        answer = await _answer(ls, uri, position, explicit)
-    except asyncio.CancelledError:
-        _log(ls, f"{NAME}: {uri}:{position.line + 1}: cancelled by the client")
-        raise
+    # A request the client cancels is not logged: editors cancel the last one at every
+    # keystroke, and a line each made four fifths of "Show log" noise.
+    answer = await _answer(ls, uri, position, explicit)
     _log(ls, f"{NAME}: {answer.log}")
     return answer.suggestion
 

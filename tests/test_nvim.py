@@ -199,6 +199,25 @@ def test_ghost_text_is_cleared_when_it_no_longer_applies(nvim: Any, tiny_store: 
     assert nvim.current.buffer[2] == "\t"
 
 
+def test_leaving_an_auto_indented_line_under_a_suggestion_raises_no_error(nvim: Any) -> None:
+    """Found by following the README: with a suggestion on a fresh auto-indented line, <Up>
+    removes the unused indent, and Neovim redrew the suggestion at its old column, past the
+    shortened line: `inline_completion.lua: Invalid 'col': out of range` and a "Press ENTER"
+    prompt that swallowed the next key."""
+    nvim.command("set autoindent")
+    nvim.current.buffer[:] = ["    indented plans", "next "]
+    nvim.input("1GA<CR>")
+    wait_for(lambda: ghost_rows(nvim) == {1} and ghost_text(nvim))
+    assert nvim.current.buffer[1] == "    "
+    nvim.input("<Up>")
+    time.sleep(0.5)
+    assert nvim.eval("v:errmsg") == "", nvim.eval("v:errmsg")
+    assert nvim.current.buffer[1] == "", "the indent was not removed: nothing was tested"
+    assert ghost_rows(nvim) <= {0}
+    nvim.input("x")  # lands in the buffer, not in a prompt
+    wait_for(lambda: nvim.current.buffer[0] == "    xindented plans", timeout=5)
+
+
 def test_ghost_text_has_a_terminal_colour(nvim: Any) -> None:
     """Without 'termguicolors' the ghost text must still look unlike code."""
     hint = nvim.exec_lua("return vim.api.nvim_get_hl(0, { name = 'ComplHint', link = false })")
@@ -206,6 +225,25 @@ def test_ghost_text_has_a_terminal_colour(nvim: Any) -> None:
     nvim.command("colorscheme default")  # a colour scheme change keeps it
     hint = nvim.exec_lua("return vim.api.nvim_get_hl(0, { name = 'ComplHint', link = false })")
     assert hint.get("ctermfg") is not None
+
+
+def test_a_server_command_that_is_not_there_is_reported(tmp_path: Path) -> None:
+    """Following the README with `codegen-complete` off PATH, Neovim said nothing at all; the
+    only trace was in its LSP log."""
+    editor = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean", "-n"])
+    try:
+        editor.exec_lua(
+            "vim.opt.runtimepath:append(... .. '/editors/nvim') "
+            "require('codegen_complete').setup({ cmd = { 'no-such-codegen-complete', 'serve' } })",
+            str(REPO),
+        )
+        messages = editor.exec_lua(
+            "return vim.api.nvim_exec2('messages', { output = true }).output"
+        )
+    finally:
+        editor.close()
+    assert '"no-such-codegen-complete" is not an executable' in messages, messages
+    assert "full path" in messages
 
 
 def test_checkhealth_reports_server_model_and_status(nvim: Any) -> None:

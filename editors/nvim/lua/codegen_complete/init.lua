@@ -70,16 +70,23 @@ end
 --- Ghost text that no longer applies is cleared at once. Neovim redraws the last suggestion
 --- at the place it was asked for until the next answer comes (seconds, on a slow machine):
 --- after Enter it stood on the line above, looking like code.
-local function clear_stale_ghost(buf)
+--- Whether ghost text stands on a line other than the cursor's in the current buffer.
+local function stale_ghost(buf)
   if not vim.api.nvim_buf_is_valid(buf) or buf ~= vim.api.nvim_get_current_buf() then
-    return
+    return false
   end
   local row = vim.api.nvim_win_get_cursor(0)[1] - 1
   for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, GHOST, 0, -1, {})) do
     if mark[2] ~= row then
-      vim.api.nvim_buf_clear_namespace(buf, GHOST, 0, -1)
-      return
+      return true
     end
+  end
+  return false
+end
+
+local function clear_stale_ghost(buf)
+  if stale_ghost(buf) then
+    vim.api.nvim_buf_clear_namespace(buf, GHOST, 0, -1)
   end
 end
 
@@ -158,6 +165,28 @@ local function follow_current_buffer()
     end
   end
   local group = vim.api.nvim_create_augroup('codegen_complete_inline', { clear = true })
+  -- Runs before Neovim's own CursorMovedI handler (registered later, when a buffer is
+  -- enabled), which redraws the last suggestion at the column it was asked for: the line the
+  -- cursor left may have lost its unused auto-indent meanwhile, and drawing past its end is an
+  -- error ("Invalid 'col': out of range") with a Press-ENTER prompt that swallows a key.
+  -- Restarting inline completion for the buffer forgets that suggestion.
+  vim.api.nvim_create_autocmd('CursorMovedI', {
+    group = group,
+    callback = function(args)
+      if not stale_ghost(args.buf) or not inline.is_enabled({ bufnr = args.buf }) then
+        return
+      end
+      inline.enable(false, { bufnr = args.buf })
+      vim.schedule(function()
+        local buf = vim.api.nvim_get_current_buf()
+        focus(buf)
+        -- The restarted completion asks for the new place as Neovim's handler would have.
+        if buf == args.buf and vim.api.nvim_get_mode().mode:sub(1, 1) == 'i' then
+          vim.api.nvim_exec_autocmds('CursorMovedI', { buffer = buf, modeline = false })
+        end
+      end)
+    end,
+  })
   vim.api.nvim_create_autocmd({ 'CursorMovedI', 'TextChangedI' }, {
     group = group,
     -- Scheduled: after Neovim's own handler has redrawn the last suggestion.
@@ -180,6 +209,12 @@ end
 function M.setup(opts)
   opts = vim.tbl_deep_extend('force', M.defaults, opts or {})
   M.options = opts -- for :checkhealth codegen_complete
+  -- Without this, Neovim fails to start the server in silence (only its LSP log says why).
+  if vim.fn.executable(opts.cmd[1]) == 0 then
+    vim.notify(('codegen-complete: %q is not an executable: set `cmd` to its full path (e.g. '
+      .. "the repository's .venv/bin/codegen-complete), or put it on PATH; "
+      .. ':checkhealth codegen_complete tells more'):format(opts.cmd[1]), vim.log.levels.WARN)
+  end
   local config = {
     name = NAME,
     cmd = opts.cmd,
