@@ -14,7 +14,15 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
-from codegen_complete.context import javascript_imports, languages, python_imports
+from codegen_complete.context import (
+    c_imports,
+    go_imports,
+    java_imports,
+    javascript_imports,
+    languages,
+    python_imports,
+    rust_imports,
+)
 from codegen_complete.context.importing import Definition, ImportRules
 from codegen_complete.context.workspace import Workspace
 
@@ -23,6 +31,11 @@ RULES: dict[str, ImportRules] = {
     "javascript": javascript_imports,
     "typescript": javascript_imports,
     "tsx": javascript_imports,
+    "go": go_imports,
+    "rust": rust_imports,
+    "java": java_imports,
+    "c": c_imports,
+    "cpp": c_imports,
 }
 IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 # Lines around the cursor whose names rank the imported definitions.
@@ -75,6 +88,19 @@ def indexed_definitions(path: Path, workspace: Workspace) -> dict[str, Definitio
     return definitions
 
 
+def _package_definitions(
+    folder: Path, current: Path, rules: ImportRules, workspace: Workspace
+) -> dict[str, Definition]:
+    """The definitions of every file of a package that is a folder (Go, Java), but the current
+    file's own."""
+    found: dict[str, Definition] = {}
+    for path in rules.package_files(folder):
+        if path.resolve() != current.resolve() and workspace.allowed(path):
+            for name, definition in indexed_definitions(path, workspace).items():
+                found.setdefault(name, definition)
+    return found
+
+
 def imported_definitions(
     text: str, offset: int, path: Path, workspace: Workspace, tree: Tree | None = None
 ) -> list[Definition]:
@@ -89,9 +115,14 @@ def imported_definitions(
         target, names = rules.resolve(item, path, workspace)
         if target is None or target.resolve() == path.resolve():
             continue
-        definitions = indexed_definitions(target, workspace)
+        definitions = (
+            _package_definitions(target, path, rules, workspace)
+            if target.is_dir()
+            else indexed_definitions(target, workspace)
+        )
         if names is None:  # a module: the attributes used near the cursor (`module.attr`)
-            if not uses[item.local_name]:
+            # A Java package or a C header binds no name (""): its names alone decide.
+            if item.local_name and not uses[item.local_name]:
                 continue
             names = [name for name in definitions if uses[name]]
             ranked += [(-uses[name], rank, definitions[name]) for name in names]

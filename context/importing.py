@@ -44,6 +44,10 @@ class ImportRules(Protocol):
 
     def definitions_of(self, path: Path, source: str) -> dict[str, Definition]: ...
 
+    def package_files(self, folder: Path) -> list[Path]:
+        """The files of a package that `resolve` named by its folder (Go, Java `.*`)."""
+        ...
+
 
 def node_text(node: Node | None) -> str:
     return node.text.decode(errors="replace") if node is not None and node.text else ""

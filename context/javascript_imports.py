@@ -470,3 +470,8 @@ def definitions_of(path: Path, source: str) -> dict[str, Definition]:
     if default_name in found:
         found["default"] = found[default_name]
     return found
+
+
+def package_files(folder: Path) -> list[Path]:
+    """Imports here name files, never folders."""
+    return []

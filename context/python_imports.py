@@ -135,3 +135,8 @@ def resolve(
     if submodule is not None:
         return submodule, None
     return resolve_module(item.module, current, workspace), [item.name]
+
+
+def package_files(folder: Path) -> list[Path]:
+    """Imports here name files, never folders."""
+    return []
