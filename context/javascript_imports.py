@@ -23,6 +23,7 @@ from tree_sitter import Node, QueryCursor, Tree
 from codegen_complete.context import languages
 from codegen_complete.context.importing import Definition, Imported, node_text
 from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.summaries import MAX_MEMBERS, doc_line, short_text, signature
 from codegen_complete.context.workspace import Workspace
 
 SPECS = {spec.name: spec for spec in languages.SPECS if spec.name in ("javascript", "typescript",
@@ -35,9 +36,6 @@ COMPILED_FROM = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), "
 CONFIGS = ("tsconfig.json", "jsconfig.json")
 # How many `extends` and re-export hops are followed: real projects need one or two.
 MAX_HOPS = 4
-# Members shown of a class, lines of an interface, type or enum.
-MAX_MEMBERS = 30
-MAX_TYPE_LINES = 12
 IMPORT_STATEMENTS = ("import_statement", "lexical_declaration", "variable_declaration",
                      "export_statement")  # fmt: skip
 
@@ -336,44 +334,19 @@ def resolve(
 # --- what a file defines --------------------------------------------------------------------
 
 
-def _doc_line(node: Node) -> str:
-    """The first line of a `/** ... */` comment right before a declaration."""
-    previous = node.prev_named_sibling
-    if (
-        previous is None
-        or previous.type != "comment"
-        or previous.end_point[0] < node.start_point[0] - 1
-    ):
-        return ""
-    text = node_text(previous)
-    if not text.startswith("/**"):
-        return ""
-    for line in text.removeprefix("/**").removesuffix("*/").splitlines():
-        line = line.strip().lstrip("*").strip()
-        if line:
-            return line
-    return ""
-
-
-def _header(start: Node, body: Node | None, source: bytes) -> str:
-    """The text from `start` to where `body` begins: a signature."""
-    end = body.start_byte if body is not None else start.end_byte
-    return source[start.start_byte : end].decode(errors="replace").rstrip()
-
-
 def _function_summary(start: Node, declaration: Node, source: bytes) -> str:
     body = declaration.child_by_field_name("body")
-    header = _header(start, body, source)
+    header = signature(start, body, source)
     return f"{header} {{ … }}" if body is not None else header
 
 
 def _class_summary(start: Node, declaration: Node, source: bytes) -> str:
     body = declaration.child_by_field_name("body")
-    lines = [_header(start, body, source) + " {"]
+    lines = [signature(start, body, source) + " {"]
     members = body.named_children if body is not None else []
     for member in members[:MAX_MEMBERS]:
         if member.type == "method_definition":
-            lines.append(f"  {_header(member, member.child_by_field_name('body'), source)};")
+            lines.append(f"  {signature(member, member.child_by_field_name('body'), source)};")
         elif member.type in ("field_definition", "public_field_definition",
                              "abstract_method_signature", "method_signature",
                              "property_signature"):  # fmt: skip
@@ -382,14 +355,6 @@ def _class_summary(start: Node, declaration: Node, source: bytes) -> str:
         lines.append("  // …")
     lines.append("}")
     return "\n".join(lines)
-
-
-def _type_summary(start: Node, declaration: Node, source: bytes) -> str:
-    text = source[start.start_byte : declaration.end_byte].decode(errors="replace")
-    lines = text.split("\n")
-    if len(lines) <= MAX_TYPE_LINES:
-        return text
-    return "\n".join([*lines[: MAX_TYPE_LINES - 1], "  // …", lines[-1]])
 
 
 def _variable_summaries(start: Node, declaration: Node, source: bytes) -> list[tuple[str, str]]:
@@ -409,7 +374,7 @@ def _variable_summaries(start: Node, declaration: Node, source: bytes) -> list[t
             continue
         if value is not None and value.type in ("arrow_function", "function_expression",
                                                  "function"):  # fmt: skip
-            text = f"{keyword} {_header(declarator, value.child_by_field_name('body'), source)} …"
+            text = f"{keyword} {signature(declarator, value.child_by_field_name('body'), source)} …"
         elif len(node_text(declarator)) <= 120 and "\n" not in node_text(declarator):
             text = f"{keyword} {node_text(declarator)};"
         else:
@@ -429,7 +394,7 @@ def _declared(start: Node, declaration: Node, source: bytes) -> list[tuple[str, 
     if kind in ("class_declaration", "abstract_class_declaration", "class"):
         return [(name, _class_summary(start, declaration, source))] if name else []
     if kind in ("interface_declaration", "type_alias_declaration", "enum_declaration"):
-        return [(name, _type_summary(start, declaration, source))] if name else []
+        return [(name, short_text(start, declaration, source))] if name else []
     if kind in ("lexical_declaration", "variable_declaration"):
         return _variable_summaries(start, declaration, source)
     if kind == "ambient_declaration":  # `declare function f(): T;` in a .d.ts
@@ -461,7 +426,7 @@ def definitions_of(path: Path, source: str) -> dict[str, Definition]:
         if is_default and declaration.type == "identifier":  # export default Cart;
             default_name = node_text(declaration)
             continue
-        doc = _doc_line(node)
+        doc = doc_line(node)
         for name, summary in _declared(node, declaration, data):
             text = f"/** {doc} */\n{summary}" if doc else summary
             found[name] = Definition(path, name, text, order)
