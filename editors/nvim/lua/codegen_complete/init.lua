@@ -8,14 +8,13 @@ M.defaults = {
   filetypes = nil, -- nil: every filetype
   root_markers = { '.git' },
   -- Server settings (see the README): model, modelsDir, threads, maxLines, debounceMs,
-  -- context, timeLimit, enabledLanguages.
+  -- context, retrieval, checkNames, timeLimit, enabledLanguages.
   settings = {},
   keymaps = {
     accept = '<Tab>', -- the whole suggestion
     accept_word = '<M-Right>', -- up to the end of the next word
     accept_line = '<M-Down>', -- up to the end of the current line of the suggestion
-    next = '<M-]>',
-    prev = '<M-[>',
+    -- No next/previous keys: the server makes one suggestion per place.
   },
 }
 
@@ -46,12 +45,16 @@ function M.partial(text, unit)
   return word or text
 end
 
---- Insert `text` at the item's start, leaving the cursor after it.
+--- Insert `text`, a part of the item's text, at the item's start, leaving the cursor after
+--- it. The item's range may cover closers after the cursor that its whole text writes again
+--- (`f(|)` with `x) + 1`): a part keeps them.
 local function insert_at(item, text)
   local bufnr = vim.api.nvim_get_current_buf()
   local start = item.range and item.range.start:to_cursor() or vim.api.nvim_win_get_cursor(0)
   local row, col = start[1] - 1, start[2]
-  if item.range then
+  local whole = text == (type(item.insert_text) == 'string' and item.insert_text
+    or item.insert_text.value)
+  if item.range and whole then
     local stop = item.range.end_:to_cursor()
     vim.api.nvim_buf_set_text(bufnr, row, col, stop[1] - 1, stop[2], vim.split(text, '\n'))
   else
@@ -133,14 +136,6 @@ local function map_keys(keys)
   if keys.accept_line then
     vim.keymap.set('i', keys.accept_line, accept_part('line'),
       { expr = true, replace_keycodes = true, desc = 'codegen-complete: accept a line' })
-  end
-  if keys.next then
-    vim.keymap.set('i', keys.next, function() inline.select({ count = 1 }) end,
-      { desc = 'codegen-complete: next suggestion' })
-  end
-  if keys.prev then
-    vim.keymap.set('i', keys.prev, function() inline.select({ count = -1 }) end,
-      { desc = 'codegen-complete: previous suggestion' })
   end
 end
 
