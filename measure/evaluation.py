@@ -7,6 +7,10 @@ Suites (rows from the public slices in shared/eval, or any file of the same form
   with a 3 s timeout (pass@1, greedy).
 - crossfile: holes at lines that use names imported from other files of small projects
   (tests/fixtures/crossfile); exact match; `--context off` is the ablation.
+- multilang: the same kind of holes in ten real projects, two each in TypeScript, Go, Rust,
+  Java and C (tests/fixtures/multilang, cut by measure/multilang_holes.py).
+- fresh: holes from Python and JavaScript repositories first published in 2025 (see
+  measure/fresh.py), one file open; the no-model `lookup` mode is its floor.
 - santacoder: single-line FIM in Python, JavaScript and Java; exact match of the stripped
   line. The hole is a whole line, so the cursor sits on an empty line between prompt and
   suffix here too.
@@ -48,9 +52,11 @@ SUITE_FILES = {
     "humaneval-multi": "HumanEval-MultiLineInfilling.dev.jsonl.gz",
     "santacoder": "santacoder-fim-singleline.dev.jsonl.gz",
 }
-SUITES = (*SUITE_FILES, "crossfile", "fresh")
-# The cross-file suite's projects live with the tests of this repository.
+SUITES = (*SUITE_FILES, "crossfile", "multilang", "fresh")
+# The cross-file suites' projects live with the tests of this repository: small projects
+# written for the suite (Python), and real ones in five other languages (their README).
 CROSSFILE_FIXTURES = FIXTURES / "crossfile"
+MULTILANG_FIXTURES = FIXTURES / "multilang"
 EXTENSIONS = {"py": ".py", "python": ".py", "js": ".js", "javascript": ".js", "java": ".java"}
 EXECUTION_TIMEOUT_S = 3.0
 
@@ -156,6 +162,8 @@ def load_suite(
 ) -> list[Case]:
     if name == "crossfile":
         return _every_case(load_crossfile(crossfile_dir), limit)
+    if name == "multilang":
+        return _every_case(load_crossfile(MULTILANG_FIXTURES), limit)
     if name == "fresh":
         return _every_case(load_fresh(split=split), limit)
     path = eval_dir / SUITE_FILES[name]

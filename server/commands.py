@@ -243,6 +243,13 @@ def _eval_parser() -> argparse.ArgumentParser:
         default=None,
         help="write every case's completion and scores as JSON lines",
     )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULTS.time_limit_s,
+        help="seconds per suggestion, as the server's `timeLimit` (default "
+        f"{DEFAULTS.time_limit_s:g}); a longer one shows what a faster machine would get",
+    )
     add_context_flags(parser)
     add_model_flags(parser)
     return parser
@@ -252,7 +259,8 @@ def run_eval(argv: list[str]) -> int:
     args = _eval_parser().parse_args(argv)
     if args.limit is not None:
         positive(args.limit, "--limit")
-    options = context_options(args)
+    positive(args.time_limit, "--time-limit")
+    options = dataclasses.replace(context_options(args), time_limit_s=args.time_limit)
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
     from codegen_complete.measure import evaluation
