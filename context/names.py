@@ -156,10 +156,11 @@ def _names_outside(tree: Tree, start: int, end: int) -> set[str]:
 
 
 def _inside_error(node: Node) -> bool:
-    """Whether the parser could not place the node: what it does there is unknown."""
+    """Whether the parser could not place the node, or it sits in a `case` pattern (which
+    binds names as often as it reads them): what it does there is not decided here."""
     parent = node.parent
     while parent is not None:
-        if parent.type == "ERROR":
+        if parent.type in ("ERROR", "case_pattern"):
             return True
         parent = parent.parent
     return False
@@ -425,10 +426,13 @@ def _class_body_names(source: Source, node: Node) -> Iterator[str]:
         child = stack.pop()
         if child.type == "assignment":
             left = child.child_by_field_name("left")
-            if left is not None and left.type == "attribute":
-                owner = left.child_by_field_name("object")
-                if source.text(owner) in ("self", "cls"):
-                    yield source.text(left.child_by_field_name("attribute"))
+            # `self.x = ...`, also unpacked: `self.a, self.b = pair`
+            targets = [left] if left is not None and left.type == "attribute" else []
+            if left is not None and left.type in ("pattern_list", "tuple_pattern"):
+                targets = [t for t in left.named_children if t.type == "attribute"]
+            for target in targets:
+                if source.text(target.child_by_field_name("object")) in ("self", "cls"):
+                    yield source.text(target.child_by_field_name("attribute"))
         stack.extend(child.named_children)
 
 

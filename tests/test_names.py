@@ -42,6 +42,7 @@ class Cart:
     def add(self, item: Item) -> None:
         self.items.append(item)
         self.updated = True
+        self.first, self.last = item, item
 
 
 class FrozenCart(Cart):
@@ -93,6 +94,7 @@ def test_the_real_case_a_method_of_another_class_and_a_misspelt_field(shop: Path
     [
         ("cart.status.value", []),  # an Enum member's `value`
         ("cart.updated", []),  # set on self in a method
+        ("cart.first, cart.last", []),  # set on self by unpacking
         ("FrozenCart(owner='a').items", []),  # inherited field
         ("FrozenCart(owner='a').freeze()", []),
         ("FrozenCart(owner='a').thaw()", ["thaw"]),
@@ -113,6 +115,13 @@ def test_the_real_case_a_method_of_another_class_and_a_misspelt_field(shop: Path
 )
 def test_what_resolves_and_what_does_not(shop: Path, suggestion: str, expected: list[str]) -> None:
     assert unresolved(shop, suggestion) == expected
+
+
+def test_names_bound_by_a_match_pattern_are_not_reads(shop: Path) -> None:
+    before = "def f(point):\n    match point:\n        "
+    assert (
+        unresolved(shop, "case Item(price=0, name=label):\n            return label", before) == []
+    )
 
 
 def test_builtin_types_from_annotations(shop: Path) -> None:
