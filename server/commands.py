@@ -124,6 +124,10 @@ def _model_parser() -> argparse.ArgumentParser:
     add_model_flags(install)
     listing = commands.add_parser("list", help="show installed and known models")
     add_model_flags(listing)
+    commands.add_parser(
+        "recommend",
+        help="say which model and precision suit this machine (cores, memory) and why",
+    )
     verify = commands.add_parser("verify", help="re-hash every file of an installed model")
     verify.add_argument("name", nargs="?", default=DEFAULT_MODEL)
     add_model_flags(verify)
@@ -132,6 +136,9 @@ def _model_parser() -> argparse.ArgumentParser:
 
 def run_model(argv: list[str]) -> int:
     args = _model_parser().parse_args(argv)
+    if args.action == "recommend":
+        print_recommendation()
+        return 0
     root = models_root(args.models_dir)
     if args.action == "install":
         from codegen_complete.models.install import install_hf_folder, install_known
@@ -183,6 +190,26 @@ def run_model(argv: list[str]) -> int:
         verify(open_model(root, args.name), full=True)
         print(f"{args.name}: every file matches its recorded sha256")
     return 0
+
+
+def print_recommendation() -> None:
+    from codegen_complete.models import recommend
+
+    cores, available = recommend.machine()
+    best, fitted = recommend.recommend(recommend.MEASURED, cores, available)
+    print(f"this machine: {cores} cores, {available:.0f} MB of memory available")
+    print(f"figures measured on {recommend.MEASURED_ON}; projected to this machine:")
+    for fit in fitted:
+        m = fit.measured
+        print(
+            f"  {m.model:20} {m.precision:10} HumanEval {m.humaneval_single:4.1f}%, fresh "
+            f"{m.fresh_dev:4.1f}%, {m.peak_rss_mb:5.0f} MB: "
+            f"{'fits' if fit.fits else 'does not fit'} ({fit.why})"
+        )
+    print(
+        f"recommended: {best.model} --precision {best.precision} "
+        f"(codegen-complete model install {best.model} --precision {best.precision})"
+    )
 
 
 def _eval_parser() -> argparse.ArgumentParser:
