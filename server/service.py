@@ -51,9 +51,12 @@ class Suggestion:
     end_character: int | None = None
 
 
-def _end(text: str, offset: int, replaces: int) -> int | None:
-    """The UTF-16 character where the replaced text after the cursor ends (same line)."""
-    return offset_to_utf16(text, offset + replaces)[1] if replaces else None
+def _end(text: str, offset: int, replaced: str) -> int | None:
+    """The UTF-16 character where the closers a suggestion replaces end, when they are still
+    right after the cursor (typing through `)` passes over an editor's closer); else None."""
+    if not replaced or not text.startswith(replaced, offset):
+        return None
+    return offset_to_utf16(text, offset + len(replaced))[1]
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,9 @@ class CompletionService:
         self._latest: dict[str, Ticket] = {}
         self._tickets = 0
         # The last suggestion per document: (text before the cursor, suggestion).
-        # Per document: the text before the cursor, the suggestion there, and how many
-        # characters after the cursor it replaces.
-        self._last: dict[str, tuple[str, str, int]] = {}
+        # Per document: the text before the cursor, the suggestion there, and the closers
+        # after the cursor that it replaces.
+        self._last: dict[str, tuple[str, str, str]] = {}
         self._places = PlaceMemo()  # only the worker thread uses it
         # Requests submitted and not started: warming the cache yields to them.
         self._waiting = 0
@@ -275,7 +278,7 @@ class CompletionService:
         if last is None:
             return None
         text, offset = snapshot.document.text, snapshot.offset
-        previous_before, suggestion, replaces = last
+        previous_before, suggestion, replaced = last
         before = text[:offset]
         if not before.startswith(previous_before):
             return None
@@ -284,7 +287,7 @@ class CompletionService:
             line, character = offset_to_utf16(text, offset)
             rest = suggestion[len(typed) :]
             return Answer(
-                Suggestion(rest, line, character, True, _end(text, offset, replaces)),
+                Suggestion(rest, line, character, True, _end(text, offset, replaced)),
                 f"{snapshot.describe()}: from the last suggestion, {len(rest)} characters",
             )
         return None
@@ -338,10 +341,11 @@ class CompletionService:
                 why = "the model wrote nothing"
             return Answer(None, f"{report}: nothing to suggest ({why})")
         text, offset = snapshot.document.text, snapshot.offset
-        self._last[snapshot.uri] = (text[:offset], result.text, result.replaces)
+        replaced = text[offset : offset + result.replaces]
+        self._last[snapshot.uri] = (text[:offset], result.text, replaced)
         line, character = offset_to_utf16(text, offset)
         return Answer(
-            Suggestion(result.text, line, character, False, _end(text, offset, result.replaces)),
+            Suggestion(result.text, line, character, False, _end(text, offset, replaced)),
             f"{report}: {len(result.text.splitlines() or [''])} lines",
         )
 

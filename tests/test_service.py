@@ -60,6 +60,24 @@ def test_typing_the_suggestion_is_answered_from_the_cache(service: CompletionSer
     assert cached.suggestion.text == suggestion.text[1:]
 
 
+def test_typing_through_keeps_replacing_closers_only_while_they_are_there(
+    service: CompletionService,
+) -> None:
+    """A suggestion that replaces an editor's `)` (`f(|)` + `x) + 1`): typing `x` keeps the
+    replacement; typing over the `)` (editors step over their own closer) ends it, and the
+    rest goes in at the cursor, not over the next line's start."""
+    service.open("file:///tmp/f.py", "y = f()\nz = 2\n", "python")
+    service._last["file:///tmp/f.py"] = ("y = f(", "x) + 1", ")")
+    service.change("file:///tmp/f.py", [((0, 6, 0, 6), "x")])
+    typed = service.from_cache(service.snapshot("file:///tmp/f.py", 0, 7, explicit=True))
+    assert typed is not None and typed.suggestion is not None
+    assert (typed.suggestion.text, typed.suggestion.end_character) == (") + 1", 8)
+    service.change("file:///tmp/f.py", [((0, 7, 0, 8), ")")])  # over the closer: "y = f(x)"
+    stepped = service.from_cache(service.snapshot("file:///tmp/f.py", 0, 8, explicit=True))
+    assert stepped is not None and stepped.suggestion is not None
+    assert (stepped.suggestion.text, stepped.suggestion.end_character) == (" + 1", None)
+
+
 def test_incremental_changes_in_utf16_positions(service: CompletionService) -> None:
     service.open("file:///tmp/e.txt", "a😀b\nline two\n", "plaintext")
     # "😀" is two UTF-16 units: character 3 is after it.
