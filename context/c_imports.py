@@ -4,6 +4,7 @@ as signatures. `#include <...>` (system and library headers) is not read."""
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from tree_sitter import Node, Tree
 
 from codegen_complete.context import languages
+from codegen_complete.context.filecache import FileCache
 from codegen_complete.context.importing import Definition, Imported, node_text
 from codegen_complete.context.summaries import first_line, short_text, signature, with_doc
 from codegen_complete.context.workspace import Workspace
@@ -64,24 +66,16 @@ def _walk(node: Node) -> Iterator[Node]:
             yield child
 
 
-_INCLUDE_DIRS: dict[Path, tuple[tuple[int, int], tuple[Path, ...]]] = {}
+_INCLUDE_DIRS: FileCache[tuple[Path, ...]] = FileCache()
 
 
 def include_dirs(workspace: Workspace) -> tuple[Path, ...]:
     """The include folders named in the workspace's compile_commands.json, if any."""
     for name in COMPILE_COMMANDS:
         path = workspace.root / name
-        try:
-            status = path.stat()
-        except OSError:
-            continue
-        key = (status.st_size, status.st_mtime_ns)
-        cached = _INCLUDE_DIRS.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        folders = _folders_in(path)
-        _INCLUDE_DIRS[path] = (key, folders)
-        return folders
+        folders = _INCLUDE_DIRS.get(path, functools.partial(_folders_in, path))
+        if folders is not None:
+            return folders
     return ()
 
 

@@ -23,6 +23,7 @@ from codegen_complete.context import (
     python_imports,
     rust_imports,
 )
+from codegen_complete.context.filecache import FileCache
 from codegen_complete.context.importing import Definition, ImportRules
 from codegen_complete.context.workspace import Workspace
 
@@ -66,26 +67,16 @@ def nearby_names(text: str, offset: int) -> Counter[str]:
 
 # Definitions per file, re-read only when the file's size or modification time changes: the
 # index that keeps context gathering within milliseconds while typing.
-_INDEX: dict[Path, tuple[tuple[int, int], dict[str, Definition]]] = {}
-_INDEX_LIMIT = 4096
+_INDEX: FileCache[dict[str, Definition]] = FileCache()
 
 
 def indexed_definitions(path: Path, workspace: Workspace) -> dict[str, Definition]:
-    rules = rules_for(path)
-    try:
-        status = path.stat()
-    except OSError:
-        return {}
-    key = (status.st_size, status.st_mtime_ns)
-    cached = _INDEX.get(path)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    source = workspace.read(path)
-    definitions = rules.definitions_of(path, source) if rules and source is not None else {}
-    if len(_INDEX) >= _INDEX_LIMIT:
-        _INDEX.pop(next(iter(_INDEX)))
-    _INDEX[path] = (key, definitions)
-    return definitions
+    def read() -> dict[str, Definition]:
+        rules, source = rules_for(path), workspace.read(path)
+        return rules.definitions_of(path, source) if rules and source is not None else {}
+
+    definitions = _INDEX.get(path, read)
+    return definitions if definitions is not None else {}
 
 
 def _package_definitions(

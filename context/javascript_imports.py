@@ -21,6 +21,7 @@ from typing import Any
 from tree_sitter import Node, QueryCursor, Tree
 
 from codegen_complete.context import languages
+from codegen_complete.context.filecache import FileCache
 from codegen_complete.context.importing import Definition, Imported, node_text
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.summaries import MAX_MEMBERS, doc_line, short_text, signature
@@ -131,7 +132,7 @@ class PathMapping:
     paths_base: Path  # what `paths` targets are relative to
 
 
-_CONFIGS: dict[Path, tuple[tuple[int, int], PathMapping | None]] = {}
+_CONFIGS: FileCache[PathMapping | None] = FileCache()
 _JSONC_NOISE = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
 
 
@@ -177,14 +178,10 @@ def _compiler_options(config: Path, workspace: Workspace) -> tuple[dict[str, Any
 
 
 def _mapping(config: Path, workspace: Workspace) -> PathMapping | None:
-    try:
-        status = config.stat()
-    except OSError:
-        return None
-    key = (status.st_size, status.st_mtime_ns)
-    cached = _CONFIGS.get(config)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    return _CONFIGS.get(config, lambda: _read_mapping(config, workspace))
+
+
+def _read_mapping(config: Path, workspace: Workspace) -> PathMapping | None:
     options, origins = _compiler_options(config, workspace)
     base_url = options.get("baseUrl")
     base = (origins["baseUrl"] / base_url).resolve() if isinstance(base_url, str) else None
@@ -198,9 +195,7 @@ def _mapping(config: Path, workspace: Workspace) -> PathMapping | None:
         key=lambda entry: -len(entry[0].split("*", 1)[0]),
     )
     paths_base = base or origins.get("paths", config.parent)
-    mapping = PathMapping(base, tuple(paths), paths_base) if base or paths else None
-    _CONFIGS[config] = (key, mapping)
-    return mapping
+    return PathMapping(base, tuple(paths), paths_base) if base or paths else None
 
 
 def _nearest_mapping(current: Path, workspace: Workspace) -> PathMapping | None:
@@ -256,7 +251,7 @@ def resolve_specifier(specifier: str, current: Path, workspace: Workspace) -> Pa
     return None
 
 
-_EXPORTS: dict[Path, tuple[tuple[int, int], tuple[frozenset[str], tuple[Reexport, ...]]]] = {}
+_EXPORTS: FileCache[tuple[frozenset[str], tuple[Reexport, ...]]] = FileCache()
 
 
 @dataclass(frozen=True)
@@ -267,14 +262,11 @@ class Reexport:
 
 def _exports(path: Path, workspace: Workspace) -> tuple[frozenset[str], tuple[Reexport, ...]]:
     """The names a file declares at its top level, and what it re-exports from elsewhere."""
-    try:
-        status = path.stat()
-    except OSError:
-        return frozenset(), ()
-    key = (status.st_size, status.st_mtime_ns)
-    cached = _EXPORTS.get(path)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    found = _EXPORTS.get(path, lambda: _read_exports(path, workspace))
+    return found if found is not None else (frozenset(), ())
+
+
+def _read_exports(path: Path, workspace: Workspace) -> tuple[frozenset[str], tuple[Reexport, ...]]:
     source = workspace.read(path)
     parsed = _parse(source, path, None) if source is not None else None
     declared = frozenset(definitions_of(path, source)) if source is not None else frozenset()
@@ -293,7 +285,6 @@ def _exports(path: Path, workspace: Workspace) -> tuple[frozenset[str], tuple[Re
                 alias = node_text(specifier.child_by_field_name("alias"))
                 names[alias or name] = name
         reexports.append(Reexport(node_text(captures["source"][0]), names))
-    _EXPORTS[path] = (key, (declared, tuple(reexports)))
     return declared, tuple(reexports)
 
 

@@ -28,6 +28,7 @@ from tree_sitter import Node, QueryCursor, Tree
 
 from codegen_complete.context import languages, python_imports
 from codegen_complete.context.documents import with_insertion
+from codegen_complete.context.filecache import FileCache
 from codegen_complete.context.importing import node_text
 from codegen_complete.context.workspace import Workspace
 
@@ -91,9 +92,8 @@ def unresolved_names(
     workspace = Workspace(root) if root is not None else None
     resolver = Resolver(current, workspace)
     bound = _definition_sites(current.tree, start, end)
-    known = _names_outside(current.tree, start, end) | {current.text(n) for n in bound}
-    # `obj.extra = ...` elsewhere in the file: objects get attributes their class never names.
-    set_outside = _attributes_set_outside(current.tree, start, end)
+    names_outside, set_outside = _outside(current.tree, start, end)
+    known = names_outside | {current.text(n) for n in bound}
     star_import = any(
         node.type == "import_from_statement" and any(c.type == "wildcard_import" for c in
                                                       node.children)
@@ -143,16 +143,22 @@ def _definition_sites(tree: Tree, start: int, end: int) -> list[Node]:
     return [node for nodes in cursor.captures(tree.root_node).values() for node in nodes]
 
 
-def _names_outside(tree: Tree, start: int, end: int) -> set[str]:
-    """Every identifier of the file that is not inside the suggestion."""
-    names = set()
+def _outside(tree: Tree, start: int, end: int) -> tuple[set[str], set[str]]:
+    """In one walk of the file, outside the suggestion: every identifier, and the attribute
+    names assigned to (`obj.extra = ...`: objects get attributes their class never names)."""
+    names, assigned = set(), set()
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        if node.type == "identifier" and (node.end_byte <= start or node.start_byte >= end):
+        outside = node.end_byte <= start or node.start_byte >= end
+        if node.type == "identifier" and outside:
             names.add(node_text(node))
+        elif node.type == "assignment" and outside:
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "attribute":
+                assigned.add(node_text(left.child_by_field_name("attribute")))
         stack.extend(node.children)
-    return names
+    return names, assigned
 
 
 def _inside_error(node: Node) -> bool:
@@ -164,19 +170,6 @@ def _inside_error(node: Node) -> bool:
             return True
         parent = parent.parent
     return False
-
-
-def _attributes_set_outside(tree: Tree, start: int, end: int) -> set[str]:
-    names = set()
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "assignment" and (node.end_byte <= start or node.start_byte >= end):
-            left = node.child_by_field_name("left")
-            if left is not None and left.type == "attribute":
-                names.add(node_text(left.child_by_field_name("attribute")))
-        stack.extend(node.named_children)
-    return names
 
 
 def _is_read(node: Node, bound: list[Node]) -> bool:
@@ -284,30 +277,21 @@ class Resolver:
 
     def _read(self, path: Path) -> Source | None:
         """A workspace file, parsed; cached while its size and modification time stay."""
-        if self.workspace is None:
+        workspace = self.workspace
+        if workspace is None:
             return None
-        try:
-            status = path.stat()
-        except OSError:
-            return None
-        key = (status.st_size, status.st_mtime_ns)
-        cached = _PARSED.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        text = self.workspace.read(path)
-        parser = languages.parser(PYTHON)
-        source = None
-        if text is not None and parser is not None:
+
+        def parse() -> Source | None:
+            text, parser = workspace.read(path), languages.parser(PYTHON)
+            if text is None or parser is None:
+                return None
             data = text.encode()
-            source = Source(path, data, parser.parse(data))
-        if len(_PARSED) >= PARSED_LIMIT:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[path] = (key, source)
-        return source
+            return Source(path, data, parser.parse(data))
+
+        return _PARSED.get(path, parse)
 
 
-PARSED_LIMIT = 256
-_PARSED: dict[Path, tuple[tuple[int, int], Source | None]] = {}
+_PARSED: FileCache[Source | None] = FileCache(limit=256)
 
 
 def _simple_name(annotation: str) -> str:
