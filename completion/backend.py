@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tokenizers import Tokenizer
+if TYPE_CHECKING:  # the CLI catches BackendUnavailableError without loading onnxruntime
+    from tokenizers import Tokenizer
 
-from codegen_complete.completion.engine import Constraint, Engine, StopReason
-from codegen_complete.completion.prompt import Prompt
+    from codegen_complete.completion.engine import Constraint, Engine, StopReason
+    from codegen_complete.completion.prompt import Prompt
+
+
+class BackendUnavailableError(RuntimeError):
+    """The backend cannot answer now (a remote server down or refusing); the message says
+    why, for the user."""
 
 
 @dataclass(frozen=True)
@@ -102,3 +108,36 @@ class OnnxBackend:
             prefill_ms=generation.prefill_ms,
             decode_ms=generation.decode_ms,
         )
+
+
+class FallbackBackend:
+    """A remote backend, and the local model for the requests it cannot answer (server down,
+    refusing, resting after a failure)."""
+
+    name = "remote, local fallback"
+    supports_constraints = False  # the remote's prompt comes first; it cannot heal
+
+    def __init__(self, primary: Backend, fallback: Backend) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.using_fallback = False  # whether the last request went to the fallback
+
+    def _current(self) -> Backend:
+        return self.fallback if self.using_fallback else self.primary
+
+    def cached(self, prompt: Prompt) -> int:
+        return self._current().cached(prompt)
+
+    def warm(self, prompt: Prompt, cancelled: Callable[[], bool]) -> None:
+        self._current().warm(prompt, cancelled)
+
+    def continue_prompt(
+        self, prompt: Prompt, limits: Limits, constraint: Constraint | None = None
+    ) -> Continuation:
+        try:
+            continuation = self.primary.continue_prompt(prompt, limits)
+        except BackendUnavailableError:
+            self.using_fallback = True
+            return self.fallback.continue_prompt(prompt, limits)
+        self.using_fallback = False
+        return continuation

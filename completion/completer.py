@@ -11,11 +11,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer
 from tree_sitter import Tree
 
-from codegen_complete.completion.backend import Backend, Continuation, Limits, OnnxBackend
+from codegen_complete.completion.backend import (
+    Backend,
+    Continuation,
+    FallbackBackend,
+    Limits,
+    OnnxBackend,
+)
+from codegen_complete.completion.endpoint import Health, RemoteConfig
 from codegen_complete.completion.engine import Engine
 from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
 from codegen_complete.completion.options import Options
@@ -31,6 +39,9 @@ from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.snippets import Snippet
+
+if TYPE_CHECKING:
+    from codegen_complete.completion.remote import RemoteBackend
 
 # Token caps per mode: a line is rarely longer than 48 tokens; a block body gets room for
 # about a dozen lines before the time cap matters.
@@ -79,20 +90,49 @@ class CompletionResult:
 
 
 class Completer:
-    """One model and its backend; one request at a time."""
+    """One model and its backend; one request at a time.
 
-    def __init__(self, model: ModelFiles, threads: int | None = None) -> None:
+    With `remote`, a serving engine continues the prompts and the local model gives only its
+    tokenizer and family (the prompt is built here either way); its weights are loaded only
+    for `fallback`, to answer while the server cannot.
+    """
+
+    def __init__(
+        self,
+        model: ModelFiles,
+        threads: int | None = None,
+        remote: RemoteConfig | None = None,
+        fallback: bool = False,
+    ) -> None:
         started = time.perf_counter()
         self.model = model
         try:
-            self.engine = Engine(model.path, threads)
+            self.engine = Engine(model.path, threads) if remote is None or fallback else None
             self.tokenizer = Tokenizer.from_file(str(model.path / "tokenizer.json"))
         except Exception as error:  # onnxruntime and tokenizers raise their own types
             raise ModelLoadError(str(error).strip()[:200]) from error
         self.family = FAMILIES[model.family]
         self.prompts = PromptBuilder(self.tokenizer, self.family, model.special_token_ids)
         self.stop_tokens = frozenset(model.stop_token_ids)
-        self.backend: Backend = OnnxBackend(self.engine, self.tokenizer, self.stop_tokens)
+        local = (
+            OnnxBackend(self.engine, self.tokenizer, self.stop_tokens)
+            if self.engine is not None
+            else None
+        )
+        self.remote: RemoteBackend | None = None
+        if remote is not None:
+            # Imported only here: a local-only completer never loads the HTTP client.
+            from codegen_complete.completion.remote import RemoteBackend
+
+            self.remote = RemoteBackend(
+                remote, model.family, self.family.stop_tokens, model.stop_token_ids, self._decode
+            )
+        self.backend: Backend
+        if self.remote is None:
+            assert local is not None
+            self.backend = local
+        else:
+            self.backend = FallbackBackend(self.remote, local) if local else self.remote
         self.line_enders = line_ending_tokens(self.tokenizer)
         # The token texts that healing needs take most of a second to build: build them
         # beside the rest of the start-up, and wait only when a request needs them.
@@ -101,6 +141,24 @@ class Completer:
         self._texts_thread.start()
         self._to_warm: Prompt | None = None
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
+
+    def _decode(self, tokens: list[int]) -> str:
+        text: str = self.tokenizer.decode(tokens, skip_special_tokens=False)
+        return text
+
+    @property
+    def health(self) -> Health | None:
+        """The remote backend's state (None: local only), as the status display says it."""
+        if self.remote is None:
+            return None
+        health = self.remote.health
+        if not health.ok and isinstance(self.backend, FallbackBackend):
+            return Health(True, f"{health.message}; using the local model {self.model.name}")
+        return health
+
+    def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
 
     def _build_texts(self) -> None:
         self._token_texts = TokenTexts(self.tokenizer)
@@ -124,10 +182,10 @@ class Completer:
             max_new_tokens=request.options.max_new_tokens or MAX_TOKENS[request.mode],
             deadline=request.deadline,
             cancelled=cancelled,
-            should_stop=lambda text: unit_is_complete(text.removeprefix(healed), situation),
+            should_stop=lambda text: unit_is_complete(_after(healed, text), situation),
         )
         continuation = self.backend.continue_prompt(prompt, limits, constraint)
-        text = continuation.text.removeprefix(healed)
+        text = _after(healed, continuation.text)
         if continuation.stop_reason in ("time_limit", "max_tokens"):
             text = cut_unfinished(text, situation)
         text, replaces = _postprocess_over_typed_ahead(text, situation)
@@ -165,9 +223,11 @@ class Completer:
         are left out and the first token may not end the line ("return |" means to go on);
         a partial word is left out and the model must spell it again (token healing).
         """
-        if not self.backend.supports_constraints:
-            return before, "", None
         stripped = before.rstrip(" \t")
+        if not self.backend.supports_constraints:
+            # A remote engine takes no constraint: the spaces are still left out (the model
+            # writes them itself, or starts the word at once); a partial word stays in.
+            return stripped, before[len(stripped) :], None
         if stripped != before:
             return stripped, before[len(stripped) :], Healing("", None, self.line_enders)
         next_character = after[:1]
@@ -180,6 +240,14 @@ class Completer:
 # Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE
 # ("Ġ" space, "ĉ" tab, "Ċ" newline) and SentencePiece ("▁", "<0x0A>").
 _LINE_ENDER = re.compile(r"^(?:[Ġĉ▁ ]|<0x20>|<0x09>)*(?:Ċ|<0x0A>|\n)")
+
+
+def _after(healed: str, text: str) -> str:
+    """What the model wrote after the text healing left out of the prompt. Spaces the user
+    typed stand for any the model writes (one `x = ` and the model's ` 1` make `x = 1`)."""
+    if text.startswith(healed):
+        return text[len(healed) :]
+    return text.lstrip(" \t") if not healed.strip() else text
 
 
 def _postprocess_over_typed_ahead(text: str, situation: Situation) -> tuple[str, int]:

@@ -117,3 +117,19 @@ def detect_family(vocabulary: set[str]) -> Family:
         if family.markers and all(marker in vocabulary for marker in family.markers):
             return family
     return FAMILIES["left-to-right"]
+
+
+# Words in a served model's name that give its family away (vLLM serves models under their
+# Hugging Face names, e.g. Qwen/Qwen2.5-Coder-7B).
+_NAME_MARKERS = (
+    ("qwen2.5-coder", "qwen2.5-coder"),
+    ("starcoder", "starcoder"),
+    ("deepseek-coder", "deepseek-coder"),
+    ("codellama", "codellama"),
+)
+
+
+def family_of_model_name(name: str) -> str | None:
+    """The FIM family a served model's name says it belongs to; None: the name does not say."""
+    lowered = name.lower().replace("_", "-")
+    return next((family for marker, family in _NAME_MARKERS if marker in lowered), None)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 
+from codegen_complete.completion.backend import Limits
 from codegen_complete.completion.completer import MAX_TOKENS, Completer
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.postprocess import Situation, unit_is_complete
+from codegen_complete.completion.prompt import Prompt
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import LanguageSpec
 
@@ -25,20 +27,17 @@ def naive_complete(
     options: Options,
 ) -> str:
     prompts = completer.prompts
-    tokens = prompts.assemble(
-        completer.family.plain_template, prompts.windows(before, after, options.budget)
+    windows = prompts.windows(before, after, options.budget)
+    prompt = Prompt(
+        prompts.assemble(completer.family.plain_template, windows), windows.prefix, windows.suffix
     )
     situation = Situation(before, after, mode, language, options.max_lines)
-    generation = completer.engine.generate(
-        tokens,
+    limits = Limits(
         max_new_tokens=options.max_new_tokens or MAX_TOKENS[mode],
-        stop_tokens=completer.stop_tokens,
         deadline=time.perf_counter() + options.time_limit_s,
-        should_stop=lambda generated: unit_is_complete(
-            completer.tokenizer.decode(generated, skip_special_tokens=False), situation
-        ),
+        should_stop=lambda text: unit_is_complete(text, situation),
     )
-    return naive_cut(completer.tokenizer.decode(generation.tokens, skip_special_tokens=False), mode)
+    return naive_cut(completer.backend.continue_prompt(prompt, limits).text, mode)
 
 
 def naive_cut(raw: str, mode: Mode) -> str:

@@ -37,12 +37,14 @@ def main() -> None:
         rows = [json.loads(line) for line in handle]
     rows = rows[:: max(1, len(rows) // args.count)][: args.count]
 
+    speculative = completer.engine
+    assert speculative is not None  # a local completer
     totals = {"plain": [0.0, 0], "speculative": [0.0, 0]}
     identical = 0
     for row in rows:
         tokens = completer.prompts.build(row["prompt"], row["suffix"], Budget()).tokens
         results = {}
-        for name, engine in (("plain", plain), ("speculative", completer.engine)):
+        for name, engine in (("plain", plain), ("speculative", speculative)):
             engine.forget()
             results[name] = engine.generate(
                 tokens, max_new_tokens=args.max_tokens, stop_tokens=completer.stop_tokens

@@ -46,8 +46,13 @@ def require_export_tools() -> None:
         )
 
 
-def gguf_to_hf(gguf_path: Path, out_dir: Path) -> None:
-    """Dequantize a GGUF into an fp32 Hugging Face folder (config, safetensors, tokenizer)."""
+# Weight types a Hugging Face folder can be written in: fp32 for our ONNX export, bfloat16
+# for a serving engine (vLLM computes in bfloat16 on CPU; half the disk).
+HF_DTYPES = ("float32", "bfloat16")
+
+
+def gguf_to_hf(gguf_path: Path, out_dir: Path, dtype: str = "float32") -> None:
+    """Dequantize a GGUF into a Hugging Face folder (config, safetensors, tokenizer)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -67,7 +72,7 @@ def gguf_to_hf(gguf_path: Path, out_dir: Path) -> None:
         plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)  # type: ignore[no-untyped-call]
     plain.load_state_dict(state, assign=True, strict=False)
     plain.tie_weights()
-    plain.save_pretrained(out_dir)
+    plain.to(getattr(torch, dtype)).save_pretrained(out_dir)
 
 
 def hf_to_onnx(hf_dir: Path, out_dir: Path, precision: str, work_dir: Path) -> None:
@@ -190,14 +195,20 @@ def keep_last_logits(model_path: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m codegen_complete.models.export gguf-to-hf GGUF OUT_DIR` (used by install)."""
-    if len(argv) != 3 or argv[0] != "gguf-to-hf":
+    """`python -m codegen_complete.models.export gguf-to-hf GGUF OUT_DIR [DTYPE]` (used by
+    install)."""
+    if (
+        len(argv) not in (3, 4)
+        or argv[0] != "gguf-to-hf"
+        or argv[3:] not in ([], *[[d] for d in HF_DTYPES])
+    ):
         print(
-            "usage: python -m codegen_complete.models.export gguf-to-hf GGUF OUT_DIR",
+            "usage: python -m codegen_complete.models.export gguf-to-hf GGUF OUT_DIR "
+            f"[{'|'.join(HF_DTYPES)}]",
             file=sys.stderr,
         )
         return 2
-    gguf_to_hf(Path(argv[1]), Path(argv[2]))
+    gguf_to_hf(Path(argv[1]), Path(argv[2]), *argv[3:])
     return 0
 
 

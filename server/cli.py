@@ -19,16 +19,19 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codegen_complete.completion.backend import BackendUnavailableError
 from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.source import SourceError, read_source
 from codegen_complete.models.catalog import DEFAULT_MODEL
 from codegen_complete.models.store import ModelError
 from codegen_complete.server.commands import (
     UsageError,
+    add_backend_flags,
     add_context_flags,
     add_model_flags,
     context_options,
     positive,
+    remote_config,
     run_eval,
     run_index,
     run_model,
@@ -80,6 +83,7 @@ def _complete_parser() -> argparse.ArgumentParser:
     )
     add_context_flags(parser)
     add_model_flags(parser)
+    add_backend_flags(parser)
     return parser
 
 
@@ -137,7 +141,10 @@ def run_complete(argv: list[str]) -> int:
     document = Document.open(text, path=str(location.path))
     # A command-line request is explicit: it completes inside comments and words too.
     mode = classify(document, cursor.offset, explicit=True).mode
-    completer = load(args.models_dir, args.model, threads=args.threads)
+    remote = remote_config(args)
+    for warning in remote.warnings() if remote is not None else ():
+        print(f"codegen-complete: warning: {warning}", file=sys.stderr)
+    completer = load(args.models_dir, args.model, args.threads, remote, args.remote_fallback)
     snapshot = DocumentSnapshot(
         text=text,
         offset=cursor.offset,
@@ -166,7 +173,8 @@ def run_complete(argv: list[str]) -> int:
             "language": document.spec.name if document.spec else None,
             "model": completer.model.name,
             "precision": completer.model.precision,
-            "threads": completer.engine.threads,
+            "threads": completer.engine.threads if completer.engine is not None else None,
+            "backend": completer.backend.name,
             "stop_reason": run.stop_reason,
             "context": list(result.context_files),
             "tokens": {
@@ -224,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, PositionError, SourceError, ModelError) as error:
         print(f"codegen-complete: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BackendUnavailableError as error:
+        print(f"codegen-complete: error: the server cannot answer: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("codegen-complete: interrupted", file=sys.stderr)
         return 130

@@ -10,9 +10,11 @@ import shutil
 import time
 from pathlib import Path
 
+from codegen_complete.completion.endpoint import RemoteConfig, check_url
 from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS, PRECISIONS
 from codegen_complete.models.store import SOURCE_GGUF, installed_models, models_root
+from codegen_complete.server.settings import Settings, env_name
 
 
 class UsageError(Exception):
@@ -32,6 +34,63 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="CPU threads for inference (default: the number of cores, up to 8)",
     )
+
+
+def add_backend_flags(parser: argparse.ArgumentParser) -> None:
+    """Where the model runs, for the commands that complete (`complete` and `eval`)."""
+    remote = parser.add_argument_group(
+        "remote backend", "continue prompts on a vLLM or other OpenAI-compatible server; the "
+        "tokenizer still comes from the local model (docs/teams.md)",
+    )  # fmt: skip
+    remote.add_argument(
+        "--backend",
+        choices=("local", "remote"),
+        default="local",
+        help="where the model runs: here (default) or on the server at --remote-url",
+    )
+    remote.add_argument("--remote-url", help="the server, e.g. http://127.0.0.1:8000")
+    remote.add_argument(
+        "--remote-model", help="the model's name on the server (default: the first it lists)"
+    )
+    remote.add_argument(
+        "--remote-api-key-env",
+        metavar="VARIABLE",
+        help="the name of the environment variable holding the API key",
+    )
+    remote.add_argument(
+        "--remote-timeout",
+        type=float,
+        default=RemoteConfig.timeout_s,
+        help="seconds to wait for the server to connect or to send more "
+        f"(default {RemoteConfig.timeout_s:g})",
+    )
+    remote.add_argument(
+        "--remote-fallback",
+        action="store_true",
+        help="complete with the local model when the server cannot answer",
+    )
+
+
+def remote_config(args: argparse.Namespace) -> RemoteConfig | None:
+    """The remote backend the flags of `add_model_flags` ask for, checked like the LSP
+    settings; None for the local one."""
+    if args.backend == "local":
+        return None
+    if not args.remote_url:
+        raise UsageError("--backend remote needs --remote-url")
+    positive(args.remote_timeout, "--remote-timeout")
+    try:
+        settings = dataclasses.replace(
+            Settings(),
+            backend="remote",
+            remote_url=check_url(args.remote_url),
+            remote_model=args.remote_model,
+            remote_api_key_env=env_name(args.remote_api_key_env),
+            remote_timeout_s=args.remote_timeout,
+        )
+        return settings.remote()
+    except ValueError as error:
+        raise UsageError(f"remote backend: must be {error}") from None
 
 
 CONTEXT_CHOICES = ("on", "off", "no-index")
@@ -128,6 +187,15 @@ def _model_parser() -> argparse.ArgumentParser:
         "recommend",
         help="say which model and precision suit this machine (cores, memory) and why",
     )
+    export_hf = commands.add_parser(
+        "export-hf",
+        help="write a known model as the Hugging Face folder a vLLM server loads",
+        description="Write a known model's weights (bfloat16), config and tokenizer as a "
+        "Hugging Face folder, for `vllm serve` (docs/teams.md). Needs the export extra.",
+    )
+    export_hf.add_argument("name", help="known model name, e.g. qwen2.5-coder-0.5b")
+    export_hf.add_argument("out_dir", type=Path, help="a new folder to write")
+    add_model_flags(export_hf)
     verify = commands.add_parser("verify", help="re-hash every file of an installed model")
     verify.add_argument("name", nargs="?", default=DEFAULT_MODEL)
     add_model_flags(verify)
@@ -140,6 +208,11 @@ def run_model(argv: list[str]) -> int:
         print_recommendation()
         return 0
     root = models_root(args.models_dir)
+    if args.action == "export-hf":
+        from codegen_complete.models.install import export_hf_folder
+
+        export_hf_folder(args.name, root, args.out_dir)
+        return 0
     if args.action == "install":
         from codegen_complete.models.install import install_hf_folder, install_known
 
@@ -279,6 +352,7 @@ def _eval_parser() -> argparse.ArgumentParser:
     )
     add_context_flags(parser)
     add_model_flags(parser)
+    add_backend_flags(parser)
     return parser
 
 
@@ -293,7 +367,9 @@ def run_eval(argv: list[str]) -> int:
     from codegen_complete.measure import evaluation
     from codegen_complete.models.load import load
 
-    completer = load(args.models_dir, args.model, args.threads)
+    completer = load(
+        args.models_dir, args.model, args.threads, remote_config(args), args.remote_fallback
+    )
     modes = ["naive"] if args.naive else (args.mode or ["product", "naive"])
     suites = args.suite or list(evaluation.SUITES)
     summaries = evaluation.run(

@@ -22,6 +22,7 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
+from codegen_complete.completion.endpoint import Health
 from codegen_complete.context.index import SUFFIXES
 from codegen_complete.server import framing
 from codegen_complete.server.positions import PositionError
@@ -106,6 +107,9 @@ class CompletionServer(LanguageServer):
         # Settings problems already reported, and those of the current change.
         self.reported_settings: set[str] = set()
         self.new_setting_problems: list[str] = []
+        # The remote backend's state last sent to the client: a change is sent once, not a
+        # message per keystroke.
+        self.reported_health: Health | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A malformed message is the client's bug, not the user's business: log it rather
@@ -241,9 +245,23 @@ async def _load_model(ls: CompletionServer) -> None:
     if error is not None:
         _say(ls, error, types.MessageType.Error)
         _status(ls, "error", error)
-    else:
-        _log(ls, f"{NAME}: model {model} ready")
-        _status(ls, "ready", model)
+        return
+    for warning in ls.service.warnings:
+        _say(ls, warning, types.MessageType.Warning)
+    health = ls.reported_health = ls.service.health()
+    ready = model if health is None else f"{health.message} (prompts built for {model})"
+    _log(ls, f"{NAME}: model {ready} ready")
+    _status(ls, "ready", model if health is None else health.message)
+
+
+def _report_health(ls: CompletionServer) -> None:
+    """Tell the client when the remote server goes down or comes back (once per change)."""
+    health = ls.service.health()
+    if health is None or health == ls.reported_health:
+        return
+    ls.reported_health = health
+    _log(ls, f"{NAME}: {health.message}")
+    _status(ls, "ready" if health.ok else "error", health.message)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -254,11 +272,7 @@ async def did_change_configuration(
     settings, errors = parse_settings(params.settings, previous)
     _report_settings(ls, errors)
     ls.service.settings = settings
-    if (settings.model, settings.models_dir, settings.threads) != (
-        previous.model,
-        previous.models_dir,
-        previous.threads,
-    ):
+    if settings.engine_settings != previous.engine_settings:
         await _start_loading(ls)
 
 
@@ -317,6 +331,7 @@ async def _suggest(
     # keystroke, and a line each made four fifths of "Show log" noise.
     answer = await _answer(ls, uri, position, explicit)
     _log(ls, f"{NAME}: {answer.log}")
+    _report_health(ls)
     return answer.suggestion
 
 

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from codegen_complete.completion.backend import BackendUnavailableError
 from codegen_complete.completion.completer import Completer
+from codegen_complete.completion.endpoint import Health
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode, classify
@@ -135,19 +137,28 @@ class CompletionService:
         self._closing = False
         # The search index of each workspace root, once `index_workspaces` has opened it.
         self.indexes: dict[Path, RepoIndex] = {}
+        self.warnings: list[str] = []  # about the settings of the last load
 
     # --- the model ---------------------------------------------------------------------------
 
     def load(self) -> str | None:
-        """Load the model (on the worker thread); the error message when it cannot be."""
+        """Load the model (on the worker thread); the error message when it cannot be.
+        `warnings` then holds what the user should know about the settings."""
         settings = self.settings
 
         def work() -> str | None:
             models_dir = Path(settings.models_dir) if settings.models_dir else None
             try:
-                self._completer = load(models_dir, settings.model, settings.threads)
-            except ModelError as error:
-                return str(error)
+                remote = settings.remote()
+                completer = load(
+                    models_dir, settings.model, settings.threads, remote, settings.remote_fallback
+                )
+            except (ModelError, ValueError) as error:
+                return str(error)  # the model loaded before, if any, goes on serving
+            if self._completer is not None:
+                self._completer.close()
+            self._completer = completer
+            self.warnings = remote.warnings() if remote is not None else []
             return None
 
         return self._executor.submit(work).result()
@@ -155,6 +166,10 @@ class CompletionService:
     @property
     def ready(self) -> bool:
         return self._completer is not None
+
+    def health(self) -> Health | None:
+        """The remote backend's state; None with the local one."""
+        return self._completer.health if self._completer is not None else None
 
     # --- documents ---------------------------------------------------------------------------
 
@@ -318,9 +333,13 @@ class CompletionService:
             return Answer(None, f"{snapshot.describe()}: no model loaded")
         if ticket.cancelled.is_set():
             return Answer(None, f"{snapshot.describe()}: {_why_dropped(ticket)} while queued")
-        result = suggest(
-            completer, snapshot.document, snapshot.options, ticket.cancelled.is_set, self._places
-        )
+        try:
+            result = suggest(
+                completer, snapshot.document, snapshot.options, ticket.cancelled.is_set,
+                self._places,
+            )  # fmt: skip
+        except BackendUnavailableError as error:
+            return Answer(None, f"{snapshot.describe()}: the server cannot answer: {error}")
         run = result.continuation
         report = (
             f"{snapshot.describe()}: {result.mode.value}, prompt {run.prompt_tokens} tokens "
@@ -356,6 +375,8 @@ class CompletionService:
         for ticket in self._latest.values():
             ticket.cancelled.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._completer is not None:
+            self._completer.close()
 
 
 def _why_dropped(ticket: Ticket) -> str:

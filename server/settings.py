@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from codegen_complete.completion.endpoint import RemoteConfig, check_url
 from codegen_complete.completion.options import DEFAULTS, INTERACTIVE, Options
 from codegen_complete.models.catalog import DEFAULT_MODEL
 
@@ -27,6 +28,33 @@ class Settings:
     check_names: bool = DEFAULTS.check_names
     time_limit_s: float = DEFAULTS.time_limit_s
     enabled_languages: tuple[str, ...] = ()  # LSP language ids; empty: every language
+    # Where the model runs: "local" (in this process) or "remote" (a serving engine).
+    backend: str = "local"
+    remote_url: str | None = None
+    remote_model: str | None = None  # None: the first model the server lists
+    remote_api_key_env: str | None = None  # the NAME of the variable holding the key
+    remote_timeout_s: float = 10.0
+    remote_fallback: bool = False  # answer with the local model while the server cannot
+
+    def remote(self) -> RemoteConfig | None:
+        """The remote backend's configuration; None for the local one. ValueError: remote
+        without a URL."""
+        if self.backend != "remote":
+            return None
+        if self.remote_url is None:
+            raise ValueError("backend is 'remote' but remoteUrl is not set")
+        return RemoteConfig(
+            self.remote_url, self.remote_model, self.remote_api_key_env, self.remote_timeout_s
+        )
+
+    @property
+    def engine_settings(self) -> tuple[object, ...]:
+        """The settings that need the model loaded again when they change."""
+        return (
+            self.model, self.models_dir, self.threads, self.backend, self.remote_url,
+            self.remote_model, self.remote_api_key_env, self.remote_timeout_s,
+            self.remote_fallback,
+        )  # fmt: skip
 
     def options(self) -> Options:
         """The per-request options these settings choose."""
@@ -39,6 +67,8 @@ class Settings:
             time_limit_s=self.time_limit_s,
         )
 
+
+BACKENDS = ("local", "remote")
 
 # Upper bounds: a value past them is a slip (10**12 ms of debounce never answers), not a choice.
 MAX_LINES, MAX_DEBOUNCE_MS, MAX_TIME_LIMIT_S, MAX_THREADS = 200, 5_000, 120, 256
@@ -78,6 +108,24 @@ def _optional_text(value: Any) -> str | None:
 
 def _optional_threads(value: Any) -> int | None:
     return None if value in (None, 0) else _int_between(value, 1, MAX_THREADS)
+
+
+def _backend(value: Any) -> str:
+    if value not in BACKENDS:
+        raise ValueError(" or ".join(repr(b) for b in BACKENDS))
+    return str(value)
+
+
+def _optional_url(value: Any) -> str | None:
+    return None if value in (None, "") else check_url(_text(value))
+
+
+def env_name(value: Any) -> str | None:
+    name = _optional_text(value)
+    if name is not None and not name.replace("_", "a").isalnum():
+        # Guards against the key itself pasted here: it would end up in settings files.
+        raise ValueError("the name of an environment variable (letters, digits, _)")
+    return name
 
 
 def _flag(value: Any) -> bool:
@@ -138,6 +186,25 @@ SETTINGS = (
     Setting("enabledLanguages", "enabled_languages", _languages,
             {"type": "array", "items": {"type": "string"}},
             "Language ids to suggest in (e.g. `python`, `typescript`). Empty: every language."),
+    Setting("backend", "backend", _backend, {"type": "string", "enum": list(BACKENDS)},
+            "Where the model runs: `local` (on this machine) or `remote` (a shared vLLM or "
+            "other OpenAI-compatible server at `remoteUrl`; see docs/teams.md)."),
+    Setting("remoteUrl", "remote_url", _optional_url, {"type": "string"},
+            "The serving engine's address, e.g. `https://gpu-box:8000` (with `backend` "
+            "`remote`). Code is sent there: plain http:// to another machine gets a warning.",
+            unset=""),
+    Setting("remoteModel", "remote_model", _optional_text, {"type": "string"},
+            "The model's name on the server. Empty: the first one it lists.", unset=""),
+    Setting("remoteApiKeyEnv", "remote_api_key_env", env_name, {"type": "string"},
+            "The name of the environment variable that holds the server's API key (the key "
+            "itself never goes in settings). Empty: no key.", unset=""),
+    Setting("remoteTimeout", "remote_timeout_s", _seconds,
+            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S},
+            "Seconds to wait for the server to connect or to send the next piece of a "
+            "suggestion before calling it down."),
+    Setting("remoteFallback", "remote_fallback", _flag, {"type": "boolean"},
+            "While the server cannot answer, complete with the local model (`model`); it is "
+            "loaded at start for this."),
 )  # fmt: skip
 FIELDS = {setting.key: setting for setting in SETTINGS}
 

@@ -22,6 +22,8 @@ CONFINED = {
     "torch": {"models/export.py", "measure/bench_engines.py"},
     "transformers": {"models/export.py", "measure/bench_engines.py"},
     "onnxruntime_genai": {"models/export.py"},
+    # The network: only the remote backend, and only when the user configures one.
+    "httpx": {"completion/remote.py"},
 }
 
 

@@ -19,7 +19,8 @@ const NAME = 'codegen-complete';
 // The settings the server reads (server/settings.py); `enable` and `server.*` are ours.
 const SERVER_KEYS = [
   'model', 'modelsDir', 'threads', 'maxLines', 'debounceMs', 'context', 'retrieval',
-  'checkNames', 'timeLimit', 'enabledLanguages',
+  'checkNames', 'timeLimit', 'enabledLanguages', 'backend', 'remoteUrl', 'remoteModel',
+  'remoteApiKeyEnv', 'remoteTimeout', 'remoteFallback',
 ];
 
 /** @typedef {'starting' | 'loading' | 'ready' | 'error' | 'stopped'} ServerState */

@@ -1,0 +1,272 @@
+"""The remote backend against a real HTTP server that speaks OpenAI's `/v1/completions`
+(tests/openai_server.py): streaming, stopping and aborting, and every failure a deployment
+shows, each answered by one clear message and a rest before the next try."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from codegen_complete.completion.backend import Limits
+from codegen_complete.completion.endpoint import RemoteConfig, check_url
+from codegen_complete.completion.prompt import Prompt
+from codegen_complete.completion.remote import RemoteBackend, RemoteError
+from codegen_complete.completion.templates import FAMILIES, family_of_model_name
+from tests.openai_server import Behaviour, OpenAIServer
+
+PROMPT = Prompt(tokens=[11, 12, 13], prefix="def add(a, b):\n    return ", suffix="")
+PROMPT_TEXT = "<|fim_prefix|><|fim_suffix|><|fim_middle|>def add(a, b):\n    return "
+LINE = Limits(max_new_tokens=16, deadline=None, should_stop=lambda text: "\n" in text)
+
+
+@pytest.fixture()
+def server() -> Iterator[OpenAIServer]:
+    server = OpenAIServer()
+    yield server
+    server.close()
+
+
+def backend_for(url: str, **config: object) -> RemoteBackend:
+    family = FAMILIES["qwen2.5-coder"]
+    return RemoteBackend(
+        RemoteConfig(url, **config),  # type: ignore[arg-type]
+        family.name,
+        family.stop_tokens,
+        (151643, 151659),
+        lambda tokens: PROMPT_TEXT,
+    )
+
+
+@pytest.fixture()
+def backend(server: OpenAIServer) -> Iterator[RemoteBackend]:
+    backend = backend_for(server.url, model="qwen2.5-coder-0.5b", timeout_s=2.0)
+    yield backend
+    backend.close()
+
+
+def test_the_templated_prompt_is_streamed_back_as_text(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    continuation = backend.continue_prompt(PROMPT, LINE)
+    assert continuation.text == "a + b\n"
+    assert continuation.stop_reason == "caller"  # the line was complete: the stream closed
+    (request,) = server.completions()
+    assert request.body is not None
+    assert request.body["prompt"] == PROMPT_TEXT  # the whole FIM template, no `suffix`
+    assert "suffix" not in request.body
+    assert request.body["stream"] is True and request.body["temperature"] == 0
+    assert request.body["max_tokens"] == 16
+    assert request.body["stop_token_ids"] == [151643, 151659]
+    assert "Authorization" not in request.headers
+    assert backend.health.ok
+
+
+def test_the_stream_is_closed_as_soon_as_the_line_is_complete(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(pieces=["x", "\n", *["y"] * 40], delay_s=0.02)
+    continuation = backend.continue_prompt(PROMPT, LINE)
+    assert continuation.text == "x\n"
+    # The server's next write fails: it stops generating (vLLM aborts the request).
+    assert server.abandoned.wait(5)
+
+
+def test_a_cancelled_request_stops_and_closes_the_stream(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(pieces=["y"] * 200, delay_s=0.02)
+    asked = time.perf_counter()
+    limits = Limits(16, None, cancelled=lambda: time.perf_counter() - asked > 0.2)
+    continuation = backend.continue_prompt(PROMPT, limits)
+    assert continuation.stop_reason == "cancelled"
+    assert time.perf_counter() - asked < 1.5
+    assert server.abandoned.wait(5)
+
+
+def test_a_cancel_while_the_server_reads_the_prompt_does_not_wait_for_it(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(first_delay_s=1.5)
+    asked = time.perf_counter()
+    limits = Limits(16, None, cancelled=lambda: time.perf_counter() - asked > 0.1)
+    assert backend.continue_prompt(PROMPT, limits).stop_reason == "cancelled"
+    assert time.perf_counter() - asked < 1.0
+
+
+def test_the_time_limit_keeps_what_came_so_far(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(pieces=["y"] * 200, delay_s=0.02)
+    limits = Limits(200, deadline=time.perf_counter() + 0.3)
+    continuation = backend.continue_prompt(PROMPT, limits)
+    assert continuation.stop_reason == "time_limit"
+    assert continuation.text and set(continuation.text) == {"y"}
+    assert continuation.prefill_ms > 0 and continuation.decode_ms > 0
+
+
+def test_max_tokens_is_reported(server: OpenAIServer, backend: RemoteBackend) -> None:
+    server.behaviour = Behaviour(pieces=["y"] * 40)
+    continuation = backend.continue_prompt(PROMPT, Limits(5, None))
+    assert (continuation.text, continuation.stop_reason) == ("yyyyy", "max_tokens")
+    assert (continuation.generated_tokens, continuation.prompt_tokens) == (5, 7)  # usage
+
+
+def test_a_stop_token_written_as_text_ends_the_text(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(pieces=["a + b", "<|endoftext|>", "junk"])
+    assert backend.continue_prompt(PROMPT, Limits(16, None)).text == "a + b"
+
+
+def test_without_a_model_name_the_first_served_model_is_used(server: OpenAIServer) -> None:
+    server.behaviour = Behaviour(models=["Qwen/Qwen2.5-Coder-7B"])
+    backend = backend_for(server.url)
+    try:
+        assert backend.continue_prompt(PROMPT, LINE).text == "a + b\n"
+    finally:
+        backend.close()
+    assert [r.path for r in server.requests] == ["/v1/models", "/v1/completions"]
+    assert server.completions()[0].body["model"] == "Qwen/Qwen2.5-Coder-7B"  # type: ignore[index]
+    assert "Qwen/Qwen2.5-Coder-7B" in backend.health.message
+
+
+def test_a_model_of_another_family_is_refused(server: OpenAIServer) -> None:
+    server.behaviour = Behaviour(models=["bigcode/starcoder2-7b"])
+    backend = backend_for(server.url)
+    try:
+        with pytest.raises(RemoteError, match=r"starcoder model.*built for qwen2.5-coder"):
+            backend.continue_prompt(PROMPT, LINE)
+    finally:
+        backend.close()
+    assert server.completions() == []
+
+
+def test_a_wrong_model_name_lists_what_the_server_has(server: OpenAIServer) -> None:
+    backend = backend_for(server.url, model="qwen2.5-coder-7b")
+    try:
+        with pytest.raises(RemoteError, match=r"no model 'qwen2.5-coder-7b'.*qwen2.5-coder-0.5b"):
+            backend.continue_prompt(PROMPT, LINE)
+    finally:
+        backend.close()
+
+
+def test_a_server_that_is_not_there(backend: RemoteBackend, server: OpenAIServer) -> None:
+    server.close()
+    with pytest.raises(RemoteError, match="cannot connect"):
+        backend.continue_prompt(PROMPT, LINE)
+    assert not backend.health.ok and "cannot connect" in backend.health.message
+
+
+def test_after_a_failure_requests_rest_then_try_again_and_recover(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(status=503, body=b'{"error": {"message": "overloaded"}}')
+    with pytest.raises(RemoteError, match="HTTP 503: overloaded"):
+        backend.continue_prompt(PROMPT, LINE)
+    # Within the back-off nothing touches the network, and the message says when it retries.
+    with pytest.raises(RemoteError, match="next try in"):
+        backend.continue_prompt(PROMPT, LINE)
+    assert len(server.completions()) == 1
+    server.behaviour = Behaviour()
+    time.sleep(1.05)  # the first rest is one second
+    assert backend.continue_prompt(PROMPT, LINE).text == "a + b\n"
+    assert backend.health.ok
+
+
+def test_rests_double_up_to_a_cap(server: OpenAIServer, backend: RemoteBackend) -> None:
+    server.behaviour = Behaviour(status=500)
+    rests = []
+    for _ in range(7):
+        backend._retry_at = 0.0  # skip the wait itself
+        with pytest.raises(RemoteError):
+            backend.continue_prompt(PROMPT, LINE)
+        rests.append(round(backend._retry_at - time.monotonic()))
+    assert rests == [1, 2, 4, 8, 16, 30, 30]
+
+
+def test_429_rests_as_long_as_the_server_asks(server: OpenAIServer, backend: RemoteBackend) -> None:
+    server.behaviour = Behaviour(status=429, headers={"Retry-After": "12"})
+    with pytest.raises(RemoteError, match="429: the server is busy"):
+        backend.continue_prompt(PROMPT, LINE)
+    assert 11 < backend._retry_at - time.monotonic() <= 12
+
+
+def test_a_refused_key_says_so_and_never_shows_the_key(
+    server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.behaviour = Behaviour(required_key="s3cret-right")
+    monkeypatch.setenv("TEAM_KEY", "s3cret-wrong")
+    backend = backend_for(server.url, model="qwen2.5-coder-0.5b", api_key_env="TEAM_KEY")
+    try:
+        with pytest.raises(RemoteError) as refused:
+            backend.continue_prompt(PROMPT, LINE)
+        assert "HTTP 401" in str(refused.value) and "API key" in str(refused.value)
+        assert "s3cret" not in str(refused.value) and "s3cret" not in backend.health.message
+        assert server.requests[-1].headers["Authorization"] == "Bearer s3cret-wrong"
+        monkeypatch.setenv("TEAM_KEY", "s3cret-right")  # read at each request
+        backend._retry_at = 0.0
+        assert backend.continue_prompt(PROMPT, LINE).text == "a + b\n"
+    finally:
+        backend.close()
+
+
+def test_a_key_variable_that_is_not_set(server: OpenAIServer) -> None:
+    backend = backend_for(server.url, model="qwen2.5-coder-0.5b", api_key_env="NO_SUCH_KEY_VAR")
+    try:
+        with pytest.raises(RemoteError, match=r"NO_SUCH_KEY_VAR .* is not set"):
+            backend.continue_prompt(PROMPT, LINE)
+    finally:
+        backend.close()
+    assert server.requests == []
+
+
+def test_an_answer_that_is_not_json(server: OpenAIServer, backend: RemoteBackend) -> None:
+    server.behaviour = Behaviour(status=200, body=b"<html>a login page</html>")
+    with pytest.raises(RemoteError, match="not an OpenAI-compatible"):
+        backend.continue_prompt(PROMPT, LINE)
+
+
+def test_an_html_error_page(server: OpenAIServer, backend: RemoteBackend) -> None:
+    server.behaviour = Behaviour(status=502, body=b"<html>Bad Gateway</html>")
+    with pytest.raises(RemoteError, match="HTTP 502: <html>Bad Gateway"):
+        backend.continue_prompt(PROMPT, LINE)
+
+
+def test_a_stream_cut_in_the_middle(server: OpenAIServer, backend: RemoteBackend) -> None:
+    server.behaviour = Behaviour(pieces=["a", " +", " b"], cut_after=2)
+    with pytest.raises(RemoteError, match=r"broke off|ended before"):
+        backend.continue_prompt(PROMPT, Limits(16, None))
+
+
+def test_a_server_that_is_too_slow(server: OpenAIServer) -> None:
+    server.behaviour = Behaviour(first_delay_s=1.0)
+    backend = backend_for(server.url, model="qwen2.5-coder-0.5b", timeout_s=0.3)
+    try:
+        with pytest.raises(RemoteError, match=r"no answer within 0.3 s"):
+            backend.continue_prompt(PROMPT, LINE)
+    finally:
+        backend.close()
+
+
+def test_urls() -> None:
+    assert check_url("http://gpu-box:8000/v1/") == "http://gpu-box:8000"
+    assert check_url(" https://gpu-box ") == "https://gpu-box"
+    for bad in ("gpu-box:8000", "ftp://gpu-box", "http://", ""):
+        with pytest.raises(ValueError):
+            check_url(bad)
+    assert RemoteConfig("http://gpu-box:8000").warnings()  # code in the clear
+    assert RemoteConfig("http://10.0.0.7:8000").warnings()
+    assert not RemoteConfig("https://gpu-box:8000").warnings()
+    assert not RemoteConfig("http://127.0.0.1:8000").warnings()
+    assert not RemoteConfig("http://localhost:8000").warnings()
+    assert not RemoteConfig("http://[::1]:8000").warnings()
+
+
+def test_families_from_served_names() -> None:
+    assert family_of_model_name("Qwen/Qwen2.5-Coder-7B") == "qwen2.5-coder"
+    assert family_of_model_name("qwen2.5-coder-0.5b") == "qwen2.5-coder"
+    assert family_of_model_name("bigcode/starcoder2-15b") == "starcoder"
+    assert family_of_model_name("deepseek-ai/deepseek-coder-6.7b-base") == "deepseek-coder"
+    assert family_of_model_name("my-team-model") is None
