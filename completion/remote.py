@@ -75,7 +75,7 @@ class RemoteBackend:
         self.stop_texts = stop_texts
         self.stop_token_ids = stop_token_ids
         self.decode = decode
-        self.health = Health(True, f"{config.model or 'the served model'} at {config.url}")
+        self.health = Health(True, f"{config.model or 'the first model served'} at {config.url}")
         self._model = config.model
         self._failures = 0
         self._retry_at = 0.0

@@ -249,8 +249,12 @@ async def _load_model(ls: CompletionServer) -> None:
     for warning in ls.service.warnings:
         _say(ls, warning, types.MessageType.Warning)
     health = ls.reported_health = ls.service.health()
-    ready = model if health is None else f"{health.message} (prompts built for {model})"
-    _log(ls, f"{NAME}: model {ready} ready")
+    if health is None:
+        _log(ls, f"{NAME}: model {model} ready")
+    else:
+        _log(
+            ls, f"{NAME}: completing with {health.message} (prompts built with {model}'s tokenizer)"
+        )
     _status(ls, "ready", model if health is None else health.message)
 
 

@@ -4,8 +4,11 @@ shows, each answered by one clear message and a rest before the next try."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -270,3 +273,37 @@ def test_families_from_served_names() -> None:
     assert family_of_model_name("bigcode/starcoder2-15b") == "starcoder"
     assert family_of_model_name("deepseek-ai/deepseek-coder-6.7b-base") == "deepseek-coder"
     assert family_of_model_name("my-team-model") is None
+
+
+NO_NETWORK = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise AssertionError(f"a network connection was attempted: {args}")
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+from codegen_complete.server.cli import main
+code = main(sys.argv[1:])
+assert "httpx" not in sys.modules, "the HTTP client was loaded"
+sys.exit(code)
+"""
+
+
+def test_nothing_touches_the_network_unless_the_remote_backend_is_set(
+    tiny_store: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "app.py"
+    source.write_text("def add(a, b):\n    return \n")
+    flags = ["--model", "tiny-qwen", "--models-dir", str(tiny_store), "--root", str(tmp_path)]
+    local = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK, f"{source}:2", *flags],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert local.returncode == 0, local.stderr
+    # The same guard catches the remote backend's connection: the check is real.
+    remote = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK, f"{source}:2", *flags,
+         "--backend", "remote", "--remote-url", "http://127.0.0.1:9"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "a network connection was attempted" in remote.stderr
