@@ -150,7 +150,7 @@ async def unset_url_client(lsp_client: LanguageClient, tiny_store: Path) -> Any:
                 "modelsDir": str(tiny_store),
                 "backend": "remote",
             },
-        )  # fmt: skip
+        )
     )
     await wait_for_status(lsp_client.statuses, "error")
     yield
