@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import platform
 import random
@@ -26,9 +27,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from codegen_complete.completion.backend import Limits
 from codegen_complete.completion.completer import Completer
@@ -106,6 +108,36 @@ def layout_table(results: list[LayoutTimes]) -> str:
     return "\n".join(rows)
 
 
+@dataclass
+class Demand:
+    """What a group of typists asked of the server, from its counters."""
+
+    seconds: float
+    prompt_tokens: float  # sent
+    cached_tokens: float  # of those, found in the prefix cache
+    generated_tokens: float
+
+    def per_typist_s(self, typists: int, tokens: float) -> float:
+        return tokens / self.seconds / typists
+
+
+COUNTERS = (
+    "vllm:prompt_tokens_total", "vllm:prefix_cache_hits_total", "vllm:generation_tokens_total",
+)  # fmt: skip
+
+
+def demand(
+    server: VllmServer, run: Callable[[], Coroutine[Any, Any, realuse.Tally]]
+) -> tuple[realuse.Tally, Demand]:
+    before = [server.metric(name) for name in COUNTERS]
+    started = time.perf_counter()
+    tally = asyncio.run(run())
+    seconds = time.perf_counter() - started
+    after = [server.metric(name) for name in COUNTERS]
+    prompt, cached, generated = (a - b for a, b in zip(after, before, strict=True))
+    return tally, Demand(seconds, prompt, cached, generated)
+
+
 async def typists(count: int, jumps: int, settings: dict[str, object]) -> realuse.Tally:
     """`count` typists at once, each its own server and its own jumps; their tallies summed."""
     projects = list(realuse.PROJECTS)
@@ -128,19 +160,23 @@ async def typists(count: int, jumps: int, settings: dict[str, object]) -> realus
     return total
 
 
-def load_table(tallies: list[realuse.Tally]) -> str:
+def load_table(runs: list[tuple[int, realuse.Tally, Demand]]) -> str:
     rows = [
         "| typists | keystroke requests | keystroke p50 / p95 ms | first suggestion p50 / p95 ms "
-        "| superseded | time-limit empties |",
-        "|---|---|---|---|---|---|",
+        "| superseded | time-limit empties | per typist: prompt tokens/s (uncached) | "
+        "per typist: generated tokens/s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for t in tallies:
+    for count, t, d in runs:
         superseded = t.reasons.get("superseded", 0)
+        uncached = d.per_typist_s(count, d.prompt_tokens - d.cached_tokens)
         rows.append(
-            f"| {t.label.split()[0]} | {t.key_requests} | {t.key_ms(0.5):.0f} / "
+            f"| {count} | {t.key_requests} | {t.key_ms(0.5):.0f} / "
             f"{t.key_ms(0.95):.0f} | {t.cold_ms(0.5):.0f} / {t.cold_ms(0.95):.0f} | "
             f"{100 * superseded / max(1, t.key_requests):.0f}% | "
-            f"{t.reasons.get('time limit', 0)} |"
+            f"{t.reasons.get('time limit', 0)} | "
+            f"{d.per_typist_s(count, d.prompt_tokens):.0f} ({uncached:.0f}) | "
+            f"{d.per_typist_s(count, d.generated_tokens):.1f} |"
         )
     return "\n".join(rows)
 
@@ -185,8 +221,12 @@ def run(args: argparse.Namespace, server: VllmServer) -> None:
     print(realuse.table(tallies))
 
     print("\n## Typists sharing one vLLM\n")
-    counts = [int(n) for n in args.typists.split(",")]
-    print(load_table([asyncio.run(typists(n, args.typist_jumps, remote)) for n in counts]))
+    runs = []
+    for count in (int(n) for n in args.typists.split(",")):
+        group = functools.partial(typists, count, args.typist_jumps, remote)
+        tally, asked = demand(server, group)
+        runs.append((count, tally, asked))
+    print(load_table(runs))
 
 
 if __name__ == "__main__":
