@@ -52,8 +52,10 @@ class LayoutTimes:
     typed_ms: list[float]
 
 
-def places(count: int, seed: int) -> list[tuple[str, str]]:
-    """(text before, text after) at a line of code in `count` different real files."""
+def places(count: int, seed: int) -> list[tuple[str, str, str]]:
+    """In `count` different real files, a line of code being typed: (the text before the
+    cursor, the next character the user types, the text after the line), as in the real-use
+    replay, where the rest of the line is gone and the user types it back."""
     rng = random.Random(seed)
     files = [f for project in realuse.PROJECTS for f in realuse.project_files(project)]
     chosen = rng.sample(files, min(count, len(files)))
@@ -64,7 +66,7 @@ def places(count: int, seed: int) -> list[tuple[str, str]]:
         start = sum(len(line) + 1 for line in lines[:index])
         line = lines[index]
         cursor = start + len(line) - len(line.lstrip()) + len(line.strip()) // 2
-        found.append((text[:cursor], text[cursor:]))
+        found.append((text[:cursor], text[cursor], text[start + len(line) :]))
     return found
 
 
@@ -73,7 +75,7 @@ def first_token_ms(backend: RemoteBackend, tokens: list[int]) -> float:
     return backend.continue_prompt(Prompt(tokens, "", ""), limits).prefill_ms
 
 
-def layouts(completer: Completer, spots: Sequence[tuple[str, str]]) -> list[LayoutTimes]:
+def layouts(completer: Completer, spots: Sequence[tuple[str, str, str]]) -> list[LayoutTimes]:
     backend = completer.remote
     assert backend is not None
     prompts = completer.prompts
@@ -83,11 +85,11 @@ def layouts(completer: Completer, spots: Sequence[tuple[str, str]]) -> list[Layo
         ("published: prefix, suffix, middle", completer.family.plain_template),
     ):
         times = LayoutTimes(name, [], [])
-        for before, after in spots:
+        for before, key, after in spots:
             # A few tokens new to the server in front: cold means cold, for either layout.
             salt = prompts.encode(f"# {time.time_ns()}\n")
-            for typed, into in ((0, times.cold_ms), (1, times.typed_ms)):
-                windows = prompts.windows(before + after[:typed], after[typed:], DEFAULTS.budget)
+            for typed, into in (("", times.cold_ms), (key, times.typed_ms)):
+                windows = prompts.windows(before + typed, after, DEFAULTS.budget)
                 tokens = salt + prompts.assemble(template, windows)
                 into.append(first_token_ms(backend, tokens))
         results.append(times)
