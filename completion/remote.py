@@ -10,6 +10,9 @@ Requests run on an event loop of their own (one thread), so that the worker thre
 can keep checking cancellation and the deadline while the server is still reading the prompt,
 and cancel the request at once.
 
+Whether a new place starts with a small prompt (and the full one is read in idle time) follows
+the server's speed: completion/servercache.py.
+
 A failure makes the backend rest: requests within the back-off answer at once without touching
 the network, and `health` says once what is wrong, for the editor's status display.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import threading
@@ -32,6 +36,7 @@ from codegen_complete.completion.backend import BackendUnavailableError, Continu
 from codegen_complete.completion.endpoint import Health, RemoteConfig
 from codegen_complete.completion.engine import Constraint, StopReason
 from codegen_complete.completion.prompt import Prompt
+from codegen_complete.completion.servercache import BLOCK_TOKENS, ServerCache
 from codegen_complete.completion.templates import family_of_model_name
 
 # Back-off after a failure: 1 s, doubling up to this, reset by the first success.
@@ -77,6 +82,7 @@ class RemoteBackend:
         self.decode = decode
         self.health = Health(True, f"{config.model or 'the first model served'} at {config.url}")
         self._model = config.model
+        self.cache = ServerCache()
         self._failures = 0
         self._retry_at = 0.0
         self._loop = asyncio.new_event_loop()
@@ -96,10 +102,17 @@ class RemoteBackend:
     # --- the Backend protocol ----------------------------------------------------------------
 
     def cached(self, prompt: Prompt) -> int:
-        return len(prompt.tokens)  # the server keeps its own prefix cache
+        return self.cache.cached(prompt.tokens)
 
     def warm(self, prompt: Prompt, cancelled: Callable[[], bool]) -> None:
-        """Nothing: the server caches the prompt of the request itself."""
+        """Have the server read the prompt into its prefix cache (one token generated), so
+        that the next keystroke there sends the full prompt cheaply; stop when cancelled."""
+        if self.cache.held(prompt.tokens) >= len(prompt.tokens) - BLOCK_TOKENS:
+            return
+        with contextlib.suppress(RemoteError):  # the next request reports it
+            self.continue_prompt(
+                prompt, Limits(max_new_tokens=1, deadline=None, cancelled=cancelled)
+            )
 
     def continue_prompt(
         self, prompt: Prompt, limits: Limits, constraint: Constraint | None = None
@@ -119,6 +132,8 @@ class RemoteBackend:
                 raise
             reason = stream.stop_reason
         self._succeeded()
+        if stream.first_chunk_at is not None:  # the server read the whole prompt
+            self.cache.read(prompt.tokens, stream.first_chunk_at - started)
         return self._continuation(prompt, stream, reason, started)
 
     def _wait(self, future: concurrent.futures.Future[None], limits: Limits) -> StopReason | None:

@@ -9,6 +9,7 @@ The real vLLM is exercised by tests/test_vllm.py; this one makes each failure re
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,14 @@ class Behaviour:
     headers: dict[str, str] = field(default_factory=dict)
     cut_after: int | None = None  # close the connection after this many pieces, no [DONE]
     required_key: str | None = None  # answer 401 unless "Authorization: Bearer <key>"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (the backend closing a stream) is not a server error."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @dataclass
@@ -115,7 +124,7 @@ class OpenAIServer:
                     server.abandoned.set()
                     self.close_connection = True
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

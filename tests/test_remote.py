@@ -16,6 +16,7 @@ from codegen_complete.completion.backend import Limits
 from codegen_complete.completion.endpoint import RemoteConfig, check_url
 from codegen_complete.completion.prompt import Prompt
 from codegen_complete.completion.remote import RemoteBackend, RemoteError
+from codegen_complete.completion.servercache import ServerCache
 from codegen_complete.completion.templates import FAMILIES, family_of_model_name
 from tests.openai_server import Behaviour, OpenAIServer
 
@@ -307,3 +308,32 @@ def test_nothing_touches_the_network_unless_the_remote_backend_is_set(
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert "a network connection was attempted" in remote.stderr
+
+
+def test_a_fast_or_unmeasured_server_is_sent_the_full_prompt_at_once() -> None:
+    cache = ServerCache()
+    assert cache.cached(list(range(1000))) == 1000  # not measured: assume fast
+    cache.read(list(range(1000)), first_token_s=0.1)  # 10,000 tokens/s, a GPU
+    assert cache.cached(list(range(5000, 6000))) == 1000
+
+
+def test_a_slow_server_gets_what_its_cache_probably_holds() -> None:
+    cache = ServerCache()
+    cache.read(list(range(1000)), first_token_s=2.5)  # 400 tokens/s, vLLM on 2 CPU cores
+    assert cache.prefill_tokens_s == 400
+    assert cache.cached(list(range(5000, 6000))) == 0  # a new place
+    typed = [*range(1000), 7]
+    assert cache.cached(typed) == 992  # whole 32-token blocks of the last prompt
+    assert cache.held(list(range(40))) == 32
+
+
+def test_warming_has_the_server_read_the_full_prompt(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    prompt = Prompt(tokens=list(range(300)), prefix="", suffix="")
+    backend.warm(prompt, lambda: False)
+    (request,) = server.completions()
+    assert request.body is not None and request.body["max_tokens"] == 1
+    assert backend.cache.held(prompt.tokens) == 288
+    backend.warm(prompt, lambda: False)  # held already: nothing sent
+    assert len(server.completions()) == 1
