@@ -5,8 +5,10 @@ The completer starts a new place with a small prompt when most of the full one w
 read afresh, and warms the full one while the user is idle (completer.Completer._prompt). That
 pays off on a slow engine (vLLM on a CPU reads ~400 tokens/s: a cold 1,300-token prompt takes
 seconds) and costs context for nothing on a fast one (a GPU reads it in tens of milliseconds).
-So this model says "all of it is cached" until the engine has shown itself slow, and otherwise
-matches the prompt against those sent lately, the way vLLM's prefix cache matches blocks.
+So this model matches the prompt against those sent lately, the way vLLM's prefix cache matches
+blocks, until the engine has shown itself fast; from then on it says "all of it is cached".
+Until the first measurement it assumes slow: a fast engine then answers one small prompt (and
+proves its speed on it), where assuming fast would make a slow one take seconds.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ class ServerCache:
         return best // BLOCK_TOKENS * BLOCK_TOKENS
 
     def cached(self, tokens: Sequence[int]) -> int:
-        """`Backend.cached`: everything on a fast (or not yet measured) engine; else what
-        the cache probably holds."""
+        """`Backend.cached`: everything on an engine measured fast; else what the cache
+        probably holds."""
         rate = self.prefill_tokens_s
-        if rate is None or rate >= FAST_PREFILL_TOKENS_S:
+        if rate is not None and rate >= FAST_PREFILL_TOKENS_S:
             return len(tokens)
         return self.held(tokens)
 
