@@ -9,11 +9,13 @@ The real vLLM is exercised by tests/test_vllm.py; this one makes each failure re
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -46,7 +48,8 @@ class Recorded:
 
 
 class OpenAIServer:
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+        """`tls`: (certificate, key) files to serve https:// with."""
         self.behaviour = Behaviour()
         self.requests: list[Recorded] = []
         self.abandoned = threading.Event()  # a client closed a stream before its end
@@ -126,7 +129,13 @@ class OpenAIServer:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 

@@ -4,6 +4,7 @@ shows, each answered by one clear message and a rest before the next try."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -337,3 +338,34 @@ def test_warming_has_the_server_read_the_full_prompt(
     assert backend.cache.held(prompt.tokens) == 288
     backend.warm(prompt, lambda: False)  # held already: nothing sent
     assert len(server.completions()) == 1
+
+
+@pytest.fixture()
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_https_with_the_teams_own_certificate(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = OpenAIServer(tls=certificate)
+    try:
+        untrusted = backend_for(server.url, model="qwen2.5-coder-0.5b")
+        with pytest.raises(RemoteError, match="TLS certificate is not trusted"):
+            untrusted.continue_prompt(PROMPT, LINE)
+        untrusted.close()
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+        trusted = backend_for(server.url, model="qwen2.5-coder-0.5b")
+        assert trusted.continue_prompt(PROMPT, LINE).text == "a + b\n"
+        trusted.close()
+    finally:
+        server.close()
