@@ -198,6 +198,12 @@ def test_429_rests_as_long_as_the_server_asks(server: OpenAIServer, backend: Rem
     assert 11 < backend._retry_at - time.monotonic() <= 12
 
 
+def test_a_forbidden_answer_says_so(server: OpenAIServer, backend: RemoteBackend) -> None:
+    server.behaviour = Behaviour(status=403, body=b'{"error": {"message": "forbidden"}}')
+    with pytest.raises(RemoteError, match="HTTP 403: the server refused the API key"):
+        backend.continue_prompt(PROMPT, LINE)
+
+
 def test_a_refused_key_says_so_and_never_shows_the_key(
     server: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
