@@ -19,7 +19,7 @@ class Options:
     # ... including windows found in the whole repository's index (context/index.py): on the
     # fresh suite's dev half, 21.6% -> 36.3% exact match (docs/quality.md)
     retrieval: bool = True
-    # Hold back a Python suggestion that reads a name defined nowhere (context/names.py): a
+    # Hold back a suggestion that uses a name defined nowhere (context/namecheck.py): a
     # single line is dropped, a block keeps its lines before that name.
     check_names: bool = True
     prompt_tokens: int = PROMPT_TOKENS  # the text around the cursor

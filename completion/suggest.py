@@ -18,7 +18,7 @@ from codegen_complete.context.classify import Mode
 from codegen_complete.context.gather import PlaceMemo, gather_context
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec
-from codegen_complete.context.names import unresolved_names
+from codegen_complete.context.namecheck import unresolved
 from codegen_complete.context.snippets import Snippet
 
 
@@ -108,10 +108,12 @@ def _checked_names(
     text: str, document: DocumentSnapshot, options: Options
 ) -> tuple[str, tuple[str, ...], str]:
     """The suggestion to show, the names in it that resolve nowhere, and what was done."""
-    if not options.check_names or document.language is None or document.language.name != "python":
+    if not options.check_names:
         return text, (), ""
     before, after = document.text[: document.offset], document.text[document.offset :]
-    found = unresolved_names(text, before, after, document.path, document.root, document.tree)
+    found = unresolved(
+        text, before, after, document.language, document.path, document.root, document.tree
+    )
     if not found:
         return text, (), ""
     names = tuple(u.name for u in found)

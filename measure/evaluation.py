@@ -42,7 +42,7 @@ from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec, detect, parser
-from codegen_complete.context.names import unresolved_names
+from codegen_complete.context.namecheck import unresolved
 from codegen_complete.measure.data import FIXTURES
 from codegen_complete.measure.fresh import FRESH, NextLines, lookup
 from codegen_complete.measure.naive import naive_complete
@@ -314,12 +314,10 @@ def evaluate_case(
         suggestion = suggest(completer, document, options)
         completion, name_check = suggestion.text, suggestion.name_check
     latency = (time.perf_counter() - started) * 1000
-    unresolved: tuple[str, ...] = ()
-    if case.language is not None and case.language.name == "python":
-        unresolved = tuple(
-            u.name for u in unresolved_names(completion, case.before, case.after, case.path,
-                                             case.root)
-        )  # fmt: skip
+    found = tuple(
+        u.name for u in unresolved(completion, case.before, case.after, case.language,
+                                   case.path, case.root)
+    )  # fmt: skip
     passed = None
     if case.program_template is not None:
         head, tail = case.program_template
@@ -335,7 +333,7 @@ def evaluate_case(
         syntax_error=adds_syntax_error(case, completion),
         latency_ms=latency,
         expected=case.expected,
-        unresolved=unresolved,
+        unresolved=found,
         name_check=name_check,
     )
 

@@ -110,7 +110,8 @@ def add_context_flags(parser: argparse.ArgumentParser) -> None:
         "--check-names",
         choices=("on", "off"),
         default="on" if DEFAULTS.check_names else "off",
-        help="hold back a Python suggestion that reads a name defined nowhere (default "
+        help="hold back a suggestion that uses a name defined nowhere (Python, JavaScript, "
+        "TypeScript; default "
         f"{'on' if DEFAULTS.check_names else 'off'})",
     )
     parser.add_argument(

@@ -178,8 +178,10 @@ SETTINGS = (
             "Also search an index of the whole workspace (kept in the user's cache folder) "
             "for code like the lines above the cursor, and show the model what followed it."),
     Setting("checkNames", "check_names", _flag, {"type": "boolean"},
-            "Hold back a Python suggestion that calls or reads a name defined nowhere (not in "
-            "the file, its imports or Python's builtins), such as a method its class lacks."),
+            "Hold back a suggestion that uses a name defined nowhere: in Python a name or "
+            "attribute that is not in the file, its imports or the builtins (a method its class "
+            "lacks); in JavaScript and TypeScript a function or class that the module neither "
+            "declares nor imports."),
     Setting("timeLimit", "time_limit_s", _seconds,
             {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S},
             "Seconds one suggestion may take before it is cut short."),

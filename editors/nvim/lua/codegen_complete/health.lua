@@ -58,6 +58,10 @@ function M.check()
   end
   vim.health.ok('server command: ' .. vim.fn.exepath(executable))
   check_model(opts)
+  if opts.settings.backend == 'remote' then
+    -- The local model still builds the prompts (its tokenizer); the server continues them.
+    vim.health.info('remote backend: ' .. (opts.settings.remoteUrl or '(remoteUrl not set)'))
+  end
   if vim.lsp.inline_completion then
     vim.health.ok('ghost text: vim.lsp.inline_completion')
   else

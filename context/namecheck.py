@@ -1,0 +1,33 @@
+"""The name check for each language that has one: the names a suggestion reads (Python:
+context/names.py) or calls (JavaScript and TypeScript: context/script_names.py) that exist
+nowhere. Other languages are not checked yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tree_sitter import Tree
+
+from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.names import Unresolved, unresolved_names
+from codegen_complete.context.script_names import SCRIPT_LANGUAGES, unresolved_calls
+
+CHECKED_LANGUAGES = frozenset({"python"}) | SCRIPT_LANGUAGES
+
+
+def unresolved(
+    suggestion: str,
+    before: str,
+    after: str,
+    language: LanguageSpec | None,
+    path: Path | None,
+    root: Path | None,
+    tree: Tree | None = None,
+) -> list[Unresolved]:
+    """The names in `suggestion` (between `before` and `after`) that resolve nowhere; [] for
+    a language without a check."""
+    if language is None or language.name not in CHECKED_LANGUAGES:
+        return []
+    if language.name == "python":
+        return unresolved_names(suggestion, before, after, path, root, tree)
+    return unresolved_calls(suggestion, before, after, language, root, tree)

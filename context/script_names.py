@@ -1,0 +1,182 @@
+"""Functions and classes a JavaScript or TypeScript suggestion calls that exist nowhere.
+
+The model's commonest invention in these languages is a helper that was never written:
+`validateOrder(order)` in a file that has `checkOrder`, `new OrderService()` that nobody
+imports. In an ES module (or a CommonJS one) a bare name is in scope only when the file
+declares or imports it, or it is a global; so a name called or constructed by the suggestion
+that appears nowhere else in the file, is not declared by the suggestion itself, is not a
+global of JavaScript, the browser, Node or the usual test runners, and is not declared in one
+of the workspace's `.d.ts` files (ambient declarations), is reported.
+
+What is left alone: member calls (`cart.total()`: the receiver's type is not known here),
+type names, and classic scripts (a file with no import, export or require shares its globals
+with the other scripts of a page, which cannot be seen from here).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from tree_sitter import Node, Tree
+
+from codegen_complete.context import languages
+from codegen_complete.context.documents import with_insertion
+from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.names import Unresolved
+
+SCRIPT_LANGUAGES = frozenset({"javascript", "typescript", "tsx"})
+
+
+def _words(*groups: str) -> frozenset[str]:
+    return frozenset(" ".join(groups).split())
+
+
+GLOBALS = _words(
+    # ECMAScript
+    "AggregateError Array ArrayBuffer Atomics BigInt BigInt64Array BigUint64Array Boolean "
+    "DataView Date Error EvalError FinalizationRegistry Float32Array Float64Array Function "
+    "Infinity Int16Array Int32Array Int8Array Intl Iterator JSON Map Math NaN Number Object "
+    "Promise Proxy RangeError ReferenceError Reflect RegExp Set SharedArrayBuffer String Symbol "
+    "SyntaxError TypeError URIError Uint16Array Uint32Array Uint8Array Uint8ClampedArray WeakMap "
+    "WeakRef WeakSet decodeURI decodeURIComponent encodeURI encodeURIComponent escape eval "
+    "globalThis isFinite isNaN parseFloat parseInt undefined unescape",
+    # the web platform and Node
+    "AbortController AbortSignal Audio Blob BroadcastChannel Buffer CSS CustomEvent "
+    "DOMException DOMParser Document Element Event EventSource EventTarget File FileReader "
+    "FormData HTMLElement Headers Image IntersectionObserver MessageChannel MessageEvent "
+    "MessagePort MutationObserver Node Notification Option Performance ReadableStream Request "
+    "ResizeObserver Response TextDecoder TextEncoder TransformStream URL URLSearchParams "
+    "WebSocket Worker WritableStream XMLHttpRequest __dirname __filename alert atob btoa caches "
+    "cancelAnimationFrame clearImmediate clearInterval clearTimeout confirm console crypto "
+    "document exports fetch getComputedStyle global importScripts indexedDB localStorage "
+    "location module navigator performance postMessage process prompt queueMicrotask "
+    "reportError requestAnimationFrame require self sessionStorage setImmediate setInterval "
+    "setTimeout structuredClone window Deno Bun",
+    # test runners (jest, vitest, mocha, node:test)
+    "after afterAll afterEach assert before beforeAll beforeEach context describe expect it "
+    "jest setup suite teardown test vi",
+)
+NAME_NODES = frozenset({
+    "identifier", "type_identifier", "shorthand_property_identifier",
+    "shorthand_property_identifier_pattern",
+})  # fmt: skip
+# An ambient `.d.ts` declaration makes a name global without an import.
+AMBIENT_FILES_MAX = 500
+AMBIENT_TTL_S = 60.0
+SKIPPED_FOLDERS = frozenset({".git", "dist", "build", "coverage", "out"})
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_ambient: dict[Path, tuple[float, frozenset[str]]] = {}
+
+
+def unresolved_calls(
+    suggestion: str,
+    before: str,
+    after: str,
+    language: LanguageSpec,
+    root: Path | None,
+    tree: Tree | None = None,
+) -> list[Unresolved]:
+    """The names `suggestion` (between `before` and `after`) calls or constructs that exist
+    nowhere, in order. `tree`: the document's (before + after), re-parsed where it changes."""
+    parser = languages.parser(language)
+    if parser is None or not suggestion.strip():
+        return []
+    text = before + suggestion + after
+    if tree is not None:
+        tree = with_insertion(parser, tree, before + after, len(before), suggestion)
+    tree = tree or parser.parse(text.encode())
+    if not _is_module(tree.root_node):
+        return []
+    data = text.encode()
+    start = len(before.encode())
+    end = start + len(suggestion.encode())
+    outside: set[str] = set()
+    bound: set[str] = set()
+    called: list[tuple[str, int]] = []
+    for node in _walk(tree.root_node):
+        if node.type not in NAME_NODES:
+            continue
+        name = data[node.start_byte : node.end_byte].decode(errors="replace")
+        if node.end_byte <= start or node.start_byte >= end:
+            outside.add(name)
+            continue
+        parent = node.parent
+        if parent is None:
+            continue
+        if _declares(parent, node):
+            bound.add(name)
+        elif _is_callee(parent, node):
+            offset = len(data[start : node.start_byte].decode(errors="replace"))
+            called.append((name, offset))
+    known = outside | bound | GLOBALS
+    missing = [(name, offset) for name, offset in called if name not in known]
+    if missing and root is not None:
+        ambient = ambient_names(root)
+        missing = [(name, offset) for name, offset in missing if name not in ambient]
+    return [Unresolved(name, offset) for name, offset in missing]
+
+
+def _walk(node: Node) -> list[Node]:
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed(current.children))
+    return found
+
+
+def _is_module(root: Node) -> bool:
+    """An ES module or a CommonJS one: its scope is its own."""
+    for child in root.named_children:
+        if child.type in ("import_statement", "export_statement"):
+            return True
+    return b"require(" in (root.text or b"")
+
+
+def _is_callee(parent: Node, node: Node) -> bool:
+    if parent.type == "call_expression":
+        return parent.child_by_field_name("function") == node
+    if parent.type == "new_expression":
+        return parent.child_by_field_name("constructor") == node
+    return False
+
+
+def _declares(parent: Node, node: Node) -> bool:
+    """Whether `node` is the name a declaration or a parameter introduces."""
+    if parent.type in (
+        "function_declaration", "generator_function_declaration", "class_declaration",
+        "variable_declarator", "function_expression", "class", "method_definition",
+    ):  # fmt: skip
+        return parent.child_by_field_name("name") == node
+    return parent.type in (
+        "formal_parameters", "required_parameter", "optional_parameter", "import_specifier",
+        "namespace_import", "import_clause", "arrow_function", "catch_clause",
+        "array_pattern", "object_pattern", "pair_pattern", "rest_pattern",
+    )  # fmt: skip
+
+
+def ambient_names(root: Path) -> frozenset[str]:
+    """Every word of the workspace's `.d.ts` files (at most AMBIENT_FILES_MAX of them, re-read
+    after AMBIENT_TTL_S): a name declared there is global without an import."""
+    now = time.monotonic()
+    cached = _ambient.get(root)
+    if cached is not None and now - cached[0] < AMBIENT_TTL_S:
+        return cached[1]
+    words: set[str] = set()
+    seen = 0
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [s for s in subfolders if s not in SKIPPED_FOLDERS and s != "node_modules"
+                         and not s.startswith(".")]  # fmt: skip
+        for name in files:
+            if name.endswith(".d.ts") and seen < AMBIENT_FILES_MAX:
+                seen += 1
+                try:
+                    words.update(_WORD.findall(Path(folder, name).read_text(errors="replace")))
+                except OSError:
+                    continue
+    names = frozenset(words)
+    _ambient[root] = (now, names)
+    return names

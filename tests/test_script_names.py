@@ -1,0 +1,87 @@
+"""The JavaScript/TypeScript name check: a function or class the suggestion calls that the
+module neither declares nor imports, and that no global or ambient declaration provides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codegen_complete.context.languages import detect
+from codegen_complete.context.namecheck import unresolved
+
+JS = detect("x.js")
+TS = detect("x.ts")
+MODULE = (
+    "import { checkOrder } from './orders.js';\n"
+    "const TAX = 0.2;\n\n"
+    "export function ship(order) {\n"
+    "  "
+)
+AFTER = "\n}\n\nfunction price(order) {\n  return order.total * (1 + TAX);\n}\n"
+
+
+def names(suggestion: str, before: str = MODULE, after: str = AFTER, **kw: object) -> list[str]:
+    language = kw.get("language", JS)
+    root = kw.get("root")
+    return [
+        u.name
+        for u in unresolved(suggestion, before, after, language, None, root)  # type: ignore[arg-type]
+    ]
+
+
+def test_an_invented_helper_is_reported() -> None:
+    assert names("validateOrder(order);") == ["validateOrder"]
+    assert names("const service = new OrderService(order);") == ["OrderService"]
+
+
+def test_what_the_module_has_is_not() -> None:
+    assert names("checkOrder(order);") == []  # imported
+    assert names("return price(order);") == []  # declared further down
+    assert names("const cost = price(order) * TAX;") == []
+
+
+def test_globals_members_and_the_suggestions_own_names_are_not() -> None:
+    for suggestion in (
+        "console.log(JSON.stringify(order));",
+        "setTimeout(() => ship(order), 100);",
+        "const seen = new Map();",
+        "return fetch(url).then((r) => r.json());",
+        "order.validate();",  # a member: its receiver's type is unknown here
+        "function helper(x) { return x; }\n  return helper(order);",
+        "expect(price(order)).toBe(1);",
+    ):
+        assert names(suggestion) == [], suggestion
+
+
+def test_a_classic_script_is_left_alone() -> None:
+    # No import, export or require: its globals may come from another script of the page.
+    script = "function ship(order) {\n  "
+    assert names("validateOrder(order);", before=script, after="\n}\n") == []
+
+
+def test_commonjs_counts_as_a_module() -> None:
+    before = "const { checkOrder } = require('./orders');\n\nfunction ship(order) {\n  "
+    assert names("validateOrder(order);", before=before, after="\n}\n") == ["validateOrder"]
+    assert names("checkOrder(order);", before=before, after="\n}\n") == []
+
+
+def test_typescript_and_ambient_declarations(tmp_path: Path) -> None:
+    (tmp_path / "types").mkdir()
+    (tmp_path / "types" / "globals.d.ts").write_text(
+        "declare function track(event: string): void;\n"
+    )
+    before = (
+        "import type { Order } from './order';\n\nexport function ship(order: Order): void {\n  "
+    )
+    assert names("track('ship');", before=before, after="\n}\n", language=TS, root=tmp_path) == []
+    assert names(
+        "audit(order as Order);", before=before, after="\n}\n", language=TS, root=tmp_path
+    ) == ["audit"]
+
+
+def test_offsets_point_into_the_suggestion() -> None:
+    (found,) = unresolved("const x = 1;\n  validateOrder(x);", MODULE, AFTER, JS, None, None)
+    assert "const x = 1;\n  validateOrder(x);"[found.offset :].startswith("validateOrder")
+
+
+def test_other_languages_are_not_checked() -> None:
+    assert unresolved("made_up()", "fn main() {\n    ", "\n}\n", detect("x.rs"), None, None) == []
