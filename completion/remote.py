@@ -131,16 +131,20 @@ class RemoteBackend:
         stream = _Stream()
         future = self._run(self._complete(self.decode(prompt.tokens), limits, stream))
         reason = self._wait(future, limits)
-        if reason is None:
+        finished = reason is None  # by itself, not cancelled or out of time
+        if finished:
             try:
                 future.result()
             except RemoteError as error:
                 self._failed(error)
                 raise
             reason = stream.stop_reason
-        self._succeeded()
+        # A request cancelled before the server said anything tells nothing of its health.
+        if finished or stream.first_chunk_at is not None:
+            self._succeeded()
         if stream.first_chunk_at is not None:  # the server read the whole prompt
             self.cache.read(prompt.tokens, stream.first_chunk_at - started)
+        assert reason is not None
         return self._continuation(prompt, stream, reason, started)
 
     def _wait(self, future: concurrent.futures.Future[None], limits: Limits) -> StopReason | None:

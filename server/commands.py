@@ -75,6 +75,8 @@ def remote_config(args: argparse.Namespace) -> RemoteConfig | None:
     """The remote backend the flags of `add_model_flags` ask for, checked like the LSP
     settings; None for the local one."""
     if args.backend == "local":
+        if args.remote_url or args.remote_model or args.remote_fallback:
+            raise UsageError("the --remote-* flags need --backend remote")
         return None
     if not args.remote_url:
         raise UsageError("--backend remote needs --remote-url")

@@ -246,3 +246,23 @@ def test_every_option_has_help_and_no_default_depends_on_the_working_directory(
     text = capsys.readouterr().out
     assert options_without_help(text) == [], text
     assert str(tmp_path) not in text  # no default is "wherever the command was run"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--remote-url", "http://127.0.0.1:8000"], "the --remote-* flags need --backend remote"),
+        (["--backend", "remote"], "--backend remote needs --remote-url"),
+        (["--backend", "remote", "--remote-url", "gpu-box:8000"], "must be an http:// or https://"),
+        (["--backend", "remote", "--remote-url", "http://h", "--remote-api-key-env", "sk-1 2"],
+         "must be the name of an environment variable"),
+        (["--backend", "remote", "--remote-url", "http://h", "--remote-timeout", "0"],
+         "--remote-timeout must be positive"),
+    ],
+)  # fmt: skip
+def test_remote_flags_are_checked(
+    capsys: pytest.CaptureFixture[str], source: Path, flags: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, f"{source}:2", *flags)
+    assert code == 2 and not out
+    assert message in err and err.count("\n") == 1

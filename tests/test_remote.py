@@ -375,3 +375,16 @@ def test_https_with_the_teams_own_certificate(
         trusted.close()
     finally:
         server.close()
+
+
+def test_a_request_cancelled_before_any_answer_does_not_clear_a_failure(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(status=500)
+    with pytest.raises(RemoteError):
+        backend.continue_prompt(PROMPT, LINE)
+    backend._retry_at = 0.0
+    server.behaviour = Behaviour(first_delay_s=1.0)
+    cancelled = Limits(16, None, cancelled=lambda: True)
+    assert backend.continue_prompt(PROMPT, cancelled).stop_reason == "cancelled"
+    assert not backend.health.ok  # still down as far as anyone knows
