@@ -253,6 +253,17 @@ def test_checkhealth_reports_server_model_and_status(nvim: Any) -> None:
     assert "model tiny-qwen installed" in report
     assert "server ready" in report
     assert "ERROR" not in report
+    assert "remote backend" not in report
+
+
+def test_checkhealth_names_the_remote_backend(nvim: Any) -> None:
+    nvim.exec_lua(
+        "local settings = require('codegen_complete').options.settings "
+        "settings.backend = 'remote' settings.remoteUrl = 'https://gpu-box:8000'"
+    )
+    nvim.command("checkhealth codegen_complete")
+    report = "\n".join(nvim.current.buffer[:])
+    assert "remote backend: https://gpu-box:8000" in report
 
 
 def test_a_statusline_showing_the_status_is_redrawn_when_it_changes(
