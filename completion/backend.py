@@ -19,6 +19,12 @@ if TYPE_CHECKING:  # the CLI catches BackendUnavailableError without loading onn
     from codegen_complete.completion.prompt import Prompt
 
 
+def decode_text(tokenizer: Tokenizer, tokens: list[int]) -> str:
+    """Token ids as text, special tokens spelt out (a prompt's FIM markers, a stop token)."""
+    text: str = tokenizer.decode(tokens, skip_special_tokens=False)
+    return text
+
+
 class BackendUnavailableError(RuntimeError):
     """The backend cannot answer now (a remote server down or refusing); the message says
     why, for the user."""
@@ -78,8 +84,7 @@ class OnnxBackend:
         self.stop_tokens = stop_tokens
 
     def decode(self, tokens: list[int]) -> str:
-        text: str = self.tokenizer.decode(tokens, skip_special_tokens=False)
-        return text
+        return decode_text(self.tokenizer, tokens)
 
     def cached(self, prompt: Prompt) -> int:
         return self.engine.cached_length(prompt.tokens)

@@ -22,6 +22,7 @@ from codegen_complete.completion.backend import (
     FallbackBackend,
     Limits,
     OnnxBackend,
+    decode_text,
 )
 from codegen_complete.completion.endpoint import Health, RemoteConfig
 from codegen_complete.completion.engine import Engine
@@ -125,8 +126,9 @@ class Completer:
             from codegen_complete.completion.remote import RemoteBackend
 
             self.remote = RemoteBackend(
-                remote, model.family, self.family.stop_tokens, model.stop_token_ids, self._decode
-            )
+                remote, model.family, self.family.stop_tokens, model.stop_token_ids,
+                functools.partial(decode_text, self.tokenizer),
+            )  # fmt: skip
         self.backend: Backend
         if self.remote is None:
             assert local is not None
@@ -141,10 +143,6 @@ class Completer:
         self._texts_thread.start()
         self._to_warm: Prompt | None = None
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
-
-    def _decode(self, tokens: list[int]) -> str:
-        text: str = self.tokenizer.decode(tokens, skip_special_tokens=False)
-        return text
 
     @property
     def health(self) -> Health | None:
