@@ -81,8 +81,8 @@ class RemoteBackend:
         self.stop_texts = stop_texts
         self.stop_token_ids = stop_token_ids
         self.decode = decode
-        self.health = Health(True, f"{config.model or 'the first model served'} at {config.url}")
         self._model = config.model
+        self.health = self._ready()
         self.cache = ServerCache()
         self._failures = 0
         self._retry_at = 0.0
@@ -199,7 +199,10 @@ class RemoteBackend:
         self._failures = 0
         self._retry_at = 0.0
         if not self.health.ok:
-            self.health = Health(True, f"{self._model} at {self.config.url}")
+            self.health = self._ready()
+
+    def _ready(self) -> Health:
+        return Health(True, f"{self._model or 'the first model served'} at {self.config.url}")
 
     # --- HTTP --------------------------------------------------------------------------------
 
@@ -216,7 +219,7 @@ class RemoteBackend:
         try:
             if self._model is None:
                 self._model = await self._first_model()
-                self.health = Health(True, f"{self._model} at {self.config.url}")
+                self.health = self._ready()
             self._check_family(self._model)
             await self._stream(prompt_text, limits, stream)
         except httpx.TimeoutException as error:

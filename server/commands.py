@@ -72,7 +72,7 @@ def add_backend_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def remote_config(args: argparse.Namespace) -> RemoteConfig | None:
-    """The remote backend the flags of `add_model_flags` ask for, checked like the LSP
+    """The remote backend the flags of `add_backend_flags` ask for, checked like the LSP
     settings; None for the local one."""
     if args.backend == "local":
         if args.remote_url or args.remote_model or args.remote_fallback:

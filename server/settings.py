@@ -88,6 +88,9 @@ def _debounce(value: Any) -> int:
     return _int_between(value, 0, MAX_DEBOUNCE_MS)
 
 
+SECONDS_SCHEMA = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S}
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"a number of seconds up to {MAX_TIME_LIMIT_S}")
@@ -183,7 +186,7 @@ SETTINGS = (
             "lacks); in JavaScript and TypeScript a function or class that the module neither "
             "declares nor imports."),
     Setting("timeLimit", "time_limit_s", _seconds,
-            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S},
+            SECONDS_SCHEMA,
             "Seconds one suggestion may take before it is cut short."),
     Setting("enabledLanguages", "enabled_languages", _languages,
             {"type": "array", "items": {"type": "string"}},
@@ -201,7 +204,7 @@ SETTINGS = (
             "The name of the environment variable that holds the server's API key (the key "
             "itself never goes in settings). Empty: no key.", unset=""),
     Setting("remoteTimeout", "remote_timeout_s", _seconds,
-            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIME_LIMIT_S},
+            SECONDS_SCHEMA,
             "Seconds to wait for the server to connect or to send the next piece of a "
             "suggestion before calling it down."),
     Setting("remoteFallback", "remote_fallback", _flag, {"type": "boolean"},

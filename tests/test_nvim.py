@@ -70,6 +70,19 @@ def nvim(tmp_path: Path, tiny_store: Path, monkeypatch: pytest.MonkeyPatch) -> I
     editor.close()
 
 
+def reconfigure(editor: Any, settings: dict[str, str]) -> None:
+    """Send the server new settings, as a user's config change does, and wait for the model
+    they name to load."""
+    editor.exec_lua(
+        "local c = vim.lsp.get_clients({ name = 'codegen_complete' })[1] "
+        "c:notify('workspace/didChangeConfiguration', { settings = { codegenComplete = ... } })",
+        settings,
+    )
+    status = "return require('codegen_complete').status()"
+    wait_for(lambda: editor.exec_lua(status) == "loading")
+    wait_for(lambda: editor.exec_lua(status) == "ready")
+
+
 def ghost_text(editor: Any) -> str:
     namespace = editor.exec_lua(
         "return vim.api.nvim_create_namespace('nvim.lsp.inline_completion')"
@@ -313,15 +326,7 @@ def test_ghost_text_with_several_files_open(
     (tmp_path / "area.py").write_text(
         "from shapes import Rect\n\n\ndef area(r: Rect) -> float:\n    \n"
     )
-    nvim.exec_lua(
-        "local model, folder = ... "
-        "local c = vim.lsp.get_clients({ name = 'codegen_complete' })[1] "
-        "c:notify('workspace/didChangeConfiguration', { settings = { codegenComplete = "
-        "{ model = model, modelsDir = folder } } })",
-        default_model.name, str(default_model.path.parent),
-    )  # fmt: skip
-    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "loading")
-    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "ready")
+    reconfigure(nvim, {"model": default_model.name, "modelsDir": str(default_model.path.parent)})
     nvim.ui_attach(100, 30, rgb=False)
     nvim.command(f"edit {tmp_path / 'area.py'}")
     nvim.command(f"split {tmp_path / 'report.py'}")

@@ -31,7 +31,11 @@ def openai_server() -> Iterator[OpenAIServer]:
     server.close()
 
 
-async def start(client: LanguageClient, tiny_store: Path, **settings: Any) -> None:
+async def start(
+    client: LanguageClient, tiny_store: Path, state: str = "ready", **settings: Any
+) -> None:
+    """Initialize with the remote backend and `settings`, open a Python file, and wait for
+    the status `state`."""
     client.statuses = record_statuses(client)
     await client.initialize_session(
         types.InitializeParams(
@@ -53,7 +57,7 @@ async def start(client: LanguageClient, tiny_store: Path, **settings: Any) -> No
             )
         )
     )
-    await wait_for_status(client.statuses, "ready")
+    await wait_for_status(client.statuses, state)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
@@ -141,18 +145,7 @@ async def test_plain_http_to_another_machine_is_warned_about(
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
 async def unset_url_client(lsp_client: LanguageClient, tiny_store: Path) -> Any:
-    lsp_client.statuses = record_statuses(lsp_client)
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("neovim"),
-            initialization_options={
-                "model": "tiny-qwen",
-                "modelsDir": str(tiny_store),
-                "backend": "remote",
-            },
-        )
-    )
-    await wait_for_status(lsp_client.statuses, "error")
+    await start(lsp_client, tiny_store, state="error")  # no remoteUrl
     yield
     await lsp_client.shutdown_session()
 

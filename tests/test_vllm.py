@@ -31,7 +31,7 @@ from codegen_complete.models.store import InstalledModel
 from codegen_complete.server.service import CompletionService, Snapshot
 from codegen_complete.server.settings import Settings
 from tests.test_lsp import inline, record_statuses, wait_for_status
-from tests.test_nvim import ghost_text, nvim, wait_for
+from tests.test_nvim import ghost_text, nvim, reconfigure, wait_for
 from tests.test_vscode import ARTIFACTS, code_server, drive, tools
 
 __all__ = ["nvim", "tools"]  # fixtures, used by name
@@ -220,16 +220,10 @@ def test_neovim_shows_ghost_text_from_vllm(
 ) -> None:
     """Real Neovim with the plugin, its settings switched to the remote backend."""
     (tmp_path / "add.py").write_text(ADD)
-    nvim.exec_lua(
-        "local url, folder = ... "
-        "local c = vim.lsp.get_clients({ name = 'codegen_complete' })[1] "
-        "c:notify('workspace/didChangeConfiguration', { settings = { codegenComplete = "
-        "{ model = 'qwen2.5-coder-0.5b', modelsDir = folder, backend = 'remote', "
-        "remoteUrl = url } } })",
-        vllm.url, str(default_model.path.parent),
-    )  # fmt: skip
-    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "loading")
-    wait_for(lambda: nvim.exec_lua("return require('codegen_complete').status()") == "ready")
+    reconfigure(nvim, {
+        "model": default_model.name, "modelsDir": str(default_model.path.parent),
+        "backend": "remote", "remoteUrl": vllm.url,
+    })  # fmt: skip
     nvim.command(f"edit {tmp_path / 'add.py'}")
     wait_for(lambda: nvim.exec_lua("return #vim.lsp.get_clients({ bufnr = 0 }) == 1"))
     nvim.input("2GA")
