@@ -305,9 +305,9 @@ class RemoteBackend:
             if usage := event.get("usage"):
                 stream.usage = usage
             for choice in event.get("choices") or ():
-                text = choice.get("text") or ""
-                if text:
-                    stream.first_chunk_at = stream.first_chunk_at or time.perf_counter()
+                # Any choice, even an empty one (a stop token): the server read the prompt.
+                stream.first_chunk_at = stream.first_chunk_at or time.perf_counter()
+                if text := choice.get("text") or "":
                     stream.pieces.append(text)
                 if choice.get("finish_reason") == "length":
                     stream.stop_reason = "max_tokens"

@@ -388,3 +388,12 @@ def test_a_request_cancelled_before_any_answer_does_not_clear_a_failure(
     cancelled = Limits(16, None, cancelled=lambda: True)
     assert backend.continue_prompt(PROMPT, cancelled).stop_reason == "cancelled"
     assert not backend.health.ok  # still down as far as anyone knows
+
+
+def test_a_warmed_prompt_whose_one_token_is_a_stop_token_counts_as_read(
+    server: OpenAIServer, backend: RemoteBackend
+) -> None:
+    server.behaviour = Behaviour(pieces=[])  # the first token ends the completion
+    prompt = Prompt(tokens=list(range(300)), prefix="", suffix="")
+    backend.warm(prompt, lambda: False)
+    assert backend.cache.held(prompt.tokens) == 288
