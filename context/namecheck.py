@@ -1,6 +1,6 @@
 """The name check for each language that has one: the names a suggestion reads (Python:
-context/names.py) or calls (JavaScript and TypeScript: context/script_names.py) that exist
-nowhere. Other languages are not checked yet."""
+context/names.py) or calls and reads of `this` (JavaScript and TypeScript:
+context/script_names.py) that exist nowhere. Other languages are not checked yet."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tree_sitter import Tree
 
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.names import Unresolved, unresolved_names
-from codegen_complete.context.script_names import SCRIPT_LANGUAGES, unresolved_calls
+from codegen_complete.context.script_names import SCRIPT_LANGUAGES, unresolved_script_names
 
 CHECKED_LANGUAGES = frozenset({"python"}) | SCRIPT_LANGUAGES
 
@@ -30,4 +30,4 @@ def unresolved(
         return []
     if language.name == "python":
         return unresolved_names(suggestion, before, after, path, root, tree)
-    return unresolved_calls(suggestion, before, after, language, root, tree)
+    return unresolved_script_names(suggestion, before, after, language, root, tree)

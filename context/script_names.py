@@ -1,4 +1,5 @@
-"""Functions and classes a JavaScript or TypeScript suggestion calls that exist nowhere.
+"""Functions, classes and members of `this` that a JavaScript or TypeScript suggestion uses
+and that exist nowhere.
 
 The model's commonest invention in these languages is a helper that was never written:
 `validateOrder(order)` in a file that has `checkOrder`, `new OrderService()` that nobody
@@ -8,9 +9,16 @@ that appears nowhere else in the file, is not declared by the suggestion itself,
 global of JavaScript, the browser, Node or the usual test runners, and is not declared in one
 of the workspace's `.d.ts` files (ambient declarations), is reported.
 
-What is left alone: member calls (`cart.total()`: the receiver's type is not known here),
-type names, and classic scripts (a file with no import, export or require shares its globals
-with the other scripts of a page, which cannot be seen from here).
+Members of `this` inside a class are checked too (`this.ordered` where the class has
+`this.orders`): one is reported when the class neither defines it (a method, a field, a
+TypeScript parameter property) nor uses or assigns it anywhere else, and extends nothing (a
+base class, defined elsewhere, may have it). A `function` between the member and its class
+gives `this` another meaning, and members added through the prototype, `Object.assign` or
+`defineProperty` cannot be seen: those uses are left alone.
+
+What is left alone: members of anything but `this` (`cart.total()`: the receiver's type is
+not known here), type names, and classic scripts (a file with no import, export or require
+shares its globals with the other scripts of a page, which cannot be seen from here).
 """
 
 from __future__ import annotations
@@ -67,11 +75,19 @@ NAME_NODES = frozenset({
 AMBIENT_FILES_MAX = 500
 AMBIENT_TTL_S = 60.0
 SKIPPED_FOLDERS = frozenset({".git", "dist", "build", "coverage", "out"})
+MEMBER_NAMES = frozenset({"property_identifier", "private_property_identifier"})
+MEMBER_DEFINITIONS = frozenset({"method_definition", "field_definition", "public_field_definition"})
+CLASSES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
+# Between a member of `this` and its class, these give `this` another meaning.
+OTHER_THIS = frozenset({
+    "function_expression", "function_declaration", "generator_function",
+    "generator_function_declaration", "function", "object",
+})  # fmt: skip
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _ambient: dict[Path, tuple[float, frozenset[str]]] = {}
 
 
-def unresolved_calls(
+def unresolved_script_names(
     suggestion: str,
     before: str,
     after: str,
@@ -79,8 +95,9 @@ def unresolved_calls(
     root: Path | None,
     tree: Tree | None = None,
 ) -> list[Unresolved]:
-    """The names `suggestion` (between `before` and `after`) calls or constructs that exist
-    nowhere, in order. `tree`: the document's (before + after), re-parsed where it changes."""
+    """The names `suggestion` (between `before` and `after`) calls or constructs, and the
+    members of `this` it reads, that exist nowhere, in order. `tree`: the document's
+    (before + after), re-parsed where it changes."""
     parser = languages.parser(language)
     if parser is None or not suggestion.strip():
         return []
@@ -96,7 +113,20 @@ def unresolved_calls(
     outside: set[str] = set()
     bound: set[str] = set()
     called: list[tuple[str, int]] = []
+    members: list[tuple[str, int]] = []
+    classes: dict[int, frozenset[str] | None] = {}
     for node in _walk(tree.root_node):
+        if node.type == "member_expression" and start <= node.start_byte and node.end_byte <= end:
+            if (found := _member_of_this(node)) is not None:
+                member, cls = found
+                if cls.id not in classes:
+                    classes[cls.id] = _class_members(cls, data, start, end)
+                name = data[member.start_byte : member.end_byte].decode(errors="replace")
+                known_members = classes[cls.id]
+                if known_members is not None and name.lstrip("#") not in known_members:
+                    offset = len(data[start : node.start_byte].decode(errors="replace"))
+                    members.append((name, offset))
+            continue
         if node.type not in NAME_NODES:
             continue
         name = data[node.start_byte : node.end_byte].decode(errors="replace")
@@ -116,7 +146,78 @@ def unresolved_calls(
     if missing and root is not None:
         ambient = ambient_names(root)
         missing = [(name, offset) for name, offset in missing if name not in ambient]
+    missing += members
+    missing.sort(key=lambda found: found[1])
     return [Unresolved(name, offset) for name, offset in missing]
+
+
+def _member_of_this(node: Node) -> tuple[Node, Node] | None:
+    """(the member's name, its class) when `node` reads `this.X` inside a class that extends
+    nothing; None otherwise (an assignment `this.X = ...` declares X)."""
+    target, member = node.child_by_field_name("object"), node.child_by_field_name("property")
+    if target is None or member is None or target.type != "this" or _is_assigned(node):
+        return None
+    scope = node.parent
+    while scope is not None and scope.type not in CLASSES:
+        if scope.type in OTHER_THIS:
+            return None
+        scope = scope.parent
+    if scope is None or any(child.type == "class_heritage" for child in scope.children):
+        return None
+    return member, scope
+
+
+def _is_assigned(node: Node) -> bool:
+    parent = node.parent
+    return (
+        parent is not None
+        and parent.type == "assignment_expression"
+        and parent.child_by_field_name("left") == node
+    )
+
+
+def _class_members(cls: Node, data: bytes, start: int, end: int) -> frozenset[str] | None:
+    """The member names `cls` has (its methods and fields, its TypeScript parameter
+    properties, every `this.X` it uses outside the suggestion at `start`..`end`, every one
+    the suggestion assigns), without a leading `#`; None when they cannot all be seen
+    (computed names, members added with `Object.assign` or `defineProperty`, or through the
+    prototype)."""
+    body = data[cls.start_byte : cls.end_byte]
+    name_node = cls.child_by_field_name("name")
+    name = data[name_node.start_byte : name_node.end_byte] if name_node is not None else b""
+    if (
+        b"Object.assign(this" in body
+        or b"defineProperty(this" in body
+        or (name and name + b".prototype" in data)
+    ):
+        return None
+    members: set[str] = set()
+    for node in _walk(cls):
+        inside = start <= node.start_byte and node.end_byte <= end
+        parent = node.parent
+        if (
+            node.type == "computed_property_name"
+            and parent is not None
+            and (parent.type in MEMBER_DEFINITIONS)
+        ):
+            return None
+        if node.type in MEMBER_NAMES and parent is not None and parent.type in MEMBER_DEFINITIONS:
+            members.add(data[node.start_byte : node.end_byte].decode(errors="replace"))
+        elif node.type == "member_expression" and (not inside or _is_assigned(node)):
+            target, member = (
+                node.child_by_field_name("object"),
+                node.child_by_field_name("property"),
+            )
+            if target is not None and target.type == "this" and member is not None:
+                members.add(data[member.start_byte : member.end_byte].decode(errors="replace"))
+        elif node.type in ("required_parameter", "optional_parameter") and any(
+            child.type in ("accessibility_modifier", "readonly", "override_modifier")
+            for child in node.children
+        ):
+            pattern = node.child_by_field_name("pattern")
+            if pattern is not None:
+                members.add(data[pattern.start_byte : pattern.end_byte].decode(errors="replace"))
+    return frozenset(member.lstrip("#") for member in members)
 
 
 def _walk(node: Node) -> list[Node]:

@@ -85,3 +85,61 @@ def test_offsets_point_into_the_suggestion() -> None:
 
 def test_other_languages_are_not_checked() -> None:
     assert unresolved("made_up()", "fn main() {\n    ", "\n}\n", detect("x.rs"), None, None) == []
+
+
+CLASS_BEFORE = (
+    "export class Cart {\n"
+    "  constructor(owner) {\n"
+    "    this.owner = owner;\n"
+    "    this.items = [];\n"
+    "  }\n\n"
+    "  #discount = 0;\n\n"
+    "  subtotal() {\n"
+    "    return this.items.reduce((sum, item) => sum + item.total(), 0);\n"
+    "  }\n\n"
+    "  describe() {\n"
+    "    "
+)
+CLASS_AFTER = "\n  }\n}\n"
+
+
+def test_an_invented_member_of_this_is_reported() -> None:
+    # The real case, in JavaScript: `owners` where the field is `owner`, and a
+    # method only the items have.
+    assert names("return this.owners.name;", CLASS_BEFORE, CLASS_AFTER) == ["owners"]
+    assert names("return this.total();", CLASS_BEFORE, CLASS_AFTER) == ["total"]
+    assert names("return this.#rebate;", CLASS_BEFORE, CLASS_AFTER) == ["#rebate"]
+    ts = CLASS_BEFORE.replace("constructor(owner)", "constructor(private owner: string)")
+    assert names("return this.ordered;", ts, CLASS_AFTER, language=TS) == ["ordered"]
+
+
+def test_members_the_class_has_or_the_suggestion_makes_are_not() -> None:
+    for suggestion in (
+        "return `${this.owner}: ${this.subtotal()}`;",
+        "return this.#discount;",
+        "this.note = 'x';\n    return this.note;",  # assigned before it is read
+        "return this.items.length;",
+    ):
+        assert names(suggestion, CLASS_BEFORE, CLASS_AFTER) == [], suggestion
+
+
+def test_members_that_may_come_from_elsewhere_are_left_alone() -> None:
+    # A base class may define it; a `function` gives `this` another meaning; outside a class
+    # `this` is not the instance.
+    derived = CLASS_BEFORE.replace("export class Cart {", "export class Cart extends Base {")
+    assert names("return this.total();", derived, CLASS_AFTER) == []
+    inner = "return [1].map(function () { return this.total; });"
+    assert names(inner, CLASS_BEFORE, CLASS_AFTER) == []
+    assert names("return this.total;", MODULE, AFTER) == []
+    # An arrow function keeps the class's `this`: still checked.
+    arrow = "return [1].map(() => this.total);"
+    assert names(arrow, CLASS_BEFORE, CLASS_AFTER) == ["total"]
+
+
+def test_a_class_whose_members_cannot_all_be_seen_is_left_alone() -> None:
+    for before, after in (
+        (CLASS_BEFORE, CLASS_AFTER + "Cart.prototype.total = function () {};\n"),
+        (CLASS_BEFORE.replace("this.items = [];", "Object.assign(this, defaults);"), CLASS_AFTER),
+        (CLASS_BEFORE.replace("#discount = 0;", "[key] = 0;"), CLASS_AFTER),
+    ):
+        assert names("return this.total();", before, after) == []
