@@ -94,3 +94,49 @@ def syntax_damage(node: Node) -> int:
     if node.is_error:
         return max(1, node.end_byte - node.start_byte)
     return int(node.is_missing) + sum(syntax_damage(child) for child in node.children)
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """A file with a suggestion inserted, parsed: what the name checks read."""
+
+    tree: Tree
+    data: bytes  # the file's UTF-8 text with the suggestion
+    start: int  # the suggestion's byte range in `data`
+    end: int
+
+    def text_of(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode(errors="replace")
+
+    def offset_of(self, node: Node) -> int:
+        """Where `node` starts in the suggestion, as a string index."""
+        return len(self.data[self.start : node.start_byte].decode(errors="replace"))
+
+    def inside(self, node: Node) -> bool:
+        return self.start <= node.start_byte and node.end_byte <= self.end
+
+
+def parse_with(
+    suggestion: str, before: str, after: str, language: LanguageSpec, tree: Tree | None = None
+) -> Inserted | None:
+    """`suggestion` between `before` and `after`, parsed (incrementally from `tree`, the
+    tree of before + after, when there is one); None without a grammar."""
+    parser = languages.parser(language)
+    if parser is None:
+        return None
+    text = before + suggestion + after
+    data = text.encode()
+    if tree is not None:
+        tree = with_insertion(parser, tree, before + after, len(before), suggestion)
+    start = len(before.encode())
+    return Inserted(tree or parser.parse(data), data, start, start + len(suggestion.encode()))
+
+
+def all_nodes(node: Node) -> list[Node]:
+    """`node` and everything under it, in document order."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed(current.children))
+    return found

@@ -30,8 +30,7 @@ from pathlib import Path
 
 from tree_sitter import Node, Tree
 
-from codegen_complete.context import languages
-from codegen_complete.context.documents import with_insertion
+from codegen_complete.context.documents import Inserted, all_nodes, parse_with
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.names import Unresolved
 
@@ -98,39 +97,31 @@ def unresolved_script_names(
     """The names `suggestion` (between `before` and `after`) calls or constructs, and the
     members of `this` it reads, that exist nowhere, in order. `tree`: the document's
     (before + after), re-parsed where it changes."""
-    parser = languages.parser(language)
-    if parser is None or not suggestion.strip():
+    if not suggestion.strip():
         return []
-    text = before + suggestion + after
-    if tree is not None:
-        tree = with_insertion(parser, tree, before + after, len(before), suggestion)
-    tree = tree or parser.parse(text.encode())
-    if not _is_module(tree.root_node):
+    parsed = parse_with(suggestion, before, after, language, tree)
+    if parsed is None or not _is_module(parsed.tree.root_node):
         return []
-    data = text.encode()
-    start = len(before.encode())
-    end = start + len(suggestion.encode())
     outside: set[str] = set()
     bound: set[str] = set()
     called: list[tuple[str, int]] = []
     members: list[tuple[str, int]] = []
     classes: dict[int, frozenset[str] | None] = {}
-    for node in _walk(tree.root_node):
-        if node.type == "member_expression" and start <= node.start_byte and node.end_byte <= end:
+    for node in all_nodes(parsed.tree.root_node):
+        if node.type == "member_expression" and parsed.inside(node):
             if (found := _member_of_this(node)) is not None:
                 member, cls = found
                 if cls.id not in classes:
-                    classes[cls.id] = _class_members(cls, data, start, end)
-                name = data[member.start_byte : member.end_byte].decode(errors="replace")
+                    classes[cls.id] = _class_members(cls, parsed)
+                name = parsed.text_of(member)
                 known_members = classes[cls.id]
                 if known_members is not None and name.lstrip("#") not in known_members:
-                    offset = len(data[start : node.start_byte].decode(errors="replace"))
-                    members.append((name, offset))
+                    members.append((name, parsed.offset_of(node)))
             continue
         if node.type not in NAME_NODES:
             continue
-        name = data[node.start_byte : node.end_byte].decode(errors="replace")
-        if node.end_byte <= start or node.start_byte >= end:
+        name = parsed.text_of(node)
+        if node.end_byte <= parsed.start or node.start_byte >= parsed.end:
             outside.add(name)
             continue
         parent = node.parent
@@ -139,8 +130,7 @@ def unresolved_script_names(
         if _declares(parent, node):
             bound.add(name)
         elif _is_callee(parent, node):
-            offset = len(data[start : node.start_byte].decode(errors="replace"))
-            called.append((name, offset))
+            called.append((name, parsed.offset_of(node)))
     known = outside | bound | GLOBALS
     missing = [(name, offset) for name, offset in called if name not in known]
     if missing and root is not None:
@@ -176,24 +166,24 @@ def _is_assigned(node: Node) -> bool:
     )
 
 
-def _class_members(cls: Node, data: bytes, start: int, end: int) -> frozenset[str] | None:
+def _class_members(cls: Node, parsed: Inserted) -> frozenset[str] | None:
     """The member names `cls` has (its methods and fields, its TypeScript parameter
-    properties, every `this.X` it uses outside the suggestion at `start`..`end`, every one
-    the suggestion assigns), without a leading `#`; None when they cannot all be seen
+    properties, every `this.X` it uses outside the suggestion and every one the suggestion
+    assigns), without a leading `#`; None when they cannot all be seen
     (computed names, members added with `Object.assign` or `defineProperty`, or through the
     prototype)."""
-    body = data[cls.start_byte : cls.end_byte]
+    body = parsed.text_of(cls)
     name_node = cls.child_by_field_name("name")
-    name = data[name_node.start_byte : name_node.end_byte] if name_node is not None else b""
+    name = parsed.text_of(name_node) if name_node is not None else ""
     if (
-        b"Object.assign(this" in body
-        or b"defineProperty(this" in body
-        or (name and name + b".prototype" in data)
+        "Object.assign(this" in body
+        or "defineProperty(this" in body
+        or (name and f"{name}.prototype".encode() in parsed.data)
     ):
         return None
     members: set[str] = set()
-    for node in _walk(cls):
-        inside = start <= node.start_byte and node.end_byte <= end
+    for node in all_nodes(cls):
+        inside = parsed.inside(node)
         parent = node.parent
         if (
             node.type == "computed_property_name"
@@ -202,31 +192,22 @@ def _class_members(cls: Node, data: bytes, start: int, end: int) -> frozenset[st
         ):
             return None
         if node.type in MEMBER_NAMES and parent is not None and parent.type in MEMBER_DEFINITIONS:
-            members.add(data[node.start_byte : node.end_byte].decode(errors="replace"))
+            members.add(parsed.text_of(node))
         elif node.type == "member_expression" and (not inside or _is_assigned(node)):
             target, member = (
                 node.child_by_field_name("object"),
                 node.child_by_field_name("property"),
             )
             if target is not None and target.type == "this" and member is not None:
-                members.add(data[member.start_byte : member.end_byte].decode(errors="replace"))
+                members.add(parsed.text_of(member))
         elif node.type in ("required_parameter", "optional_parameter") and any(
             child.type in ("accessibility_modifier", "readonly", "override_modifier")
             for child in node.children
         ):
             pattern = node.child_by_field_name("pattern")
             if pattern is not None:
-                members.add(data[pattern.start_byte : pattern.end_byte].decode(errors="replace"))
+                members.add(parsed.text_of(pattern))
     return frozenset(member.lstrip("#") for member in members)
-
-
-def _walk(node: Node) -> list[Node]:
-    found, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(reversed(current.children))
-    return found
 
 
 def _is_module(root: Node) -> bool:
