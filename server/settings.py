@@ -184,7 +184,8 @@ SETTINGS = (
             "Hold back a suggestion that uses a name defined nowhere: in Python a name or "
             "attribute that is not in the file, its imports or the builtins (a method its class "
             "lacks); in JavaScript and TypeScript a function or class that the module neither "
-            "declares nor imports."),
+            "declares nor imports, or a member of this that its class lacks; in Go and Rust a "
+            "function called without a path that the file, its package and the language lack."),
     Setting("timeLimit", "time_limit_s", _seconds,
             SECONDS_SCHEMA,
             "Seconds one suggestion may take before it is cut short."),

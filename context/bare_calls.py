@@ -1,13 +1,18 @@
-"""Functions a Go suggestion calls that exist nowhere.
+"""Functions a Go or Rust suggestion calls, without a path, that exist nowhere.
 
-Go makes this decidable: a bare name is declared in the function, in the file, in another
-file of the same package (the same folder), or it is one of the language's predeclared
-identifiers; nothing else puts it in scope, except a dot import (`import . "fmt"`). So a
-name the suggestion calls without a package qualifier (`validateOrder(o)`), that appears
-nowhere else in the file, in no other `.go` file of its folder, is not predeclared and is
-not declared by the suggestion itself, is reported. A file with a dot import is left alone.
+These languages make it decidable. In Go a bare name is declared in the function, in the
+file, in another file of the same package (the same folder), or it is predeclared; nothing
+else puts it in scope but a dot import (`import . "fmt"`). In Rust it is declared or `use`d
+in the file (a module is a file), or it is in the prelude; nothing else but a glob import
+from another module (`use crate::orders::*`; `use super::*` in a file's test module only
+brings the file's own names) or a macro that defines items. So a name the suggestion calls
+(`validate_order(&o)`, `validateOrder(o)`) that appears nowhere else in the file (nor, in Go,
+in another `.go` file of its folder), is not predeclared and is not named by the suggestion
+itself (a closure it binds, say), is reported. A file with a dot import, a glob import from
+another module or a `macro_rules!` is left alone.
 
-Calls through a package (`strings.Fields`) and methods (`o.Total()`) are not checked here.
+Calls through a path or a package (`strings.Fields`, `Order::new`) and methods
+(`o.total()`) are not checked here.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from codegen_complete.context.documents import all_nodes, parse_with
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.names import Unresolved
 
-PREDECLARED = frozenset(
+GO_PREDECLARED = frozenset(
     re.findall(
         r"\w+",
         "append cap clear close complex copy delete imag len make max min new panic print println "
@@ -31,14 +36,29 @@ PREDECLARED = frozenset(
         "false",
     )
 )
+RUST_PRELUDE = frozenset(
+    re.findall(
+        r"\w+",
+        "Some None Ok Err Box Vec String Option Result Self drop Default From Into ToString "
+        "ToOwned Clone Iterator IntoIterator Fn FnMut FnOnce AsRef AsMut PartialEq Eq PartialOrd "
+        "Ord Extend Send Sync Sized Drop",
+    )
+)
 PACKAGE_FILES_MAX = 300  # a folder with more is read only this far
 PACKAGE_TTL_S = 30.0  # the other files of a package are re-read after this long
 _WORD = re.compile(r"[A-Za-z_]\w*")
-_DOT_IMPORT = re.compile(rb'(?m)^\s*(?:import\s+)?\.\s+"')
+# What puts names in scope that cannot be seen from the file.
+_GO_UNSEEN = re.compile(r'(?m)^\s*(?:import\s+)?\.\s+"')
+_RUST_UNSEEN = re.compile(
+    r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+(?!(?:super|self)::\*)[^;]*\*|macro_rules!"
+)
 _packages: dict[tuple[Path, Path], tuple[float, frozenset[str]]] = {}
 
 
-def unresolved_go_calls(
+BARE_CALL_LANGUAGES = frozenset({"go", "rust"})
+
+
+def unresolved_bare_calls(
     suggestion: str,
     before: str,
     after: str,
@@ -47,8 +67,10 @@ def unresolved_go_calls(
     tree: Tree | None = None,
 ) -> list[Unresolved]:
     """The names `suggestion` (between `before` and `after` of the file at `path`) calls
-    without a package and that exist nowhere, in order."""
-    if not suggestion.strip() or _DOT_IMPORT.search((before + after).encode()):
+    without a path or package and that exist nowhere, in order."""
+    go = language.name == "go"
+    unseen = _GO_UNSEEN if go else _RUST_UNSEEN
+    if not suggestion.strip() or unseen.search(before) or unseen.search(after):
         return []
     parsed = parse_with(suggestion, before, after, language, tree)
     if parsed is None:
@@ -70,9 +92,9 @@ def unresolved_go_calls(
     if not called:
         return []
     outside = before + " " + after
-    known = set(_WORD.findall(outside)) | named | PREDECLARED
+    known = set(_WORD.findall(outside)) | named | (GO_PREDECLARED if go else RUST_PRELUDE)
     missing = [(name, offset) for name, offset in called if name not in known]
-    if missing and path is not None:
+    if missing and go and path is not None:
         package = package_names(path)
         missing = [(name, offset) for name, offset in missing if name not in package]
     return [Unresolved(name, offset) for name, offset in missing]

@@ -1,5 +1,5 @@
-"""The Go name check: a function the suggestion calls without a package that is declared
-nowhere in the file, its package (folder) or the language."""
+"""The Go and Rust name check: a function the suggestion calls without a path or package that
+is declared nowhere in the file, its package's folder (Go) or the language."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from codegen_complete.context.languages import detect
 from codegen_complete.context.namecheck import unresolved
 
 GO = detect("x.go")
+RUST = detect("x.rs")
 BEFORE = 'package orders\n\nimport "strings"\n\nfunc Ship(o Order) error {\n\t'
 AFTER = "\n\treturn nil\n}\n\nfunc price(o Order) float64 {\n\treturn o.Total * 1.2\n}\n"
 
@@ -16,7 +17,8 @@ AFTER = "\n\treturn nil\n}\n\nfunc price(o Order) float64 {\n\treturn o.Total * 
 def names(
     suggestion: str, before: str = BEFORE, after: str = AFTER, path: Path | None = None
 ) -> list[str]:
-    return [u.name for u in unresolved(suggestion, before, after, GO, path, None)]
+    language = RUST if before.startswith("use") else GO
+    return [u.name for u in unresolved(suggestion, before, after, language, path, None)]
 
 
 def test_an_invented_function_is_reported() -> None:
@@ -52,3 +54,38 @@ def test_another_file_of_the_package_declares_names(tmp_path: Path) -> None:
 def test_a_dot_import_is_left_alone() -> None:
     dotted = BEFORE.replace('import "strings"', 'import . "strings"')
     assert names("validateOrder(o)", dotted) == []
+
+
+RUST_BEFORE = (
+    "use std::collections::HashMap;\n"
+    "use crate::pricing::price;\n\n"
+    "pub fn ship(order: &Order) -> Result<(), String> {\n"
+    "    "
+)
+RUST_AFTER = (
+    "\n    Ok(())\n}\n\nfn weight(order: &Order) -> f64 {\n    order.items.len() as f64\n}\n\n"
+    "#[cfg(test)]\nmod tests {\n    use super::*;\n}\n"
+)
+
+
+def test_rust_an_invented_function_is_reported() -> None:
+    assert names("validate_order(order)?;", RUST_BEFORE, RUST_AFTER) == ["validate_order"]
+
+
+def test_rust_the_file_its_uses_the_prelude_and_the_suggestion_declare_names() -> None:
+    for suggestion in (
+        "let total = price(order) + weight(order);",  # used, and declared further down
+        "let seen: HashMap<u32, f64> = HashMap::new();",  # a path: not checked
+        "let id = Some(order.id);",  # the prelude
+        "order.validate()?;",  # a method: not checked
+        "let check = |o: &Order| o.items.is_empty();\n    if check(order) {\n        todo!()\n"
+        "    }",
+    ):
+        assert names(suggestion, RUST_BEFORE, RUST_AFTER) == [], suggestion
+
+
+def test_rust_glob_imports_from_other_modules_and_macros_are_left_alone() -> None:
+    glob = RUST_BEFORE.replace("use crate::pricing::price;", "use crate::pricing::*;")
+    assert names("validate_order(order)?;", glob, RUST_AFTER) == []
+    macro = RUST_AFTER + "macro_rules! checks { () => { fn validate_order() {} } }\n"
+    assert names("validate_order(order)?;", RUST_BEFORE, macro) == []
