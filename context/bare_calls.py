@@ -1,4 +1,5 @@
-"""Functions a Go or Rust suggestion calls, without a path, that exist nowhere.
+"""Functions a Go, Rust or Java suggestion calls, without a path or receiver, that exist
+nowhere.
 
 These languages make it decidable. In Go a bare name is declared in the function, in the
 file, in another file of the same package (the same folder), or it is predeclared; nothing
@@ -21,7 +22,7 @@ import re
 import time
 from pathlib import Path
 
-from tree_sitter import Tree
+from tree_sitter import Node, Tree
 
 from codegen_complete.context.documents import all_nodes, parse_with
 from codegen_complete.context.languages import LanguageSpec
@@ -49,13 +50,23 @@ PACKAGE_TTL_S = 30.0  # the other files of a package are re-read after this long
 _WORD = re.compile(r"[A-Za-z_]\w*")
 # What puts names in scope that cannot be seen from the file.
 _GO_UNSEEN = re.compile(r'(?m)^\s*(?:import\s+)?\.\s+"')
+_JAVA_UNSEEN = re.compile(r"(?m)^\s*import\s+static\s+[^;]*\*")
 _RUST_UNSEEN = re.compile(
     r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+(?!(?:super|self)::\*)[^;]*\*|macro_rules!"
 )
 _packages: dict[tuple[Path, Path], tuple[float, frozenset[str]]] = {}
 
 
-BARE_CALL_LANGUAGES = frozenset({"go", "rust"})
+JAVA_OBJECT_METHODS = frozenset(
+    re.findall(r"\w+", "clone equals finalize getClass hashCode notify notifyAll toString wait")
+)
+PREDECLARED = {"go": GO_PREDECLARED, "rust": RUST_PRELUDE, "java": JAVA_OBJECT_METHODS}
+UNSEEN = {"go": _GO_UNSEEN, "rust": _RUST_UNSEEN, "java": _JAVA_UNSEEN}
+BARE_CALL_LANGUAGES = frozenset(PREDECLARED)
+# A Java type with a base or an interface may inherit the method.
+JAVA_TYPES = frozenset(
+    {"class_declaration", "enum_declaration", "record_declaration", "interface_declaration"}
+)
 
 
 def unresolved_bare_calls(
@@ -67,37 +78,62 @@ def unresolved_bare_calls(
     tree: Tree | None = None,
 ) -> list[Unresolved]:
     """The names `suggestion` (between `before` and `after` of the file at `path`) calls
-    without a path or package and that exist nowhere, in order."""
+    without a path, package or receiver and that exist nowhere, in order."""
     go = language.name == "go"
-    unseen = _GO_UNSEEN if go else _RUST_UNSEEN
+    unseen = UNSEEN[language.name]
     if not suggestion.strip() or unseen.search(before) or unseen.search(after):
         return []
     parsed = parse_with(suggestion, before, after, language, tree)
     if parsed is None:
         return []
+    callee_of = _java_callee if language.name == "java" else _callee
     called: list[tuple[str, int]] = []
+    callees: set[int] = set()
     named: set[str] = set()  # the suggestion's own names that are not calls: it declares them
     for node in all_nodes(parsed.tree.root_node):
-        if node.type != "identifier" or not parsed.inside(node):
+        if not parsed.inside(node):
             continue
-        parent = node.parent
-        if (
-            parent is not None
-            and parent.type == "call_expression"
-            and parent.child_by_field_name("function") == node
-        ):
-            called.append((parsed.text_of(node), parsed.offset_of(node)))
-        else:
+        if (callee := callee_of(node)) is not None:
+            called.append((parsed.text_of(callee), parsed.offset_of(callee)))
+            callees.add(callee.id)
+        elif node.type == "identifier" and node.id not in callees:
             named.add(parsed.text_of(node))
     if not called:
         return []
     outside = before + " " + after
-    known = set(_WORD.findall(outside)) | named | (GO_PREDECLARED if go else RUST_PRELUDE)
+    known = set(_WORD.findall(outside)) | named | PREDECLARED[language.name]
     missing = [(name, offset) for name, offset in called if name not in known]
     if missing and go and path is not None:
         package = package_names(path)
         missing = [(name, offset) for name, offset in missing if name not in package]
     return [Unresolved(name, offset) for name, offset in missing]
+
+
+def _callee(node: Node) -> Node | None:
+    """Go and Rust: the name `node` calls without a path."""
+    if node.type != "call_expression":
+        return None
+    function = node.child_by_field_name("function")
+    return function if function is not None and function.type == "identifier" else None
+
+
+def _java_callee(node: Node) -> Node | None:
+    """Java: the method `node` calls without a receiver, when every class around it extends
+    and implements nothing (else it may be inherited)."""
+    if node.type != "method_invocation" or node.child_by_field_name("object") is not None:
+        return None
+    scope = node.parent
+    while scope is not None:
+        if scope.type == "object_creation_expression":  # an anonymous class's body
+            return None
+        if scope.type in JAVA_TYPES and (
+            scope.child_by_field_name("superclass") is not None
+            or scope.child_by_field_name("interfaces") is not None
+            or any(child.type == "extends_interfaces" for child in scope.children)
+        ):
+            return None
+        scope = scope.parent
+    return node.child_by_field_name("name")
 
 
 def package_names(path: Path) -> frozenset[str]:

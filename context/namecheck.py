@@ -1,7 +1,7 @@
 """The name check for each language that has one: the names a suggestion reads (Python:
 context/names.py), calls and reads of `this` (JavaScript and TypeScript:
-context/script_names.py) or calls without a path (Go and Rust: context/bare_calls.py) that
-exist nowhere. Other languages are not checked yet."""
+context/script_names.py) or calls without a path or receiver (Go, Rust and Java:
+context/bare_calls.py) that exist nowhere. Other languages are not checked yet."""
 
 from __future__ import annotations
 

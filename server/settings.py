@@ -185,7 +185,8 @@ SETTINGS = (
             "attribute that is not in the file, its imports or the builtins (a method its class "
             "lacks); in JavaScript and TypeScript a function or class that the module neither "
             "declares nor imports, or a member of this that its class lacks; in Go and Rust a "
-            "function called without a path that the file, its package and the language lack."),
+            "function called without a path, in Java a method called without a receiver, that "
+            "the file, its package and the language lack."),
     Setting("timeLimit", "time_limit_s", _seconds,
             SECONDS_SCHEMA,
             "Seconds one suggestion may take before it is cut short."),

@@ -89,3 +89,46 @@ def test_rust_glob_imports_from_other_modules_and_macros_are_left_alone() -> Non
     assert names("validate_order(order)?;", glob, RUST_AFTER) == []
     macro = RUST_AFTER + "macro_rules! checks { () => { fn validate_order() {} } }\n"
     assert names("validate_order(order)?;", RUST_BEFORE, macro) == []
+
+
+JAVA = detect("x.java")
+JAVA_BEFORE = (
+    "package shop;\n\nimport java.util.List;\n\n"
+    "public class Orders {\n"
+    "    private final List<Order> orders;\n\n"
+    "    public double ship(Order order) {\n"
+    "        "
+)
+JAVA_AFTER = (
+    "\n        return price(order);\n    }\n\n"
+    "    private static double price(Order order) {\n        return order.total * 1.2;\n    }\n}\n"
+)
+
+
+def java(suggestion: str, before: str = JAVA_BEFORE, after: str = JAVA_AFTER) -> list[str]:
+    return [u.name for u in unresolved(suggestion, before, after, JAVA, None, None)]
+
+
+def test_java_an_invented_method_is_reported() -> None:
+    assert java("validateOrder(order);") == ["validateOrder"]
+
+
+def test_java_the_class_object_receivers_and_the_suggestion_declare_names() -> None:
+    for suggestion in (
+        "double p = price(order);",  # the class's own
+        "String s = toString();",  # from Object
+        "orders.add(order);",  # a receiver: not checked
+        "Runnable r = () -> System.out.println(order);",
+    ):
+        assert java(suggestion) == [], suggestion
+
+
+def test_java_inherited_or_statically_imported_methods_are_left_alone() -> None:
+    derived = JAVA_BEFORE.replace("public class Orders {", "public class Orders extends Base {")
+    assert java("validateOrder(order);", derived) == []
+    implementing = JAVA_BEFORE.replace("class Orders {", "class Orders implements Shipper {")
+    assert java("validateOrder(order);", implementing) == []
+    static = JAVA_BEFORE.replace("import java.util.List;", "import static shop.Checks.*;")
+    assert java("validateOrder(order);", static) == []
+    anonymous = "Runnable r = new Runnable() { public void run() { validateOrder(order); } };"
+    assert java(anonymous) == []
