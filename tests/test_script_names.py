@@ -83,8 +83,9 @@ def test_offsets_point_into_the_suggestion() -> None:
     assert "const x = 1;\n  validateOrder(x);"[found.offset :].startswith("validateOrder")
 
 
-def test_other_languages_are_not_checked() -> None:
-    assert unresolved("made_up()", "fn main() {\n    ", "\n}\n", detect("x.rs"), None, None) == []
+def test_languages_without_a_check_are_left_alone() -> None:
+    c = detect("x.c")
+    assert unresolved("made_up();", "int main(void) {\n    ", "\n}\n", c, None, None) == []
 
 
 CLASS_BEFORE = (
