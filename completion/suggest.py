@@ -15,7 +15,8 @@ from codegen_complete.completion.backend import Continuation
 from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.options import Options
 from codegen_complete.context.classify import Mode
-from codegen_complete.context.gather import PlaceMemo, gather_context
+from codegen_complete.context.edits import EditedRegion
+from codegen_complete.context.gather import PLACE_LINES, PlaceMemo, gather_context
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.namecheck import unresolved
@@ -37,6 +38,8 @@ class DocumentSnapshot:
     open_documents: tuple[tuple[Path, str], ...] | None = None
     # The workspace's search index, when there is one (context/index.py).
     index: RepoIndex | None = None
+    # Where the user edited lately, newest first (context/edits.py).
+    recent_edits: tuple[EditedRegion, ...] = ()
     # When the request arrived: the time limit counts from here, not from the queue.
     received: float = field(default_factory=time.perf_counter)
 
@@ -73,7 +76,7 @@ def suggest(
     if document.path is not None and document.root is not None:
         relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
         if options.context:
-            context = _context(document, document.path, document.root, places, options.retrieval)
+            context = _context(document, document.path, document.root, places, options)
     context_ms = (time.perf_counter() - started) * 1000
     result = completer.complete(
         CompletionRequest(
@@ -126,8 +129,9 @@ def _checked_names(
 
 
 def _context(
-    document: DocumentSnapshot, path: Path, root: Path, places: PlaceMemo | None, retrieval: bool
+    document: DocumentSnapshot, path: Path, root: Path, places: PlaceMemo | None, options: Options
 ) -> tuple[Snippet, ...]:
+    edits = document.recent_edits if options.recent_edits else ()
     gather = functools.partial(
         gather_context,
         document.text,
@@ -136,9 +140,13 @@ def _context(
         root,
         document.tree,
         document.open_documents,
-        document.index if retrieval else None,
+        document.index if options.retrieval else None,
+        edits,
     )
     if places is None:
         return gather()
     others = tuple(other for other, _ in document.open_documents or ())
-    return places.get(document.text, document.offset, (path, others), gather)
+    # An edit in another file gives this place new context once, when the user comes back;
+    # the edits typed here, at the cursor, are in the prompt anyway and must not change it.
+    elsewhere = tuple((r.path, r.first // PLACE_LINES) for r in edits if r.path != path)
+    return places.get(document.text, document.offset, (path, others, elsewhere), gather)

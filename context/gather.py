@@ -11,6 +11,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegen_complete.context.crossfile import imported_definitions
+from codegen_complete.context.edits import EditedRegion, edit_snippets
 from codegen_complete.context.index import RepoIndex, best_windows, search_text
 from codegen_complete.context.snippets import Snippet, similar_snippets
 from codegen_complete.context.workspace import Workspace
@@ -20,6 +21,7 @@ from codegen_complete.context.workspace import Workspace
 PROMPT_LINES_ABOVE = 64
 PROMPT_LINES_BELOW = 24
 RETRIEVED_WINDOWS = 3
+EDITED_REGIONS = 3  # the newest places the user edited, shown after the retrieved windows
 # A bounded walk for `recent_files`: in a huge tree, the first files found stand in for the rest.
 RECENT_SCAN_LIMIT = 2000
 
@@ -32,11 +34,13 @@ def gather_context(
     tree: Tree | None = None,
     neighbours: Sequence[tuple[Path, str]] | None = None,
     index: RepoIndex | None = None,
+    edits: Sequence[EditedRegion] = (),
 ) -> tuple[Snippet, ...]:
     """What other files tell about the cursor, most relevant first: the windows of the
     repository `index` and of the current file beyond the prompt's reach most like the lines
     above the cursor (the index's copy of the current file and of the open ones is not used:
-    their text in the editor wins), the definitions the file imports, then
+    their text in the editor wins), the places the user edited lately (`edits`, newest
+    first, in this file or the open ones), the definitions the file imports, then
     windows of `neighbours` (open or recently edited files; by default the workspace's most
     recently modified files of the same language) similar to those lines. Paths are relative
     to the workspace root; `tree` is the document's."""
@@ -57,6 +61,12 @@ def gather_context(
         found = index.search(text[:offset], exclude, RETRIEVED_WINDOWS)
         found += search_text(text[:offset], text, current, near, RETRIEVED_WINDOWS)
         snippets += best_windows(found, RETRIEVED_WINDOWS)
+    if edits:
+        line = text.count("\n", 0, offset)
+        texts = {p.resolve(): t for p, t in neighbours or ()}
+        texts[path] = text
+        near = range(line - PROMPT_LINES_ABOVE, line + PROMPT_LINES_BELOW)
+        snippets += edit_snippets(edits, texts, path, near, root)[:EDITED_REGIONS]
     snippets += [
         Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
         for d in imported_definitions(text, offset, path, workspace, tree)

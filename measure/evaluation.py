@@ -11,6 +11,9 @@ Suites (rows from the public slices in shared/eval, or any file of the same form
   Java and C (tests/fixtures/multilang, cut by measure/multilang_holes.py).
 - fresh: holes from Python and JavaScript repositories first published in 2025 (see
   measure/fresh.py), one file open; the no-model `lookup` mode is its floor.
+- edits: commits of 2025 repositories replayed (measure/edits.py): one new line cut out,
+  the commit's other files open and its other hunks the recent edits (`--recent-edits on`);
+  needs the repositories (`--repo`).
 - santacoder: single-line FIM in Python, JavaScript and Java; exact match of the stripped
   line. The hole is a whole line, so the cursor sits on an empty line between prompt and
   suffix here too.
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,22 +43,28 @@ from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
+from codegen_complete.context.edits import EditedRegion
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec, detect, parser
 from codegen_complete.context.namecheck import unresolved
 from codegen_complete.measure.data import FIXTURES
+from codegen_complete.measure.edits import load_holes, repository_of, workspace
 from codegen_complete.measure.fresh import FRESH, NextLines, lookup
 from codegen_complete.measure.naive import naive_complete
+from codegen_complete.models.store import cache_home
 
 SUITE_FILES = {
     "humaneval-single": "HumanEval-SingleLineInfilling.dev.jsonl.gz",
     "humaneval-multi": "HumanEval-MultiLineInfilling.dev.jsonl.gz",
     "santacoder": "santacoder-fim-singleline.dev.jsonl.gz",
 }
-SUITES = (*SUITE_FILES, "crossfile", "multilang", "fresh")
+# "edits" replays commits of git repositories the caller names (measure/edits.py): not a default.
+DEFAULT_SUITES = (*SUITE_FILES, "crossfile", "multilang", "fresh")
+SUITES = (*DEFAULT_SUITES, "edits")
 # The cross-file suites' projects live with the tests of this repository: small projects
 # written for the suite (Python), and real ones in five other languages (their README).
 CROSSFILE_FIXTURES = FIXTURES / "crossfile"
+EDITS_CACHE = cache_home() / "edits"  # the edits suite's commits, unpacked
 MULTILANG_FIXTURES = FIXTURES / "multilang"
 EXTENSIONS = {"py": ".py", "python": ".py", "js": ".js", "javascript": ".js", "java": ".java"}
 EXECUTION_TIMEOUT_S = 3.0
@@ -76,6 +85,7 @@ class Case:
     path: Path | None = None
     root: Path | None = None
     open_documents: tuple[tuple[Path, str], ...] | None = None
+    recent_edits: tuple[EditedRegion, ...] = ()  # newest first
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -153,12 +163,45 @@ def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
     return cases
 
 
+def load_edits(repos: Sequence[Path], split: str | None = None) -> list[Case]:
+    """Commits replayed as an editor saw them (measure/edits.py): the file open with one new
+    line cut out, the commit's other files open, its other hunks the recent edits."""
+    cases = []
+    for hole in load_holes():
+        if split is not None and hole.split != split:
+            continue
+        root = workspace(repository_of(hole.commit, list(repos)), hole.commit, EDITS_CACHE)
+        path = root / hole.file
+        lines = path.read_text(encoding="utf-8").split("\n")
+        line = lines[hole.line - 1]
+        indent = line[: len(line) - len(line.lstrip())]
+        others = sorted({file for file, _, _ in hole.edits} - {hole.file})
+        cases.append(Case(
+            id=hole.id,
+            before="\n".join([*lines[: hole.line - 1], indent]),
+            after="\n" + "\n".join(lines[hole.line :]),
+            expected=line.strip(),
+            mode=Mode.SINGLE_LINE,
+            language=detect(path),
+            path=path,
+            root=root,
+            open_documents=tuple(
+                (root / file, (root / file).read_text(encoding="utf-8")) for file in others
+            ),
+            recent_edits=tuple(
+                EditedRegion(root / file, first, last) for file, first, last in hole.edits
+            ),
+        ))  # fmt: skip
+    return cases
+
+
 def load_suite(
     name: str,
     eval_dir: Path,
     limit: int | None = None,
     crossfile_dir: Path = CROSSFILE_FIXTURES,
     split: str | None = None,
+    repos: Sequence[Path] = (),
 ) -> list[Case]:
     if name == "crossfile":
         return _every_case(load_crossfile(crossfile_dir), limit)
@@ -166,6 +209,8 @@ def load_suite(
         return _every_case(load_crossfile(MULTILANG_FIXTURES), limit)
     if name == "fresh":
         return _every_case(load_fresh(split=split), limit)
+    if name == "edits":
+        return _every_case(load_edits(repos, split), limit)
     path = eval_dir / SUITE_FILES[name]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (set --eval-dir to shared/eval)")
@@ -291,6 +336,9 @@ def evaluate_case(
 ) -> Outcome:
     """`mode`: "product" (the shipped pipeline), "naive" (plain FIM, same weights) or
     "lookup" (no model: the line that most often follows the line above elsewhere)."""
+    # As in an editor, the workspace's index was built before the request: not timed.
+    retrieve = mode == "product" and options.context and options.retrieval and case.root
+    index = _index_of(case.root) if retrieve and case.root else None
     started = time.perf_counter()
     name_check = ""
     if mode == "naive":
@@ -308,7 +356,8 @@ def evaluate_case(
             path=case.path,
             root=case.root,
             open_documents=case.open_documents,
-            index=_index_of(case.root) if options.retrieval and case.root else None,
+            recent_edits=case.recent_edits,
+            index=index,
             received=started,
         )
         suggestion = suggest(completer, document, options)
@@ -375,7 +424,7 @@ def table(summaries: list[Summary]) -> str:
     return "\n".join(lines)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # the edits suite has a workspace per hole
 def _index_of(root: Path) -> RepoIndex:
     """An in-memory index of a suite's project, built once per run."""
     index = RepoIndex(root)
@@ -399,6 +448,8 @@ def _product_label(options: Options) -> str:
         changes.append(f"{options.prompt_tokens} prompt tokens")
     if options.context and options.context_tokens != DEFAULTS.context_tokens:
         changes.append(f"{options.context_tokens} context tokens")
+    if options.context and options.recent_edits:
+        changes.append("recent edits")
     if options.check_names != DEFAULTS.check_names:
         changes.append(f"name check {'on' if options.check_names else 'off'}")
     return ", ".join(["product", *changes])
@@ -414,11 +465,12 @@ def run(
     options: Options = DEFAULTS,
     crossfile_dir: Path = CROSSFILE_FIXTURES,
     split: str | None = None,
+    repos: Sequence[Path] = (),
 ) -> list[Summary]:
     summaries = []
     records = []
     for suite in suites:
-        cases = load_suite(suite, eval_dir, limit, crossfile_dir, split)
+        cases = load_suite(suite, eval_dir, limit, crossfile_dir, split, repos)
         for mode in modes:
             outcomes = []
             for index, case in enumerate(cases, start=1):

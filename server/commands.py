@@ -113,7 +113,7 @@ def add_context_flags(parser: argparse.ArgumentParser) -> None:
         choices=("on", "off"),
         default="on" if DEFAULTS.check_names else "off",
         help="hold back a suggestion that uses a name defined nowhere (Python, JavaScript, "
-        "TypeScript; default "
+        "TypeScript, Go, Rust, Java; default "
         f"{'on' if DEFAULTS.check_names else 'off'})",
     )
     parser.add_argument(
@@ -290,7 +290,7 @@ def print_recommendation() -> None:
 
 def _eval_parser() -> argparse.ArgumentParser:
     from codegen_complete.measure.data import EVAL_DIR
-    from codegen_complete.measure.evaluation import CROSSFILE_FIXTURES, SUITES
+    from codegen_complete.measure.evaluation import CROSSFILE_FIXTURES, DEFAULT_SUITES, SUITES
 
     parser = argparse.ArgumentParser(
         prog="codegen-complete eval",
@@ -302,7 +302,7 @@ def _eval_parser() -> argparse.ArgumentParser:
         action="append",
         choices=SUITES,
         default=None,
-        help="suite to run (repeatable; default: all)",
+        help=f"suite to run (repeatable; default: {', '.join(DEFAULT_SUITES)})",
     )
     parser.add_argument(
         "--mode",
@@ -332,7 +332,21 @@ def _eval_parser() -> argparse.ArgumentParser:
         "--split",
         choices=("dev", "test"),
         default=None,
-        help="only this half of the fresh suite's holes (changes are tuned on dev)",
+        help="only this half of the fresh or edits suite's holes (changes are tuned on dev)",
+    )
+    parser.add_argument(
+        "--repo",
+        action="append",
+        type=Path,
+        default=[],
+        help="a git repository holding the edits suite's commits (repeatable; "
+        "measure/edits.py names them)",
+    )
+    parser.add_argument(
+        "--recent-edits",
+        choices=("on", "off"),
+        default="on" if DEFAULTS.recent_edits else "off",
+        help="show the model the places edited lately (the edits suite replays them)",
     )
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help=f"installed model (default {DEFAULT_MODEL})"
@@ -364,7 +378,11 @@ def run_eval(argv: list[str]) -> int:
     if args.limit is not None:
         positive(args.limit, "--limit")
     positive(args.time_limit, "--time-limit")
-    options = dataclasses.replace(context_options(args), time_limit_s=args.time_limit)
+    options = dataclasses.replace(
+        context_options(args),
+        time_limit_s=args.time_limit,
+        recent_edits=args.recent_edits == "on",
+    )
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
     from codegen_complete.measure import evaluation
@@ -374,7 +392,9 @@ def run_eval(argv: list[str]) -> int:
         args.models_dir, args.model, args.threads, remote_config(args), args.remote_fallback
     )
     modes = ["naive"] if args.naive else (args.mode or ["product", "naive"])
-    suites = args.suite or list(evaluation.SUITES)
+    suites = args.suite or list(evaluation.DEFAULT_SUITES)
+    if "edits" in suites and not args.repo:
+        raise UsageError("--suite edits needs --repo: the git repositories of its commits")
     summaries = evaluation.run(
         completer,
         suites,
@@ -385,6 +405,7 @@ def run_eval(argv: list[str]) -> int:
         options=options,
         crossfile_dir=args.crossfile_dir,
         split=args.split,
+        repos=args.repo,
     )
     print(evaluation.table(summaries))
     if args.json_out is not None:

@@ -126,7 +126,6 @@ class CompletionService:
         self._completer: Completer | None = None
         self._latest: dict[str, Ticket] = {}
         self._tickets = 0
-        # The last suggestion per document: (text before the cursor, suggestion).
         # Per document: the text before the cursor, the suggestion there, and the closers
         # after the cursor that it replaces.
         self._last: dict[str, tuple[str, str, str]] = {}
