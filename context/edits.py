@@ -60,6 +60,26 @@ class EditLog:
         return tuple(self._regions)
 
 
+def changed_lines(old: str, new: str) -> tuple[int, int, int] | None:
+    """For a client that sends the whole text: (first, old last, new last) lines that differ
+    between `old` and `new`, as `EditLog.record` takes them; None when nothing did."""
+    if old == new:
+        return None
+    a, b = old.split("\n"), new.split("\n")
+    first = 0
+    while first < min(len(a), len(b)) and a[first] == b[first]:
+        first += 1
+    same_tail = 0
+    while same_tail < min(len(a), len(b)) - first and a[-1 - same_tail] == b[-1 - same_tail]:
+        same_tail += 1
+    old_last, new_last = len(a) - 1 - same_tail, len(b) - 1 - same_tail
+    if old_last < first or new_last < first:
+        # Lines only inserted or only deleted: the line after them takes part, as in an LSP
+        # change that ends at its start, so that the lines below move by the right amount.
+        old_last, new_last = old_last + 1, new_last + 1
+    return first, old_last, new_last
+
+
 def edit_snippets(
     regions: Sequence[EditedRegion],
     texts: Mapping[Path, str],

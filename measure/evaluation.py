@@ -12,8 +12,8 @@ Suites (rows from the public slices in shared/eval, or any file of the same form
 - fresh: holes from Python and JavaScript repositories first published in 2025 (see
   measure/fresh.py), one file open; the no-model `lookup` mode is its floor.
 - edits: commits of 2025 repositories replayed (measure/edits.py): one new line cut out,
-  the commit's other files open and its other hunks the recent edits (`--recent-edits on`);
-  needs the repositories (`--repo`).
+  the commit's other files open and its other hunks the recent edits (`--recent-edits off`
+  is the ablation); needs the repositories (`--repo`).
 - santacoder: single-line FIM in Python, JavaScript and Java; exact match of the stripped
   line. The hole is a whole line, so the cursor sits on an empty line between prompt and
   suffix here too.
@@ -448,8 +448,8 @@ def _product_label(options: Options) -> str:
         changes.append(f"{options.prompt_tokens} prompt tokens")
     if options.context and options.context_tokens != DEFAULTS.context_tokens:
         changes.append(f"{options.context_tokens} context tokens")
-    if options.context and options.recent_edits:
-        changes.append("recent edits")
+    if options.context and options.recent_edits != DEFAULTS.recent_edits:
+        changes.append(f"recent edits {'on' if options.recent_edits else 'off'}")
     if options.check_names != DEFAULTS.check_names:
         changes.append(f"name check {'on' if options.check_names else 'off'}")
     return ", ".join(["product", *changes])

@@ -27,6 +27,7 @@ from codegen_complete.completion.options import Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode, classify
 from codegen_complete.context.documents import Document
+from codegen_complete.context.edits import EditLog, changed_lines
 from codegen_complete.context.gather import PlaceMemo
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.models.load import load
@@ -130,6 +131,7 @@ class CompletionService:
         # after the cursor that it replaces.
         self._last: dict[str, tuple[str, str, str]] = {}
         self._places = PlaceMemo()  # only the worker thread uses it
+        self.edits = EditLog()  # where the user changed the open documents lately
         # Requests submitted and not started: warming the cache yields to them.
         self._waiting = 0
         self._waiting_lock = threading.Lock()
@@ -182,16 +184,24 @@ class CompletionService:
         document = self.documents.get(uri)
         if document is None:
             return
+        path = path_of(uri)
         for change_range, new_text in changes:
             if change_range is None:
+                if path is not None and (lines := changed_lines(document.text, new_text)):
+                    self.edits.record(path, *lines)
                 self.documents[uri] = document = Document(new_text, document.spec)
                 continue
             start = utf16_to_offset(document.text, change_range[0], change_range[1])
             end = utf16_to_offset(document.text, change_range[2], change_range[3])
             document.edit(start, max(start, end), new_text)
+            if path is not None:
+                first, old_last = change_range[0], max(change_range[0], change_range[2])
+                self.edits.record(path, first, old_last, first + new_text.count("\n"))
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
+        if (path := path_of(uri)) is not None:
+            self.edits.forget(path)  # its text is no longer known
         self._last.pop(uri, None)
         if ticket := self._latest.pop(uri, None):
             ticket.cancelled.set()
@@ -272,6 +282,7 @@ class CompletionService:
                 index=self.indexes.get(root) if root is not None else None,
                 tree=document.tree.copy() if document.tree is not None else None,
                 open_documents=open_documents,
+                recent_edits=self.edits.regions(),
             ),
             options=self.settings.options(),
             explicit=explicit,

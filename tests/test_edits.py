@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codegen_complete.context.edits import EditedRegion, EditLog, edit_snippets
+from codegen_complete.context.edits import EditedRegion, EditLog, changed_lines, edit_snippets
 
 ROOT = Path("/work/project")
 MODELS = ROOT / "models.py"
@@ -77,3 +77,12 @@ def test_a_long_region_shows_where_the_user_stopped() -> None:
                                range(0, 0), ROOT)  # fmt: skip
     assert snippet.text.split("\n")[-1] == "line 202"
     assert len(snippet.text.split("\n")) == 16
+
+
+def test_the_lines_a_whole_text_change_touched() -> None:
+    old = "a\nb\nc\nd"
+    assert changed_lines(old, old) is None
+    assert changed_lines(old, "a\nB\nc\nd") == (1, 1, 1)
+    # Two lines inserted before line 2, two deleted from line 1: the next line takes part.
+    assert changed_lines(old, "a\nb\nnew\nnew\nc\nd") == (2, 2, 4)
+    assert changed_lines(old, "a\nd") == (1, 3, 1)

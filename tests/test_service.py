@@ -189,3 +189,32 @@ def test_settings_have_sane_bounds() -> None:
     assert settings == Settings() and len(errors) == 4
     assert "from 0 to 5000" in errors[0] and "up to 120" in errors[1]
     assert parse_settings({"timeLimit": 0.5, "maxLines": 200})[0].max_lines == 200
+
+
+def test_edits_in_other_open_files_come_first_in_the_context(
+    tiny_store: Path, tmp_path: Path
+) -> None:
+    """The user changed `models.py`, then writes `views.py`: the changed lines are shown."""
+    service = CompletionService(
+        Settings(model="tiny-qwen", models_dir=str(tiny_store)), roots=[tmp_path]
+    )
+    assert service.load() is None
+    models = "class Order:\n    def __init__(self, items):\n        self.items = items\n"
+    models_uri = (tmp_path / "models.py").as_uri()
+    service.open(models_uri, models, "python")
+    service.change(models_uri, [((2, 26, 2, 26), "\n        self.owner = None")])
+    views_uri = (tmp_path / "views.py").as_uri()
+    service.open(views_uri, "def show(order):\n    return ", "python")
+    snapshot = service.snapshot(views_uri, 1, 11, explicit=True)
+    assert isinstance(snapshot, Snapshot)
+    assert [(r.path.name, r.first, r.last) for r in snapshot.document.recent_edits] == [
+        ("models.py", 2, 3)
+    ]
+    log = service.submit(snapshot).result().log
+    assert "context 1 files" in log, log
+    # A client that sends whole texts is followed too; closing forgets the document's edits.
+    service.change(views_uri, [(None, "def show(order):\n    return order\n")])
+    assert [r.path.name for r in service.edits.regions()] == ["views.py", "models.py"]
+    service.close(models_uri)
+    assert [r.path.name for r in service.edits.regions()] == ["views.py"]
+    service.shutdown()
