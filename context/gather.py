@@ -50,10 +50,13 @@ def gather_context(
     snippets: list[Snippet] = []
     line = text.count("\n", 0, offset)
     near = range(line - PROMPT_LINES_ABOVE, line + PROMPT_LINES_BELOW)
+    # Open buffers follow the workspace's rules too: a secret-looking or ignored file the
+    # user opened is never shown (the prompt may go to a remote server).
+    shown = [(p, t) for p, t in neighbours or () if p.resolve() != path and workspace.allowed(p)]
     if edits:
         # First: on replayed commits (docs/quality.md), after the retrieved windows they
         # rarely fitted the budget and changed nothing; first, they gained 7 holes, lost 2.
-        texts = {p.resolve(): t for p, t in neighbours or ()}
+        texts = {p.resolve(): t for p, t in shown}
         texts[path] = text
         snippets += edit_snippets(edits, texts, path, near, root)[:EDITED_REGIONS]
     if index is not None:
@@ -71,13 +74,8 @@ def gather_context(
         Snippet(d.path.resolve().relative_to(root).as_posix(), d.summary, d.order)
         for d in imported_definitions(text, offset, path, workspace, tree)
     ]
-    if neighbours is None:
-        neighbours = recent_files(workspace, path)
-    documents = [
-        (p.relative_to(root).as_posix(), t)
-        for p, t in neighbours
-        if p.resolve() != path and workspace.contains(p)
-    ]
+    others = recent_files(workspace, path) if neighbours is None else shown
+    documents = [(p.resolve().relative_to(root).as_posix(), t) for p, t in others]
     snippets += similar_snippets(text[:offset], documents)
     return tuple(snippets)
 

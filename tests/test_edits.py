@@ -86,3 +86,23 @@ def test_the_lines_a_whole_text_change_touched() -> None:
     # Two lines inserted before line 2, two deleted from line 1: the next line takes part.
     assert changed_lines(old, "a\nb\nnew\nnew\nc\nd") == (2, 2, 4)
     assert changed_lines(old, "a\nd") == (1, 3, 1)
+
+
+def test_open_secret_or_ignored_buffers_are_never_shown(tmp_path: Path) -> None:
+    """Their edits and their similar windows stay out of the prompt, like their files."""
+    from codegen_complete.context.gather import gather_context
+
+    lines = "\n".join(f"token_{n} = fetch_token(user_{n})" for n in range(30))
+    (tmp_path / ".gitignore").write_text("generated.py\n")
+    buffers = {name: tmp_path / name for name in (".env", "generated.py", "tokens.py")}
+    for path in buffers.values():
+        path.write_text(lines)
+    current = tmp_path / "main.py"
+    before = "\n".join(lines.split("\n")[:12]) + "\n"  # much like every buffer
+    current.write_text(before)
+    for edits in ([EditedRegion(path, 10, 11) for path in buffers.values()], []):
+        found = gather_context(
+            before, len(before), current, tmp_path,
+            neighbours=[(path, lines) for path in buffers.values()], edits=edits,
+        )  # fmt: skip
+        assert {snippet.path for snippet in found} == {"tokens.py"}, edits
