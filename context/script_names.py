@@ -14,7 +14,7 @@ Members of `this` inside a class are checked too (`this.ordered` where the class
 TypeScript parameter property) nor uses or assigns it anywhere else, and extends nothing (a
 base class, defined elsewhere, may have it). A `function` between the member and its class
 gives `this` another meaning, and members added through the prototype, `Object.assign` or
-`defineProperty` cannot be seen: those uses are left alone.
+`defineProperty`, or allowed by an index signature, cannot be seen: those uses are left alone.
 
 What is left alone: members of anything but `this` (`cart.total()`: the receiver's type is
 not known here), type names, and classic scripts (a file with no import, export or require
@@ -75,7 +75,10 @@ AMBIENT_FILES_MAX = 500
 AMBIENT_TTL_S = 60.0
 SKIPPED_FOLDERS = frozenset({".git", "dist", "build", "coverage", "out"})
 MEMBER_NAMES = frozenset({"property_identifier", "private_property_identifier"})
-MEMBER_DEFINITIONS = frozenset({"method_definition", "field_definition", "public_field_definition"})
+MEMBER_DEFINITIONS = frozenset({
+    "method_definition", "field_definition", "public_field_definition",
+    "abstract_method_signature", "method_signature",
+})  # fmt: skip
 CLASSES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
 # Between a member of `this` and its class, these give `this` another meaning.
 OTHER_THIS = frozenset({
@@ -170,8 +173,8 @@ def _class_members(cls: Node, parsed: Inserted) -> frozenset[str] | None:
     """The member names `cls` has (its methods and fields, its TypeScript parameter
     properties, every `this.X` it uses outside the suggestion and every one the suggestion
     assigns), without a leading `#`; None when they cannot all be seen
-    (computed names, members added with `Object.assign` or `defineProperty`, or through the
-    prototype)."""
+    (computed names, an index signature, members added with `Object.assign` or
+    `defineProperty`, or through the prototype)."""
     body = parsed.text_of(cls)
     name_node = cls.child_by_field_name("name")
     name = parsed.text_of(name_node) if name_node is not None else ""
@@ -185,10 +188,9 @@ def _class_members(cls: Node, parsed: Inserted) -> frozenset[str] | None:
     for node in all_nodes(cls):
         inside = parsed.inside(node)
         parent = node.parent
-        if (
-            node.type == "computed_property_name"
-            and parent is not None
-            and (parent.type in MEMBER_DEFINITIONS)
+        if parent is not None and (
+            (node.type == "index_signature" and parent.type == "class_body")
+            or (node.type == "computed_property_name" and parent.type in MEMBER_DEFINITIONS)
         ):
             return None
         if node.type in MEMBER_NAMES and parent is not None and parent.type in MEMBER_DEFINITIONS:

@@ -144,3 +144,15 @@ def test_a_class_whose_members_cannot_all_be_seen_is_left_alone() -> None:
         (CLASS_BEFORE.replace("#discount = 0;", "[key] = 0;"), CLASS_AFTER),
     ):
         assert names("return this.total();", before, after) == []
+    indexed = CLASS_BEFORE.replace("#discount = 0;", "[key: string]: unknown;")
+    assert names("return this.total();", indexed, CLASS_AFTER, language=TS) == []
+
+
+def test_typescript_signatures_declare_members() -> None:
+    declarations = "abstract total(): number;\n  declare label: string;"
+    abstract = CLASS_BEFORE.replace(
+        "export class Cart {", "export abstract class Cart {\n  " + declarations
+    )
+    for suggestion in ("return this.total();", "return this.label;"):
+        assert names(suggestion, abstract, CLASS_AFTER, language=TS) == [], suggestion
+    assert names("return this.ordered;", abstract, CLASS_AFTER, language=TS) == ["ordered"]
