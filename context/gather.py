@@ -52,7 +52,7 @@ def gather_context(
     near = range(line - PROMPT_LINES_ABOVE, line + PROMPT_LINES_BELOW)
     # Open buffers follow the workspace's rules too: a secret-looking or ignored file the
     # user opened is never shown (the prompt may go to a remote server).
-    shown = [(p, t) for p, t in neighbours or () if p.resolve() != path and workspace.allowed(p)]
+    shown = [(p, t) for p, t in neighbours or () if p.resolve() != path and workspace.may_show(p)]
     if edits:
         # First: on replayed commits (docs/quality.md), after the retrieved windows they
         # rarely fitted the budget and changed nothing; first, they gained 7 holes, lost 2.

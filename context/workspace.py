@@ -105,8 +105,14 @@ class Workspace:
 
     def allowed(self, path: Path) -> bool:
         """Whether the file may go into a prompt."""
+        return path.resolve().is_file() and self.may_show(path)
+
+    def may_show(self, path: Path) -> bool:
+        """Whether a file by this name may go into a prompt, whether or not it is on disk yet
+        (an editor's buffer that was never saved): inside the root, not secret-looking, not
+        in a skipped or ignored folder, not ignored itself."""
         resolved = path.resolve()
-        if not self.contains(resolved) or not resolved.is_file() or is_secret(resolved):
+        if not self.contains(resolved) or is_secret(resolved):
             return False
         relative = resolved.relative_to(self.root)
         if any(part in SKIPPED_FOLDERS for part in relative.parts[:-1]):
