@@ -18,13 +18,14 @@ Calls through a path or a package (`strings.Fields`, `Order::new`) and methods
 
 from __future__ import annotations
 
+import functools
 import re
-import time
 from pathlib import Path
 
 from tree_sitter import Node, Tree
 
 from codegen_complete.context.documents import all_nodes, parse_with
+from codegen_complete.context.filecache import FileCache
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.names import Unresolved
 
@@ -46,7 +47,6 @@ RUST_PRELUDE = frozenset(
     )
 )
 PACKAGE_FILES_MAX = 300  # a folder with more is read only this far
-PACKAGE_TTL_S = 30.0  # the other files of a package are re-read after this long
 _WORD = re.compile(r"[A-Za-z_]\w*")
 # What puts names in scope that cannot be seen from the file.
 _GO_UNSEEN = re.compile(r'(?m)^\s*(?:import\s+)?\.\s+"')
@@ -54,7 +54,7 @@ _JAVA_UNSEEN = re.compile(r"(?m)^\s*import\s+static\s+[^;]*\*")
 _RUST_UNSEEN = re.compile(
     r"(?m)^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+(?!(?:super|self)::\*)[^;]*\*|macro_rules!"
 )
-_packages: dict[tuple[Path, Path], tuple[float, frozenset[str]]] = {}
+_WORDS_OF_FILE: FileCache[frozenset[str]] = FileCache(limit=1024)
 
 
 JAVA_OBJECT_METHODS = frozenset(
@@ -137,24 +137,21 @@ def _java_callee(node: Node) -> Node | None:
 
 
 def package_names(path: Path) -> frozenset[str]:
-    """Every word of the other `.go` files in `path`'s folder (its package), re-read after
-    PACKAGE_TTL_S."""
-    folder = path.resolve().parent
-    key = (folder, path.resolve())
-    now = time.monotonic()
-    cached = _packages.get(key)
-    if cached is not None and now - cached[0] < PACKAGE_TTL_S:
-        return cached[1]
-    words: set[str] = set()
+    """Every word of the other `.go` files in `path`'s folder (its package); a file is read
+    again only when it changed."""
+    current = path.resolve()
     try:
-        others = sorted(p for p in folder.glob("*.go") if p.resolve() != key[1])
+        others = sorted(p for p in current.parent.glob("*.go") if p.resolve() != current)
     except OSError:
-        others = []
+        return frozenset()
+    words: set[str] = set()
     for other in others[:PACKAGE_FILES_MAX]:
-        try:
-            words.update(_WORD.findall(other.read_text(errors="replace")))
-        except OSError:
-            continue
-    names = frozenset(words)
-    _packages[key] = (now, names)
-    return names
+        words |= _WORDS_OF_FILE.get(other, functools.partial(_words_of, other)) or frozenset()
+    return frozenset(words)
+
+
+def _words_of(path: Path) -> frozenset[str]:
+    try:
+        return frozenset(_WORD.findall(path.read_text(errors="replace")))
+    except OSError:
+        return frozenset()

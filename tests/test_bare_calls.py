@@ -49,6 +49,9 @@ def test_another_file_of_the_package_declares_names(tmp_path: Path) -> None:
     assert names("validateOrder(o)", path=path) == []
     # Another folder is another package: its names need a qualifier.
     assert names("auditOrder()", path=path) == ["auditOrder"]
+    # A file of the package written since the last check counts at once.
+    (tmp_path / "audit.go").write_text("package orders\n\nfunc auditOrder() {}\n")
+    assert names("auditOrder()", path=path) == []
 
 
 def test_a_dot_import_is_left_alone() -> None:
