@@ -40,7 +40,7 @@ from pathlib import Path
 
 from codegen_complete.context.edits import REGIONS
 from codegen_complete.context.languages import SPECS
-from codegen_complete.measure.fresh import COMMENT_STARTS
+from codegen_complete.measure.fresh import is_code_line
 
 HOLES = Path(__file__).resolve().with_name("fixtures") / "edit_holes.json"
 SEED = 2025
@@ -119,11 +119,6 @@ class EditHole:
         return f"{self.commit[:10]}/{self.file}:{self.line} {self.split}"
 
 
-def _is_code(line: str) -> bool:
-    stripped = line.strip()
-    return len(stripped) >= 8 and not stripped.startswith(COMMENT_STARTS)
-
-
 def _language(path: str) -> str | None:
     return LANGUAGES.get(Path(path).suffix)
 
@@ -145,7 +140,7 @@ def hole_of(commit: str, files: list[FileChange], rng: random.Random) -> EditHol
             if change.existed
             for hunk in change.hunks
             for offset, line in enumerate(hunk.added)
-            if _is_code(line)
+            if is_code_line(line)
         ]
         if not places:
             continue

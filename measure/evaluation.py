@@ -137,6 +137,16 @@ def load_crossfile(fixtures: Path) -> list[Case]:
     return cases
 
 
+def _cut_line(path: Path, number: int) -> tuple[str, str, str]:
+    """The file's 1-based line `number` as a hole: (the text before it and its indentation,
+    the text after it, the line after its indentation)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    line = lines[number - 1]
+    indent = line[: len(line) - len(line.lstrip())]
+    before = "\n".join([*lines[: number - 1], indent])
+    return before, "\n" + "\n".join(lines[number:]), line.strip()
+
+
 def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
     """Holes from projects first published in 2025 (measure/fresh.py), one file open; only
     the `split` half ("dev" or "test") when given."""
@@ -146,14 +156,12 @@ def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
             continue
         root = fixtures / hole["project"]
         path = root / hole["file"]
-        lines = path.read_text(encoding="utf-8").split("\n")
-        line = lines[hole["line"] - 1]
-        indent = line[: len(line) - len(line.lstrip())]
+        before, after, expected = _cut_line(path, hole["line"])
         cases.append(Case(
             id=f"{hole['project']}/{hole['file']}:{hole['line']} {hole['split']}",
-            before="\n".join([*lines[: hole["line"] - 1], indent]),
-            after="\n" + "\n".join(lines[hole["line"] :]),
-            expected=line.strip(),
+            before=before,
+            after=after,
+            expected=expected,
             mode=Mode.SINGLE_LINE,
             language=detect(path),
             path=path,
@@ -172,15 +180,13 @@ def load_edits(repos: Sequence[Path], split: str | None = None) -> list[Case]:
             continue
         root = workspace(repository_of(hole.commit, list(repos)), hole.commit, EDITS_CACHE)
         path = root / hole.file
-        lines = path.read_text(encoding="utf-8").split("\n")
-        line = lines[hole.line - 1]
-        indent = line[: len(line) - len(line.lstrip())]
+        before, after, expected = _cut_line(path, hole.line)
         others = sorted({file for file, _, _ in hole.edits} - {hole.file})
         cases.append(Case(
             id=hole.id,
-            before="\n".join([*lines[: hole.line - 1], indent]),
-            after="\n" + "\n".join(lines[hole.line :]),
-            expected=line.strip(),
+            before=before,
+            after=after,
+            expected=expected,
             mode=Mode.SINGLE_LINE,
             language=detect(path),
             path=path,
@@ -337,7 +343,7 @@ def evaluate_case(
     """`mode`: "product" (the shipped pipeline), "naive" (plain FIM, same weights) or
     "lookup" (no model: the line that most often follows the line above elsewhere)."""
     # As in an editor, the workspace's index was built before the request: not timed.
-    retrieve = mode == "product" and options.context and options.retrieval and case.root
+    retrieve = mode == "product" and options.context and options.retrieval
     index = _index_of(case.root) if retrieve and case.root else None
     started = time.perf_counter()
     name_check = ""

@@ -44,6 +44,12 @@ def source_files(project: Path) -> list[Path]:
     )
 
 
+def is_code_line(line: str) -> bool:
+    """Long enough to be worth a hole (8 characters) and not a comment."""
+    stripped = line.strip()
+    return len(stripped) >= 8 and not stripped.startswith(COMMENT_STARTS)
+
+
 def hole_lines(text: str) -> list[int]:
     """Indexes of the lines a hole may be cut at."""
     candidates = []
@@ -56,7 +62,7 @@ def hole_lines(text: str) -> list[int]:
             in_docstring = not in_docstring
         if inside or triple:  # a docstring's lines, and those that open or close one
             continue
-        if len(stripped) >= 8 and not stripped.startswith(COMMENT_STARTS):
+        if is_code_line(stripped):
             candidates.append(index)
     return candidates
 
