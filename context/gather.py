@@ -52,19 +52,21 @@ def gather_context(
     near = range(line - PROMPT_LINES_ABOVE, line + PROMPT_LINES_BELOW)
     # Open buffers follow the workspace's rules too: a secret-looking or ignored file the
     # user opened is never shown (the prompt may go to a remote server).
-    shown = [(p, t) for p, t in neighbours or () if p.resolve() != path and workspace.may_show(p)]
+    resolved = [(p.resolve(), t) for p, t in neighbours or ()]
+    shown = [(p, t) for p, t in resolved if p != path and workspace.may_show(p)]
     if edits:
         # First: on replayed commits (docs/quality.md), after the retrieved windows they
         # rarely fitted the budget and changed nothing; first, they gained 7 holes, lost 2.
-        texts = {p.resolve(): t for p, t in shown}
+        texts = dict(shown)
         texts[path] = text
         snippets += edit_snippets(edits, texts, path, near, root)[:EDITED_REGIONS]
     if index is not None:
         # Then: a probe on held-out 2025 repositories found the gain in windows that hold
         # the line to write, and none in imported definitions.
-        live = [p for p, _ in neighbours or ()]
         exclude = {
-            p.resolve().relative_to(root).as_posix() for p in [path, *live] if workspace.contains(p)
+            p.relative_to(root).as_posix()
+            for p in [path, *(p for p, _ in resolved)]
+            if workspace.contains(p)
         }
         current = path.relative_to(root).as_posix() if workspace.contains(path) else path.name
         found = index.search(text[:offset], exclude, RETRIEVED_WINDOWS)
@@ -75,7 +77,7 @@ def gather_context(
         for d in imported_definitions(text, offset, path, workspace, tree)
     ]
     others = recent_files(workspace, path) if neighbours is None else shown
-    documents = [(p.resolve().relative_to(root).as_posix(), t) for p, t in others]
+    documents = [(p.relative_to(root).as_posix(), t) for p, t in others]
     snippets += similar_snippets(text[:offset], documents)
     return tuple(snippets)
 
