@@ -137,14 +137,31 @@ def load_crossfile(fixtures: Path) -> list[Case]:
     return cases
 
 
-def _cut_line(path: Path, number: int) -> tuple[str, str, str]:
-    """The file's 1-based line `number` as a hole: (the text before it and its indentation,
-    the text after it, the line after its indentation)."""
+def _line_case(
+    case_id: str,
+    path: Path,
+    root: Path,
+    number: int,
+    open_documents: tuple[tuple[Path, str], ...] = (),
+    recent_edits: tuple[EditedRegion, ...] = (),
+) -> Case:
+    """The file's 1-based line `number` as a single-line hole: the cursor at its
+    indentation, the line after it to write, the rest of the file after the cursor."""
     lines = path.read_text(encoding="utf-8").split("\n")
     line = lines[number - 1]
     indent = line[: len(line) - len(line.lstrip())]
-    before = "\n".join([*lines[: number - 1], indent])
-    return before, "\n" + "\n".join(lines[number:]), line.strip()
+    return Case(
+        id=case_id,
+        before="\n".join([*lines[: number - 1], indent]),
+        after="\n" + "\n".join(lines[number:]),
+        expected=line.strip(),
+        mode=Mode.SINGLE_LINE,
+        language=detect(path),
+        path=path,
+        root=root,
+        open_documents=open_documents,
+        recent_edits=recent_edits,
+    )
 
 
 def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
@@ -155,19 +172,8 @@ def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
         if split is not None and hole["split"] != split:
             continue
         root = fixtures / hole["project"]
-        path = root / hole["file"]
-        before, after, expected = _cut_line(path, hole["line"])
-        cases.append(Case(
-            id=f"{hole['project']}/{hole['file']}:{hole['line']} {hole['split']}",
-            before=before,
-            after=after,
-            expected=expected,
-            mode=Mode.SINGLE_LINE,
-            language=detect(path),
-            path=path,
-            root=root,
-            open_documents=(),
-        ))  # fmt: skip
+        case_id = f"{hole['project']}/{hole['file']}:{hole['line']} {hole['split']}"
+        cases.append(_line_case(case_id, root / hole["file"], root, hole["line"]))
     return cases
 
 
@@ -179,18 +185,9 @@ def load_edits(repos: Sequence[Path], split: str | None = None) -> list[Case]:
         if split is not None and hole.split != split:
             continue
         root = workspace(repository_of(hole.commit, list(repos)), hole.commit, EDITS_CACHE)
-        path = root / hole.file
-        before, after, expected = _cut_line(path, hole.line)
         others = sorted({file for file, _, _ in hole.edits} - {hole.file})
-        cases.append(Case(
-            id=hole.id,
-            before=before,
-            after=after,
-            expected=expected,
-            mode=Mode.SINGLE_LINE,
-            language=detect(path),
-            path=path,
-            root=root,
+        cases.append(_line_case(
+            hole.id, root / hole.file, root, hole.line,
             open_documents=tuple(
                 (root / file, (root / file).read_text(encoding="utf-8")) for file in others
             ),
