@@ -19,6 +19,7 @@ from codegen_complete.context.edits import EditedRegion
 from codegen_complete.context.gather import PLACE_LINES, PlaceMemo, gather_context
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.languages import LanguageSpec
+from codegen_complete.context.missing_imports import missing_import
 from codegen_complete.context.namecheck import unresolved
 from codegen_complete.context.snippets import Snippet
 
@@ -49,7 +50,9 @@ class Suggestion:
     text: str  # what to insert at the cursor ("" when there is nothing worth showing)
     mode: Mode
     context_files: tuple[str, ...]  # workspace paths of the snippets in the prompt
-    continuation: Continuation  # the raw output, token counts, stop reason, model timings
+    # The raw output, token counts, stop reason, model timings; None when no model ran (the
+    # suggestion is an import the file is missing, context/missing_imports.py).
+    continuation: Continuation | None
     # Names the model's suggestion read that are defined nowhere, and what that did to it:
     # "" (nothing found or not checked), "dropped" or "trimmed" (when options.check_names).
     unresolved: tuple[str, ...]
@@ -75,6 +78,13 @@ def suggest(
     context: tuple[Snippet, ...] = ()
     if document.path is not None and document.root is not None:
         relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
+        if (missing := _missing_import(document, options)) is not None:
+            return Suggestion(
+                text=missing, mode=document.mode, context_files=(), continuation=None,
+                unresolved=(), name_check="", replaces=0,
+                context_ms=round((time.perf_counter() - started) * 1000, 2), small_prompt=False,
+                total_ms=round((time.perf_counter() - document.received) * 1000, 2),
+            )  # fmt: skip
         if options.context:
             context = _context(document, document.path, document.root, places, options)
     context_ms = (time.perf_counter() - started) * 1000
@@ -104,6 +114,21 @@ def suggest(
         context_ms=round(context_ms, 2),
         small_prompt=result.small_prompt,
         total_ms=round((time.perf_counter() - document.received) * 1000, 2),
+    )
+
+
+def _missing_import(document: DocumentSnapshot, options: Options) -> str | None:
+    """The import the file is missing, where the cursor is about to write one (Python; it
+    needs the workspace's index, as all context from other files does)."""
+    language = document.language
+    if not (options.context and options.retrieval) or document.index is None:
+        return None
+    if document.path is None:
+        return None
+    if language is None or language.name != "python":
+        return None
+    return missing_import(
+        document.text, document.offset, document.path, document.index, document.tree
     )
 
 

@@ -30,7 +30,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,6 +344,32 @@ class RepoIndex:
             window = Window(lines, start)
             candidates.append(Snippet(path, window.shown, start, overlap(query, window)))
         return best_windows(candidates, limit)
+
+    def windows_with(
+        self, names: Sequence[str], exclude: Iterable[str] = (), limit: int = 32
+    ) -> list[tuple[str, list[str], int]]:
+        """Windows whose lines hold every identifier in `names` (case folded): for each, its
+        file's path, the file's lines and the window's first line; none from the `exclude`d
+        paths."""
+        must = [
+            (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "idents", name.lower()))
+            for name in names
+        ]
+        must_not = [
+            (tantivy.Occur.MustNot, tantivy.Query.term_query(self._schema, "path", path))
+            for path in set(exclude)
+        ]
+        with self._lock:
+            searcher = self._index.searcher()
+            query = tantivy.Query.boolean_query([*must, *must_not])
+            found = [searcher.doc(address) for _, address in searcher.search(query, limit).hits]
+        windows_found = []
+        for document in found:
+            path, start = document["path"][0], document["start"][0]
+            lines = self._file_lines(path)
+            if lines is not None:
+                windows_found.append((path, lines, start))
+        return windows_found
 
     def _file_lines(self, relative: str) -> list[str] | None:
         """The lines of an indexed file, read back from the disk (the index keeps only where

@@ -175,18 +175,19 @@ def run_complete(argv: list[str]) -> int:
             "precision": completer.model.precision,
             "threads": completer.engine.threads if completer.engine is not None else None,
             "backend": completer.backend.name,
-            "stop_reason": run.stop_reason,
+            # "missing_import": no model ran, the text is an import the file lacks.
+            "stop_reason": run.stop_reason if run is not None else "missing_import",
             "context": list(result.context_files),
             "tokens": {
-                "prompt": run.prompt_tokens,
-                "reused": run.reused_tokens,
-                "generated": run.generated_tokens,
+                "prompt": run.prompt_tokens if run is not None else 0,
+                "reused": run.reused_tokens if run is not None else 0,
+                "generated": run.generated_tokens if run is not None else 0,
             },
             "timings_ms": {
                 "load": completer.load_ms,
                 "context": result.context_ms,
-                "prefill": run.prefill_ms,
-                "decode": run.decode_ms,
+                "prefill": run.prefill_ms if run is not None else 0.0,
+                "decode": run.decode_ms if run is not None else 0.0,
                 "total": round((time.perf_counter() - received) * 1000, 2),
             },
         }

@@ -351,6 +351,11 @@ class CompletionService:
         except BackendUnavailableError as error:
             return Answer(None, f"{snapshot.describe()}: the server cannot answer: {error}")
         run = result.continuation
+        if run is None:
+            return self._answered(
+                snapshot, result.text, result.replaces,
+                f"{snapshot.describe()}: an import the file is missing, {result.total_ms:.0f} ms",
+            )  # fmt: skip
         report = (
             f"{snapshot.describe()}: {result.mode.value}, prompt {run.prompt_tokens} tokens "
             f"({run.reused_tokens} reused), context {len(result.context_files)} files "
@@ -369,14 +374,19 @@ class CompletionService:
             else:
                 why = "the model wrote nothing"
             return Answer(None, f"{report}: nothing to suggest ({why})")
-        text, offset = snapshot.document.text, snapshot.offset
-        replaced = text[offset : offset + result.replaces]
-        self._last[snapshot.uri] = (text[:offset], result.text, replaced)
-        line, character = offset_to_utf16(text, offset)
-        return Answer(
-            Suggestion(result.text, line, character, False, _end(text, offset, replaced)),
+        return self._answered(
+            snapshot, result.text, result.replaces,
             f"{report}: {len(result.text.splitlines() or [''])} lines",
-        )
+        )  # fmt: skip
+
+    def _answered(self, snapshot: Snapshot, suggestion: str, replaces: int, report: str) -> Answer:
+        """The answer that shows `suggestion`, remembered so that typing it on costs nothing."""
+        text, offset = snapshot.document.text, snapshot.offset
+        replaced = text[offset : offset + replaces]
+        self._last[snapshot.uri] = (text[:offset], suggestion, replaced)
+        line, character = offset_to_utf16(text, offset)
+        return Answer(Suggestion(suggestion, line, character, False, _end(text, offset, replaced)),
+                      report)  # fmt: skip
 
     def shutdown(self) -> None:
         self._closing = True

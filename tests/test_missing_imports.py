@@ -1,0 +1,143 @@
+"""The import a file is missing, offered where an import goes (context/missing_imports.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codegen_complete.context import languages
+from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.missing_imports import missing_import, unbound_names
+from codegen_complete.context.python_imports import PYTHON
+from codegen_complete.server.service import CompletionService, Snapshot
+from codegen_complete.server.settings import Settings
+
+MODELS = "class Order:\n    pass\n\n\nclass Item:\n    pass\n"
+SERVICE = (
+    "from typing import Any, overload\n\nfrom shop.models import Order\n\n\n"
+    "def total(order: Order) -> Any:\n    return order\n"
+)
+
+
+@pytest.fixture()
+def shop(tmp_path: Path) -> Path:
+    """A project whose files import `Order` and `typing`'s names; `shop/report.py` is
+    written by each test."""
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(MODELS)
+    (package / "service.py").write_text(SERVICE)
+    return tmp_path
+
+
+def offer(root: Path, text: str, name: str = "report.py") -> str | None:
+    """What is offered at the `|` in `text`, written as shop/`name`."""
+    path = root / "shop" / name
+    path.write_text(text.replace("|", ""))
+    index = RepoIndex(root)
+    index.refresh()
+    return missing_import(text.replace("|", ""), text.index("|"), path, index)
+
+
+def test_the_import_other_files_use(shop: Path) -> None:
+    text = "import os\n|\n\n\ndef describe(order: Order) -> str:\n    return os.sep\n"
+    assert offer(shop, text) == "from shop.models import Order"
+
+
+def test_names_from_one_module_share_a_line_in_isort_order(shop: Path) -> None:
+    text = (
+        "from shop.models import Order\n|\n\n\n@overload\ndef f(x: Order) -> Any: ...\n"
+        "def f(x: Any) -> Any:\n    return x\n"
+    )
+    assert offer(shop, text) == "from typing import Any, overload"
+
+
+def test_written_relatively_when_the_file_imports_its_package_so(shop: Path) -> None:
+    text = "from .service import total\n|\n\n\ndef f(order: Order) -> None:\n    total(order)\n"
+    assert offer(shop, text) == "from .models import Order"
+
+
+def test_a_name_no_file_imports_comes_from_the_module_defining_it(shop: Path) -> None:
+    text = "import os\n|\n\n\ndef f(item: Item) -> str:\n    return os.sep\n"
+    assert offer(shop, text) == "from shop.models import Item"
+
+
+def test_a_module_of_the_standard_library(shop: Path) -> None:
+    text = '"""Reports."""\n\n|\n\ndef f() -> None:\n    threading.Thread(target=f).start()\n'
+    assert offer(shop, text) == "import threading"
+
+
+def test_a_member_of_a_parenthesized_import(shop: Path) -> None:
+    text = (
+        "from shop.models import (\n    Item,\n    |\n)\n\n\n"
+        "def f(order: Order, item: Item) -> None:\n    pass\n"
+    )
+    assert offer(shop, text) == "Order,"
+    # Inside an import from another module, a name it does not provide is not offered.
+    other = (
+        "from shop.service import (\n    total,\n    |\n)\n\n\n"
+        "def f(o: Order) -> None:\n    total(o)\n"
+    )
+    assert offer(shop, other) is None
+
+
+def test_what_the_user_typed_is_continued_and_nothing_else(shop: Path) -> None:
+    code = "\n\n\ndef f(order: Order) -> None:\n    pass\n"
+    assert offer(shop, "import os\nfrom sh|" + code) == "op.models import Order"
+    assert offer(shop, "import os\nimport js|" + code) is None
+
+
+def test_nothing_where_no_import_goes_or_none_is_missing(shop: Path) -> None:
+    # A blank line in a function body.
+    body = "from shop.models import Item\n\n\ndef f(order: Order) -> None:\n    |\n    pass\n"
+    assert offer(shop, body) is None
+    # A file that binds every name it reads.
+    complete = "from shop.models import Order\n|\n\n\ndef f(order: Order) -> None:\n    pass\n"
+    assert offer(shop, complete) is None
+    # A star import could bind anything.
+    star = "from shop.models import *\n|\n\n\ndef f(order: Order) -> None:\n    pass\n"
+    assert offer(shop, star) is None
+    # Past the file's head: code comes before the cursor.
+    after_code = "x = 1\n\n|\n\ndef f(order: Order) -> None:\n    pass\n"
+    assert offer(shop, after_code) is None
+
+
+def test_unbound_names_skip_every_kind_of_binding() -> None:
+    source = (
+        "import os.path\nfrom a import b as c\n"
+        "def f(x, *args, y=1, **kw):\n    z = [w for w in args]\n"
+        "    with open(x) as handle:\n        pass\n    try:\n        pass\n"
+        "    except ValueError as error:\n        raise error\n"
+        "    g(key=1, value=(n := 2))\n    return os.path.join(c, z, handle, kw, y, n, Missing)\n"
+        "class K:\n    attribute: int\n    def m(self):\n        return self.attribute\n"
+    )
+    parser = languages.parser(PYTHON)
+    assert parser is not None
+    assert unbound_names(parser.parse(source.encode())) == ["g", "Missing"]
+
+
+def test_the_server_answers_at_once_without_the_model(tiny_store: Path, shop: Path) -> None:
+    """Where the import goes, the lookup answers; typing along it comes from the cache."""
+    service = CompletionService(
+        Settings(model="tiny-qwen", models_dir=str(tiny_store)), roots=[shop]
+    )
+    assert service.load() is None
+    lines: list[str] = []
+    service.index_workspaces(shop / ".cache", lines.append)
+    uri = (shop / "shop" / "report.py").as_uri()
+    text = "import os\n\n\n\ndef describe(order: Order) -> str:\n    return os.sep\n"
+    (shop / "shop" / "report.py").write_text(text)
+    service.open(uri, text, "python")
+    snapshot = service.snapshot(uri, 1, 0, explicit=True)
+    assert isinstance(snapshot, Snapshot)
+    answer = service.submit(snapshot).result()
+    assert answer.suggestion is not None, answer.log
+    assert answer.suggestion.text == "from shop.models import Order"
+    assert "an import the file is missing" in answer.log
+    service.change(uri, [((1, 0, 1, 0), "f")])
+    typed = service.from_cache(service.snapshot(uri, 1, 1, explicit=True))  # type: ignore[arg-type]
+    assert typed is not None and typed.suggestion is not None
+    assert typed.suggestion.text == "rom shop.models import Order"
+    service.shutdown()
