@@ -118,18 +118,16 @@ def suggest(
 
 
 def _missing_import(document: DocumentSnapshot, options: Options) -> str | None:
-    """The import the file is missing, where the cursor is about to write one (Python; it
-    needs the workspace's index, as all context from other files does)."""
-    language = document.language
+    """The import the file is missing, where the cursor is about to write one (it needs the
+    workspace's index, as all context from other files does)."""
     if not (options.context and options.retrieval) or document.index is None:
         return None
-    if document.path is None:
-        return None
-    if language is None or language.name != "python":
+    if document.path is None or document.language is None:
         return None
     return missing_import(
-        document.text, document.offset, document.path, document.index, document.tree
-    )
+        document.text, document.offset, document.path, document.index, document.language,
+        document.tree,
+    )  # fmt: skip
 
 
 def _checked_names(

@@ -3,7 +3,7 @@ file each one points to, and that file's definitions as short summaries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +19,19 @@ class Imported:
     # The imported name ("x" in `from m import x`, `import {x} from "m"`; "default" for a
     # default import); None when the whole module is bound (`import m`, `import * as m`).
     name: str | None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a name can be imported from: the module, absolute (dotted in Python; a package,
+    or a path from the workspace root, in JavaScript), and how the name is imported: "from"
+    or "module" (`import name`) in Python; "named", "default" or "namespace" in JavaScript."""
+
+    module: str
+    kind: str
+    # How the line found writes it, where the language has a choice (a JavaScript quote);
+    # not part of what the source is.
+    style: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

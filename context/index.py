@@ -346,15 +346,19 @@ class RepoIndex:
         return best_windows(candidates, limit)
 
     def windows_with(
-        self, names: Sequence[str], exclude: Iterable[str] = (), limit: int = 32
+        self,
+        names: Sequence[str],
+        exclude: Iterable[str] = (),
+        limit: int = 32,
+        any_of: Sequence[str] = (),
     ) -> list[tuple[str, list[str], int]]:
-        """Windows whose lines hold every identifier in `names` (case folded): for each, its
-        file's path, the file's lines and the window's first line; none from the `exclude`d
-        paths."""
-        must = [
-            (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "idents", name.lower()))
-            for name in names
-        ]
+        """Windows whose lines hold every identifier in `names` and one of `any_of` (when
+        given), case folded: for each, its file's path, the file's lines and the window's
+        first line; none from the `exclude`d paths."""
+        must = [(tantivy.Occur.Must, self._term(name)) for name in names]
+        if any_of:
+            either = [(tantivy.Occur.Should, self._term(word)) for word in any_of]
+            must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(either)))
         must_not = [
             (tantivy.Occur.MustNot, tantivy.Query.term_query(self._schema, "path", path))
             for path in set(exclude)
@@ -370,6 +374,9 @@ class RepoIndex:
             if lines is not None:
                 windows_found.append((path, lines, start))
         return windows_found
+
+    def _term(self, word: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, "idents", word.lower())
 
     def _file_lines(self, relative: str) -> list[str] | None:
         """The lines of an indexed file, read back from the disk (the index keeps only where

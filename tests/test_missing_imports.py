@@ -8,7 +8,8 @@ import pytest
 
 from codegen_complete.context import languages
 from codegen_complete.context.index import RepoIndex
-from codegen_complete.context.missing_imports import missing_import, unbound_names
+from codegen_complete.context.missing_imports import missing_import
+from codegen_complete.context.missing_python_imports import PYTHON_RULES
 from codegen_complete.context.python_imports import PYTHON
 from codegen_complete.server.service import CompletionService, Snapshot
 from codegen_complete.server.settings import Settings
@@ -38,7 +39,9 @@ def offer(root: Path, text: str, name: str = "report.py") -> str | None:
     path.write_text(text.replace("|", ""))
     index = RepoIndex(root)
     index.refresh()
-    return missing_import(text.replace("|", ""), text.index("|"), path, index)
+    language = languages.detect(path)
+    assert language is not None
+    return missing_import(text.replace("|", ""), text.index("|"), path, index, language)
 
 
 def test_the_import_other_files_use(shop: Path) -> None:
@@ -115,7 +118,8 @@ def test_unbound_names_skip_every_kind_of_binding() -> None:
     )
     parser = languages.parser(PYTHON)
     assert parser is not None
-    assert unbound_names(parser.parse(source.encode())) == ["g", "Missing"]
+    tree = parser.parse(source.encode())
+    assert PYTHON_RULES.unbound_names(tree, Path()) == ["g", "Missing"]
 
 
 def test_the_server_answers_at_once_without_the_model(tiny_store: Path, shop: Path) -> None:
@@ -141,3 +145,66 @@ def test_the_server_answers_at_once_without_the_model(tiny_store: Path, shop: Pa
     assert typed is not None and typed.suggestion is not None
     assert typed.suggestion.text == "rom shop.models import Order"
     service.shutdown()
+
+
+# --- JavaScript and TypeScript --------------------------------------------------------------
+
+
+@pytest.fixture()
+def app(tmp_path: Path) -> Path:
+    """A TypeScript project: `src/errors.ts` exports errors that `src/api.ts` imports."""
+    (tmp_path / "src" / "feature").mkdir(parents=True)
+    (tmp_path / "src" / "errors.ts").write_text(
+        "export class UserError extends Error {}\nexport class NetError extends Error {}\n"
+        "export function fail(message: string): never {\n  throw new UserError(message);\n}\n"
+    )
+    (tmp_path / "src" / "api.ts").write_text(
+        "import { z } from 'zod';\nimport { UserError } from './errors';\n\n"
+        "export const schema = z.string();\nexport function check(x: unknown) {\n"
+        "  if (!x) throw new UserError('no');\n}\n"
+    )
+    return tmp_path
+
+
+def offer_script(root: Path, text: str, name: str = "src/feature/form.ts") -> str | None:
+    path = root / name
+    path.write_text(text.replace("|", ""))
+    index = RepoIndex(root)
+    index.refresh()
+    language = languages.detect(path)
+    assert language is not None
+    return missing_import(text.replace("|", ""), text.index("|"), path, index, language)
+
+
+def test_a_script_import_is_rewritten_from_the_current_folder(app: Path) -> None:
+    """`./errors` in src/api.ts is `../errors` from src/feature/, in the project's quotes;
+    `fail`, which no file imports yet, comes with it: errors.ts exports it."""
+    text = (
+        'import { readFile } from "node:fs";\n|\n\n'
+        "export function load(path: string) {\n  if (!path) fail('empty');\n"
+        "  return readFile(path, () => { throw new UserError('x'); });\n}\n"
+    )
+    assert offer_script(app, text) == "import { UserError, fail } from '../errors';"
+    package = "import { UserError } from '../errors';\n|\n\nexport const s = z.number();\n"
+    assert offer_script(app, package) == "import { z } from 'zod';"
+
+
+def test_a_member_of_a_multi_line_script_import(app: Path) -> None:
+    text = (
+        "import {\n  NetError,\n  |\n} from '../errors';\n\n"
+        "export const errors = [NetError, UserError];\n"
+    )
+    assert offer_script(app, text) == "UserError,"
+
+
+def test_script_names_bound_every_way_are_not_missing(app: Path) -> None:
+    text = (
+        "import * as net from 'net';\nimport { UserError } from '../errors';\n|\n\n"
+        "export { fail } from '../errors';\ntype Pair<T> = [T, T];\n"
+        "interface Shape { [key: string]: net.Socket }\n"
+        "export function f({ a, b = 1 }: Shape, [c]: Pair<number>, ...rest: number[]) {\n"
+        "  for (const item of rest) { try { g(item) } catch (error) { throw error } }\n"
+        "  const { d: renamed } = a;\n  return new UserError(`${b}${c}${renamed}`);\n}\n"
+        "function g(value: number): number {\n  return value;\n}\n"
+    )
+    assert offer_script(app, text) is None

@@ -1,0 +1,202 @@
+"""Python's part of the missing import (context/missing_imports.py): which names a file reads
+and never binds, what another file's line imports, and the line to offer."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from tree_sitter import Node, QueryCursor, Tree
+
+from codegen_complete.context import languages
+from codegen_complete.context.importing import Source, node_text
+from codegen_complete.context.names import BUILTIN_NAMES
+from codegen_complete.context.python_imports import PYTHON, imports_of
+
+# How far above a member of a parenthesized import its `from m import (` may be.
+MEMBER_LINES = 100
+
+_FROM_IMPORT = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s+(.*)$")
+_FROM_IMPORT_OPEN = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s*\(\s*(#.*)?$")
+_PLAIN_IMPORT = re.compile(r"\s*import\s+([\w.]+)\s*(#.*)?$")
+_MEMBER_LINE = re.compile(r"\s*(\w+)\s*,?\s*(#.*)?$")
+
+
+class PythonRules:
+    statements: tuple[str, ...] = (
+        "import_statement", "import_from_statement", "future_import_statement",
+    )  # fmt: skip
+    definition_words: tuple[str, ...] = ("def", "class")
+
+    def could_start(self, typed: str) -> bool:
+        word = typed.strip()
+        return (
+            "import ".startswith(word)
+            or "from ".startswith(word)
+            or word.startswith(("import ", "from "))
+        )
+
+    def member_module(self, statement: Node, position: int) -> str | None:
+        """`from m import (`: the members follow the parenthesis."""
+        module = statement.child_by_field_name("module_name")
+        opened = any(c.type == "(" and c.end_byte <= position for c in statement.children)
+        if statement.type != "import_from_statement" or not opened or module is None:
+            return None
+        return node_text(module)
+
+    def may_precede_imports(self, node: Node) -> bool:
+        if node.type == "comment":
+            return True
+        if node.type == "expression_statement":
+            return all(child.type == "string" for child in node.named_children)  # docstring
+        # `if TYPE_CHECKING:` and `try: import x` blocks of imports
+        return node.type in ("if_statement", "try_statement") and "import" in node_text(node)
+
+    def unbound_names(self, tree: Tree, root: Path) -> list[str]:
+        """[] when a star import could bind anything."""
+        query = languages.query(PYTHON, "definitions")
+        if query is None:
+            return []
+        bound = {
+            node_text(node)
+            for nodes in QueryCursor(query).captures(tree.root_node).values()
+            for node in nodes
+        }
+        reads, star_import = self._read_identifiers(tree.root_node)
+        if star_import:
+            return []
+        unbound = (name for name in reads if name not in bound and name not in BUILTIN_NAMES)
+        return list(dict.fromkeys(unbound))
+
+    def _read_identifiers(self, root: Node) -> tuple[list[str], bool]:
+        """The identifiers read as variables, in document order (not attribute names,
+        nothing in an import statement, a `case` pattern or a part the parser could not
+        place), and whether the file has a star import."""
+        reads: list[str] = []
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node.type in (*self.statements, "case_pattern", "ERROR"):
+                if any(child.type == "wildcard_import" for child in node.children):
+                    return reads, True
+                continue
+            if node.type == "identifier":
+                parent = node.parent
+                is_attribute = (
+                    parent is not None
+                    and parent.type == "attribute"
+                    and parent.child_by_field_name("attribute") == node
+                )
+                if not is_attribute:
+                    reads.append(node_text(node))
+            stack.extend(reversed(node.children))
+        return reads, False
+
+    def source_on_line(
+        self, lines: list[str], number: int, name: str, path: str, root: Path
+    ) -> Source | None:
+        line = lines[number]
+        if (plain := _PLAIN_IMPORT.match(line)) and plain.group(1) == name:
+            return Source(name, "module")
+        if (statement := _FROM_IMPORT.match(line)) and not statement.group(2).startswith("("):
+            imported = [part.strip() for part in statement.group(2).split("#")[0].split(",")]
+            if name in imported:
+                return Source(self.absolute(statement.group(1), path, root), "from")
+            return None
+        member = _MEMBER_LINE.match(line)
+        if member is None or member.group(1) != name:
+            return None
+        for above in range(number - 1, max(-1, number - MEMBER_LINES), -1):
+            if opener := _FROM_IMPORT_OPEN.match(lines[above]):
+                return Source(self.absolute(opener.group(1), path, root), "from")
+            if not _MEMBER_LINE.match(lines[above]) and lines[above].strip():
+                return None
+        return None
+
+    def definition_on_line(self, line: str, name: str, path: str, root: Path) -> Source | None:
+        """A definition at the top level of its file: `def`, `class` or an assignment."""
+        pattern = rf"(?:async\s+def|def|class)\s+{name}\b|{name}\s*(?::[^=]*)?=(?!=)"
+        return Source(_module_of(path, root), "from") if re.match(pattern, line) else None
+
+    def fallback(self, name: str) -> Source | None:
+        """A public module of the standard library (`threading.Thread`)."""
+        if name in sys.stdlib_module_names and not name.startswith("_"):
+            return Source(name, "module")
+        return None
+
+    def absolute(self, written: str, current: str, root: Path) -> str:
+        """Relative imports (`..x`) made absolute from the file at `current`."""
+        dots = len(written) - len(written.lstrip("."))
+        if not dots:
+            return written
+        package = _package_parts(current, root)
+        base = package[: len(package) - (dots - 1)] if dots - 1 <= len(package) else []
+        rest = written[dots:]
+        return ".".join([*base, *([rest] if rest else [])])
+
+    def statement(
+        self,
+        names: list[str],
+        sources: dict[str, Counter[Source]],
+        text: str,
+        tree: Tree,
+        current: str,
+        root: Path,
+    ) -> str | None:
+        """`from m import a, b` for the first name with a source and the others it has."""
+        for name in names:
+            if not sources[name]:
+                continue
+            source = sources[name].most_common(1)[0][0]
+            if source.kind == "module":
+                return f"import {source.module}"
+            together = [other for other in names if source in sources[other]]
+            module = self._written(source.module, text, tree, current, root)
+            return f"from {module} import {', '.join(sorted(together, key=_isort_key))}"
+        return None
+
+    def _written(self, module: str, text: str, tree: Tree, current: str, root: Path) -> str:
+        """`module` as the current file would write it: as it already writes an import from
+        that module; else relative or absolute as most of its imports from its project."""
+        package = _package_parts(current, root)
+        relative = absolute = 0
+        for imported in imports_of(text, tree):
+            if self.absolute(imported.module, current, root) == module:
+                return imported.module
+            if imported.module.startswith("."):
+                relative += 1
+            elif package and imported.module.split(".")[0] == package[0]:
+                absolute += 1
+        parts = module.split(".")
+        shared = 0
+        while shared < min(len(package), len(parts)) and package[shared] == parts[shared]:
+            shared += 1
+        if not shared or relative <= absolute:
+            return module
+        return "." * (len(package) - shared + 1) + ".".join(parts[shared:])
+
+
+def _package_parts(path: str, root: Path) -> list[str]:
+    """The dotted package of a workspace file: its folders below the root, without a `src`
+    folder that holds the packages."""
+    parts = Path(path).parent.parts
+    if parts and parts[0] == "src" and not (root / "src" / "__init__.py").is_file():
+        parts = parts[1:]
+    return list(parts)
+
+
+def _module_of(path: str, root: Path) -> str:
+    parts = _package_parts(path, root)
+    stem = Path(path).stem
+    return ".".join(parts if stem == "__init__" else [*parts, stem])
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    """isort's default order: constants, then classes, then the rest, each alphabetically."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
+
+
+PYTHON_RULES = PythonRules()
