@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.missing_imports import missing_import
 from codegen_complete.context.missing_python_imports import PYTHON_RULES
 from codegen_complete.context.python_imports import PYTHON
+from codegen_complete.measure import import_holes
 from codegen_complete.server.service import CompletionService, Snapshot
 from codegen_complete.server.settings import Settings
 
@@ -208,3 +210,20 @@ def test_script_names_bound_every_way_are_not_missing(app: Path) -> None:
         "function g(value: number): number {\n  return value;\n}\n"
     )
     assert offer_script(app, text) is None
+
+
+def test_the_measurement_counts_right_offers_and_offers_where_nothing_is_missing(
+    shop: Path,
+) -> None:
+    """measure/import_holes.py on a project: the report's import line is offered back."""
+    (shop / "shop" / "report.py").write_text(
+        "from shop.models import Order\n\n\ndef f(order: Order) -> None:\n    pass\n"
+    )
+    tallies: dict[str, import_holes.Tally] = defaultdict(import_holes.Tally)
+    import_holes.measure(shop, tallies)
+    python = tallies["python"]
+    # service.py's two imports and report.py's one, each removed in turn: `Order` is
+    # imported by the other file each time, `Any` by no other file.
+    assert (python.holes, python.offered, python.right) == (3, 2, 2)
+    assert (python.intact, python.offered_on_intact) == (3, 0)
+    assert "| python | 3 | 2 | 2 | 100.0% | 0 of 3 |" in import_holes.table(tallies)
