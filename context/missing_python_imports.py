@@ -21,7 +21,7 @@ MEMBER_LINES = 100
 _FROM_IMPORT = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s+(.*)$")
 _FROM_IMPORT_OPEN = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s*\(\s*(#.*)?$")
 _PLAIN_IMPORT = re.compile(r"\s*import\s+([\w.]+)\s*(#.*)?$")
-_MEMBER_LINE = re.compile(r"\s*(\w+)\s*,?\s*(#.*)?$")
+_MEMBER_LINE = re.compile(r"\s*(\w+)(?:\s+as\s+(\w+))?\s*,?\s*(#.*)?$")
 
 
 class PythonRules:
@@ -101,12 +101,12 @@ class PythonRules:
         if (plain := _PLAIN_IMPORT.match(line)) and plain.group(1) == name:
             return Source(name, "module")
         if (statement := _FROM_IMPORT.match(line)) and not statement.group(2).startswith("("):
-            imported = [part.strip() for part in statement.group(2).split("#")[0].split(",")]
-            if name in imported:
+            imported = [part.split() for part in statement.group(2).split("#")[0].split(",")]
+            if [name] in imported or [name, "as", name] in imported:  # `x as x` re-exports
                 return Source(self.absolute(statement.group(1), path, root), "from")
             return None
         member = _MEMBER_LINE.match(line)
-        if member is None or member.group(1) != name:
+        if member is None or member.group(1) != name or member.group(2) not in (None, name):
             return None
         for above in range(number - 1, max(-1, number - MEMBER_LINES), -1):
             if opener := _FROM_IMPORT_OPEN.match(lines[above]):

@@ -51,6 +51,17 @@ def test_the_import_other_files_use(shop: Path) -> None:
     assert offer(shop, text) == "from shop.models import Order"
 
 
+def test_an_explicit_re_export_is_an_import_of_the_name(shop: Path) -> None:
+    """`from m import x as x` (and the same in parentheses) binds `x`: packages re-export
+    that way."""
+    (shop / "shop" / "__init__.py").write_text(
+        "from fastapi import Depends as Depends\nfrom fastapi import (\n"
+        "    Request as Request,\n)\n"
+    )
+    text = "import os\n|\n\n\ndef f(r: Request, d=Depends(os.sep)) -> None:\n    pass\n"
+    assert offer(shop, text) == "from fastapi import Depends, Request"
+
+
 def test_names_from_one_module_share_a_line_in_isort_order(shop: Path) -> None:
     text = (
         "from shop.models import Order\n|\n\n\n@overload\ndef f(x: Order) -> Any: ...\n"
