@@ -32,7 +32,7 @@ from codegen_complete.context.missing_python_imports import PYTHON_RULES
 from codegen_complete.context.missing_script_imports import SCRIPT_RULES
 
 # A name is looked up in this many of the index's windows that hold it.
-WINDOWS_PER_NAME = 32
+WINDOWS_PER_NAME = 16
 NAMES_LOOKED_UP = 16
 
 
@@ -228,20 +228,24 @@ def _sources(
     """How often the workspace's other files import `name` from each module; failing that,
     the workspace modules that define it, or the language's fallback."""
     imported: Counter[Source] = Counter()
-    defined: Counter[Source] = Counter()
-    windows = index.windows_with([name], [current], WINDOWS_PER_NAME, any_of=("import", "from"))
-    if rules.definition_words:
-        windows += index.windows_with(
-            [name], [current], WINDOWS_PER_NAME, any_of=rules.definition_words
-        )
-    for path, lines, start in windows:
+    for path, lines, start in index.windows_with(
+        [name], [current], WINDOWS_PER_NAME, any_of=("import", "from")
+    ):
         for number in range(start, min(start + WINDOW_LINES, len(lines))):
             if source := rules.source_on_line(lines, number, name, path, index.root):
                 imported[source] += 1
-            elif source := rules.definition_on_line(lines[number], name, path, index.root):
-                defined[source] += 1
-    if imported or defined:
-        return imported or defined
+    if imported:
+        return imported
+    defined: Counter[Source] = Counter()
+    if rules.definition_words:  # searched only when no file imports the name
+        for path, lines, start in index.windows_with(
+            [name], [current], WINDOWS_PER_NAME, any_of=rules.definition_words
+        ):
+            for line in lines[start : start + WINDOW_LINES]:
+                if source := rules.definition_on_line(line, name, path, index.root):
+                    defined[source] += 1
+    if defined:
+        return defined
     fallback = rules.fallback(name)
     return Counter({fallback: 1}) if fallback is not None else Counter()
 

@@ -3,6 +3,7 @@ and never binds, what another file's line imports, and the line to offer."""
 
 from __future__ import annotations
 
+import bisect
 import re
 import sys
 from collections import Counter
@@ -56,43 +57,33 @@ class PythonRules:
 
     def unbound_names(self, tree: Tree, root: Path) -> list[str]:
         """[] when a star import could bind anything."""
-        query = languages.query(PYTHON, "definitions")
-        if query is None:
+        definitions, reads = (
+            languages.query(PYTHON, "definitions"),
+            languages.query(PYTHON, "reads"),
+        )
+        if definitions is None or reads is None:
+            return []
+        found = QueryCursor(reads).captures(tree.root_node)
+        if found.get("star"):
             return []
         bound = {
             node_text(node)
-            for nodes in QueryCursor(query).captures(tree.root_node).values()
+            for nodes in QueryCursor(definitions).captures(tree.root_node).values()
             for node in nodes
         }
-        reads, star_import = self._read_identifiers(tree.root_node)
-        if star_import:
-            return []
-        unbound = (name for name in reads if name not in bound and name not in BUILTIN_NAMES)
-        return list(dict.fromkeys(unbound))
-
-    def _read_identifiers(self, root: Node) -> tuple[list[str], bool]:
-        """The identifiers read as variables, in document order (not attribute names,
-        nothing in an import statement, a `case` pattern or a part the parser could not
-        place), and whether the file has a star import."""
-        reads: list[str] = []
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if node.type in (*self.statements, "case_pattern", "ERROR"):
-                if any(child.type == "wildcard_import" for child in node.children):
-                    return reads, True
+        members = {node.id for node in found.get("member", [])}
+        skipped = _merged(sorted((n.start_byte, n.end_byte) for n in found.get("not_read", [])))
+        starts = [start for start, _ in skipped]
+        unbound: dict[str, None] = {}
+        for node in sorted(found.get("identifier", []), key=lambda n: n.start_byte):
+            name = node_text(node)
+            if name in bound or name in BUILTIN_NAMES or name in unbound or node.id in members:
                 continue
-            if node.type == "identifier":
-                parent = node.parent
-                is_attribute = (
-                    parent is not None
-                    and parent.type == "attribute"
-                    and parent.child_by_field_name("attribute") == node
-                )
-                if not is_attribute:
-                    reads.append(node_text(node))
-            stack.extend(reversed(node.children))
-        return reads, False
+            at = bisect.bisect_right(starts, node.start_byte) - 1
+            if at >= 0 and skipped[at][1] >= node.end_byte:  # inside an import, a pattern...
+                continue
+            unbound[name] = None
+        return list(unbound)
 
     def source_on_line(
         self, lines: list[str], number: int, name: str, path: str, root: Path
@@ -176,6 +167,17 @@ class PythonRules:
         if not shared or relative <= absolute:
             return module
         return "." * (len(package) - shared + 1) + ".".join(parts[shared:])
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted byte ranges joined where they overlap (a parse error inside an import...)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _package_parts(path: str, root: Path) -> list[str]:
