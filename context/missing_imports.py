@@ -17,6 +17,7 @@ The languages' rules: context/missing_python_imports.py, context/missing_script_
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,8 @@ class Site:
     module: str | None
     line_before_cursor: str  # what the user typed on the line so far
     comma: bool = False  # the members of that import end with a comma
+    # The members on the lines just above and below the cursor ("" for none).
+    neighbours: tuple[str, str] = ("", "")
 
 
 def missing_import(
@@ -177,7 +180,14 @@ def _in_tree(
             return None
         members = text.encode()[statement.start_byte : position].decode(errors="replace")
         last_member = members.rstrip().rsplit("\n", 1)[-1]
-        return Site(module, site.line_before_cursor, last_member.rstrip().endswith(","))
+        number = text.count("\n", 0, offset)
+        lines = text.split("\n")
+        above = lines[number - 1] if number > 0 else ""
+        below = lines[number + 1] if number + 1 < len(lines) else ""
+        return Site(
+            module, site.line_before_cursor, last_member.rstrip().endswith(","),
+            (_member_name(above), _member_name(below)),
+        )  # fmt: skip
     if site.line_before_cursor.strip() and not rules.could_start(site.line_before_cursor):
         return None
     lines = text.split("\n")
@@ -258,15 +268,27 @@ def _member(
     current: str,
     index: RepoIndex,
 ) -> str | None:
-    """The first name the multi-line import's module provides, as a member line."""
+    """The first name the multi-line import's module provides, as a member line; in a
+    sorted list, the first that sorts between the members above and below."""
     assert site.module is not None
     module = rules.absolute(site.module, current, index.root)
-    for name in names:
-        if any(source.module == module for source in sources[name]) or _defined_in(
-            rules, module, name, index
-        ):
-            return name + ("," if site.comma else "")
-    return None
+    provided = [
+        name for name in names
+        if any(source.module == module for source in sources[name])
+        or _defined_in(rules, module, name, index)
+    ]  # fmt: skip
+    above, below = site.neighbours
+    if above and below and above < below:
+        provided.sort(key=lambda name: not above < name < below)  # stable: first use next
+    return provided[0] + ("," if site.comma else "") if provided else None
+
+
+def _member_name(line: str) -> str:
+    """The name a member line of a multi-line import lists (`  Name,`, `  type Name,`)."""
+    words = re.findall(r"[\w$]+", line.split("#")[0].split("//")[0])
+    if words[:1] == ["type"]:
+        words = words[1:]
+    return words[0] if len(words) in (1, 3) and (len(words) == 1 or words[1] == "as") else ""
 
 
 def _defined_in(rules: MissingImportRules, module: str, name: str, index: RepoIndex) -> bool:

@@ -4,6 +4,7 @@ and never binds, what another file's line imports, and the line to offer."""
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import sys
 from collections import Counter
@@ -16,6 +17,8 @@ from codegen_complete.context.importing import Source, node_text
 from codegen_complete.context.names import BUILTIN_NAMES
 from codegen_complete.context.python_imports import PYTHON, imports_of
 
+# Files that mark a Python project's folder: its imports start there (or in its `src`).
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 # How far above a member of a parenthesized import its `from m import (` may be.
 MEMBER_LINES = 100
 
@@ -181,12 +184,26 @@ def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _package_parts(path: str, root: Path) -> list[str]:
-    """The dotted package of a workspace file: its folders below the root, without a `src`
-    folder that holds the packages."""
-    parts = Path(path).parent.parts
-    if parts and parts[0] == "src" and not (root / "src" / "__init__.py").is_file():
-        parts = parts[1:]
-    return list(parts)
+    """The dotted package of a workspace file: its folders below the folder imports start
+    from (_import_root)."""
+    folders = Path(path).parent.parts
+    return list(folders[_import_root(folders, root) :])
+
+
+@functools.lru_cache(maxsize=1024)
+def _import_root(folders: tuple[str, ...], root: Path) -> int:
+    """How many of a file's folders (below the workspace root) lie above the folder its
+    imports start from: the nearest one holding a project file (`pyproject.toml`...), as a
+    monorepo's `packages/python/` is, or its `src` folder; else the workspace root, or its
+    `src` folder when that holds the packages."""
+    for depth in range(len(folders), -1, -1):
+        folder = root.joinpath(*folders[:depth])
+        if any((folder / name).is_file() for name in PROJECT_FILES):
+            has_src = depth < len(folders) and folders[depth] == "src"
+            return (
+                depth + 1 if has_src and not (folder / "src" / "__init__.py").is_file() else depth
+            )
+    return 1 if folders[:1] == ("src",) and not (root / "src" / "__init__.py").is_file() else 0
 
 
 def _module_of(path: str, root: Path) -> str:

@@ -75,6 +75,25 @@ def test_written_relatively_when_the_file_imports_its_package_so(shop: Path) -> 
     assert offer(shop, text) == "from .models import Order"
 
 
+def test_imports_start_at_the_project_folder_of_a_monorepo(tmp_path: Path) -> None:
+    """`packages/python/` holds the project (its pyproject.toml): its package is `genai`,
+    whatever folders lie above it in the workspace."""
+    project = tmp_path / "packages" / "python"
+    (project / "genai").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'genai'\n")
+    (project / "genai" / "__init__.py").write_text("")
+    (project / "genai" / "models.py").write_text(MODELS)
+    text = "import os\n|\n\n\ndef f(order: Order) -> str:\n    return os.sep\n"
+    path = project / "genai" / "report.py"
+    path.write_text(text.replace("|", ""))
+    index = RepoIndex(tmp_path)
+    index.refresh()
+    language = languages.detect(path)
+    assert language is not None
+    offered = missing_import(text.replace("|", ""), text.index("|"), path, index, language)
+    assert offered == "from genai.models import Order"
+
+
 def test_a_name_no_file_imports_comes_from_the_module_defining_it(shop: Path) -> None:
     text = "import os\n|\n\n\ndef f(item: Item) -> str:\n    return os.sep\n"
     assert offer(shop, text) == "from shop.models import Item"
@@ -238,3 +257,16 @@ def test_the_measurement_counts_right_offers_and_offers_where_nothing_is_missing
     assert (python.holes, python.offered, python.right) == (3, 2, 2)
     assert (python.intact, python.offered_on_intact) == (3, 0)
     assert "| python | 3 | 2 | 2 | 100.0% | 0 of 3 |" in import_holes.table(tallies)
+
+
+def test_in_a_sorted_member_list_the_name_that_sorts_there(shop: Path) -> None:
+    """Two names the module provides are missing: the one between the members above and
+    below the cursor goes there, whichever the file uses first."""
+    (shop / "shop" / "greek.py").write_text(
+        "".join(f"class {name}:\n    pass\n\n\n" for name in ("Alpha", "Beta", "Gamma", "Delta"))
+    )
+    text = (
+        "from shop.greek import (\n    Alpha,\n    |\n    Delta,\n)\n\n\n"
+        "def f(g: Gamma, b: Beta, a: Alpha, d: Delta) -> None:\n    pass\n"
+    )
+    assert offer(shop, text) == "Beta,"
