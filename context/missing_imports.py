@@ -295,7 +295,9 @@ def _defined_in(rules: MissingImportRules, module: str, name: str, index: RepoIn
     """Whether the workspace file of `module` defines `name`."""
     if not rules.definition_words:
         return False
-    for path, lines, start in index.windows_with([name], (), WINDOWS_PER_NAME):
+    for path, lines, start in index.windows_with(
+        [name], (), WINDOWS_PER_NAME, any_of=rules.definition_words
+    ):
         for line in lines[start : start + WINDOW_LINES]:
             source = rules.definition_on_line(line, name, path, index.root)
             if source is not None and source.module == module:
