@@ -35,9 +35,9 @@ def shop(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def offer(root: Path, text: str, name: str = "report.py") -> str | None:
-    """What is offered at the `|` in `text`, written as shop/`name`."""
-    path = root / "shop" / name
+def offer(root: Path, text: str, name: str = "shop/report.py") -> str | None:
+    """What is offered at the `|` in `text`, written as `name` in the workspace `root`."""
+    path = root / name
     path.write_text(text.replace("|", ""))
     index = RepoIndex(root)
     index.refresh()
@@ -84,13 +84,7 @@ def test_imports_start_at_the_project_folder_of_a_monorepo(tmp_path: Path) -> No
     (project / "genai" / "__init__.py").write_text("")
     (project / "genai" / "models.py").write_text(MODELS)
     text = "import os\n|\n\n\ndef f(order: Order) -> str:\n    return os.sep\n"
-    path = project / "genai" / "report.py"
-    path.write_text(text.replace("|", ""))
-    index = RepoIndex(tmp_path)
-    index.refresh()
-    language = languages.detect(path)
-    assert language is not None
-    offered = missing_import(text.replace("|", ""), text.index("|"), path, index, language)
+    offered = offer(tmp_path, text, "packages/python/genai/report.py")
     assert offered == "from genai.models import Order"
 
 
@@ -198,14 +192,7 @@ def app(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def offer_script(root: Path, text: str, name: str = "src/feature/form.ts") -> str | None:
-    path = root / name
-    path.write_text(text.replace("|", ""))
-    index = RepoIndex(root)
-    index.refresh()
-    language = languages.detect(path)
-    assert language is not None
-    return missing_import(text.replace("|", ""), text.index("|"), path, index, language)
+SCRIPT = "src/feature/form.ts"
 
 
 def test_a_script_import_is_rewritten_from_the_current_folder(app: Path) -> None:
@@ -216,9 +203,9 @@ def test_a_script_import_is_rewritten_from_the_current_folder(app: Path) -> None
         "export function load(path: string) {\n  if (!path) fail('empty');\n"
         "  return readFile(path, () => { throw new UserError('x'); });\n}\n"
     )
-    assert offer_script(app, text) == "import { UserError, fail } from '../errors';"
+    assert offer(app, text, SCRIPT) == "import { UserError, fail } from '../errors';"
     package = "import { UserError } from '../errors';\n|\n\nexport const s = z.number();\n"
-    assert offer_script(app, package) == "import { z } from 'zod';"
+    assert offer(app, package, SCRIPT) == "import { z } from 'zod';"
 
 
 def test_a_member_of_a_multi_line_script_import(app: Path) -> None:
@@ -226,7 +213,7 @@ def test_a_member_of_a_multi_line_script_import(app: Path) -> None:
         "import {\n  NetError,\n  |\n} from '../errors';\n\n"
         "export const errors = [NetError, UserError];\n"
     )
-    assert offer_script(app, text) == "UserError,"
+    assert offer(app, text, SCRIPT) == "UserError,"
 
 
 def test_script_names_bound_every_way_are_not_missing(app: Path) -> None:
@@ -239,7 +226,7 @@ def test_script_names_bound_every_way_are_not_missing(app: Path) -> None:
         "  const { d: renamed } = a;\n  return new UserError(`${b}${c}${renamed}`);\n}\n"
         "function g(value: number): number {\n  return value;\n}\n"
     )
-    assert offer_script(app, text) is None
+    assert offer(app, text, SCRIPT) is None
 
 
 def test_the_measurement_counts_right_offers_and_offers_where_nothing_is_missing(
