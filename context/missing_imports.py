@@ -141,6 +141,8 @@ def missing_import(
     names = rules.unbound_names(tree, index.root)[:NAMES_LOOKED_UP]
     if not names:
         return None
+    if not path.resolve().is_relative_to(index.root):
+        return None  # a file outside the index's workspace
     current = path.resolve().relative_to(index.root).as_posix()
     sources = {name: _sources(rules, name, current, index) for name in names}
     if site.module is not None:

@@ -111,7 +111,8 @@ class PythonRules:
 
     def definition_on_line(self, line: str, name: str, path: str, root: Path) -> Source | None:
         """A definition at the top level of its file: `def`, `class` or an assignment."""
-        pattern = rf"(?:async\s+def|def|class)\s+{name}\b|{name}\s*(?::[^=]*)?=(?!=)"
+        word = re.escape(name)
+        pattern = rf"(?:async\s+def|def|class)\s+{word}\b|{word}\s*(?::[^=]*)?=(?!=)"
         return Source(_module_of(path, root), "from") if re.match(pattern, line) else None
 
     def fallback(self, name: str) -> Source | None:
