@@ -35,6 +35,7 @@ from codegen_complete.context.missing_script_imports import SCRIPT_RULES
 # A name is looked up in this many of the index's windows that hold it.
 WINDOWS_PER_NAME = 16
 NAMES_LOOKED_UP = 16
+_BARE_WORD = re.compile(r"[\w$]+")  # the start of a member line, `Defa` in `from m import (`
 
 
 class MissingImportRules(Protocol):
@@ -128,7 +129,10 @@ def missing_import(
     site = _site(text, offset)
     if site is None:
         return None
-    if site.line_before_cursor.strip():
+    begun = site.line_before_cursor.strip()
+    if begun and not (rules.could_start(begun) or _BARE_WORD.fullmatch(begun)):
+        return None  # code, not the start of an import or of a member line
+    if begun:
         # A line being typed (`from sh`) can leave the rest of the file in one parse error:
         # the file is judged without it.
         offset -= len(site.line_before_cursor)

@@ -115,6 +115,7 @@ def test_a_member_of_a_parenthesized_import(shop: Path) -> None:
 def test_what_the_user_typed_is_continued_and_nothing_else(shop: Path) -> None:
     code = "\n\n\ndef f(order: Order) -> None:\n    pass\n"
     assert offer(shop, "import os\nfrom sh|" + code) == "op.models import Order"
+    assert offer(shop, "import os\nfrom |" + code) == "shop.models import Order"
     assert offer(shop, "import os\nimport js|" + code) is None
 
 
