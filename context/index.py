@@ -321,26 +321,13 @@ class RepoIndex:
         if not query:
             return []
         should = [
-            (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "idents", name))
+            (tantivy.Occur.Should, self._term(name))
             for name in sorted({name.lower() for name in query} - COMMON_WORDS)
         ]
         if not should:
             return []
-        must_not = [
-            (tantivy.Occur.MustNot, tantivy.Query.term_query(self._schema, "path", path))
-            for path in set(exclude)
-        ]
-        with self._lock:
-            searcher = self._index.searcher()
-            query_terms = tantivy.Query.boolean_query(should + must_not)
-            hits = searcher.search(query_terms, 2 * limit).hits
-            found = [searcher.doc(address) for _, address in hits]
         candidates = []
-        for document in found:
-            path, start = document["path"][0], document["start"][0]
-            lines = self._file_lines(path)
-            if lines is None:
-                continue
+        for path, lines, start in self._hits(should, exclude, 2 * limit):
             window = Window(lines, start)
             candidates.append(Snippet(path, window.shown, start, overlap(query, window)))
         return best_windows(candidates, limit)
@@ -359,13 +346,20 @@ class RepoIndex:
         if any_of:
             either = [(tantivy.Occur.Should, self._term(word)) for word in any_of]
             must.append((tantivy.Occur.Must, tantivy.Query.boolean_query(either)))
+        return self._hits(must, exclude, limit)
+
+    def _hits(
+        self, clauses: list[tuple[tantivy.Occur, tantivy.Query]], exclude: Iterable[str], limit: int
+    ) -> list[tuple[str, list[str], int]]:
+        """The best `limit` windows for the query `clauses`, none from the `exclude`d paths:
+        each window's file path, the file's lines (read back from the disk) and its start."""
         must_not = [
             (tantivy.Occur.MustNot, tantivy.Query.term_query(self._schema, "path", path))
             for path in set(exclude)
         ]
         with self._lock:
             searcher = self._index.searcher()
-            query = tantivy.Query.boolean_query([*must, *must_not])
+            query = tantivy.Query.boolean_query([*clauses, *must_not])
             found = [searcher.doc(address) for _, address in searcher.search(query, limit).hits]
         windows_found = []
         for document in found:
@@ -376,6 +370,7 @@ class RepoIndex:
         return windows_found
 
     def _term(self, word: str) -> tantivy.Query:
+        """The query for one identifier (the index folds case)."""
         return tantivy.Query.term_query(self._schema, "idents", word.lower())
 
     def _file_lines(self, relative: str) -> list[str] | None:
