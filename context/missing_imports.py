@@ -145,9 +145,10 @@ def missing_import(
     names = rules.unbound_names(tree, index.root)[:NAMES_LOOKED_UP]
     if not names:
         return None
-    if not path.resolve().is_relative_to(index.root):
+    resolved = path.resolve()
+    if not resolved.is_relative_to(index.root):
         return None  # a file outside the index's workspace
-    current = path.resolve().relative_to(index.root).as_posix()
+    current = resolved.relative_to(index.root).as_posix()
     sources = {name: _sources(rules, name, current, index) for name in names}
     if site.module is not None:
         line = _member(rules, site, names, sources, current, index)
@@ -180,14 +181,14 @@ def _in_tree(
     position = len(text[:offset].encode())
     statement = _enclosing(rules, tree.root_node.descendant_for_byte_range(position, position))
     line_start = len(text[: text.rfind("\n", 0, offset) + 1].encode())
+    lines = text.split("\n")
+    number = text.count("\n", 0, offset)
     if statement is not None and statement.start_byte < line_start:
         module = rules.member_module(statement, position)
         if module is None:
             return None
         members = text.encode()[statement.start_byte : position].decode(errors="replace")
         last_member = members.rstrip().rsplit("\n", 1)[-1]
-        number = text.count("\n", 0, offset)
-        lines = text.split("\n")
         above = lines[number - 1] if number > 0 else ""
         below = lines[number + 1] if number + 1 < len(lines) else ""
         return Site(
@@ -196,8 +197,6 @@ def _in_tree(
         )  # fmt: skip
     if site.line_before_cursor.strip() and not rules.could_start(site.line_before_cursor):
         return None
-    lines = text.split("\n")
-    number = text.count("\n", 0, offset)
     neighbours = [n for n in (number - 1, number + 1) if 0 <= n < len(lines)]
     if any(_begins_or_ends_import(rules, tree, lines, n) for n in neighbours):
         return site
@@ -252,18 +251,27 @@ def _sources(
                 imported[source] += 1
     if imported:
         return imported
-    defined: Counter[Source] = Counter()
-    if rules.definition_words:  # searched only when no file imports the name
-        for path, lines, start in index.windows_with(
-            [name], [current], WINDOWS_PER_NAME, any_of=rules.definition_words
-        ):
-            for line in lines[start : start + WINDOW_LINES]:
-                if source := rules.definition_on_line(line, name, path, index.root):
-                    defined[source] += 1
-    if defined:
+    if defined := _definitions(rules, name, [current], index):  # only when none imports it
         return defined
     fallback = rules.fallback(name)
     return Counter({fallback: 1}) if fallback is not None else Counter()
+
+
+def _definitions(
+    rules: MissingImportRules, name: str, exclude: list[str], index: RepoIndex
+) -> Counter[Source]:
+    """The workspace modules that define `name` (none for a language whose rules take no
+    definitions), how often."""
+    defined: Counter[Source] = Counter()
+    if not rules.definition_words:
+        return defined
+    for path, lines, start in index.windows_with(
+        [name], exclude, WINDOWS_PER_NAME, any_of=rules.definition_words
+    ):
+        for line in lines[start : start + WINDOW_LINES]:
+            if source := rules.definition_on_line(line, name, path, index.root):
+                defined[source] += 1
+    return defined
 
 
 def _member(
@@ -299,13 +307,4 @@ def _member_name(line: str) -> str:
 
 def _defined_in(rules: MissingImportRules, module: str, name: str, index: RepoIndex) -> bool:
     """Whether the workspace file of `module` defines `name`."""
-    if not rules.definition_words:
-        return False
-    for path, lines, start in index.windows_with(
-        [name], (), WINDOWS_PER_NAME, any_of=rules.definition_words
-    ):
-        for line in lines[start : start + WINDOW_LINES]:
-            source = rules.definition_on_line(line, name, path, index.root)
-            if source is not None and source.module == module:
-                return True
-    return False
+    return any(source.module == module for source in _definitions(rules, name, [], index))
