@@ -36,7 +36,7 @@ class Tally:
     milliseconds: list[float] = field(default_factory=list)
 
 
-def _lines_with_a_blank(lines: list[str], number: int, replace: bool) -> tuple[str, int]:
+def with_blank_line(lines: list[str], number: int, replace: bool) -> tuple[str, int]:
     """The text with line `number` made blank (`replace`) or a blank line inserted before
     it, and the offset of that blank line."""
     changed = [*lines[:number], "", *lines[number + 1 if replace else number :]]
@@ -69,7 +69,7 @@ def measure(root: Path, tallies: dict[str, Tally]) -> None:
         ]
         for node in statements:
             if node.start_point[0] == node.end_point[0] and node.start_point[1] == 0:
-                hole, offset = _lines_with_a_blank(lines, node.start_point[0], replace=True)
+                hole, offset = with_blank_line(lines, node.start_point[0], replace=True)
                 started = time.perf_counter()
                 offer = missing_import(hole, offset, path, index, language)
                 tally.milliseconds.append((time.perf_counter() - started) * 1000)
@@ -77,7 +77,7 @@ def measure(root: Path, tallies: dict[str, Tally]) -> None:
                 if offer is not None:
                     tally.offered += 1
                     tally.right += offer.strip() == lines[node.start_point[0]].strip()
-            intact, offset = _lines_with_a_blank(lines, node.end_point[0] + 1, replace=False)
+            intact, offset = with_blank_line(lines, node.end_point[0] + 1, replace=False)
             tally.intact += 1
             tally.offered_on_intact += (
                 missing_import(intact, offset, path, index, language) is not None

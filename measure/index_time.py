@@ -25,6 +25,7 @@ from codegen_complete.context import languages
 from codegen_complete.context.index import SUFFIXES, RepoIndex
 from codegen_complete.context.missing_imports import missing_import
 from codegen_complete.measure.bench_engines import memory_mb
+from codegen_complete.measure.import_holes import with_blank_line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,10 +97,8 @@ def _missing_import_times(
         if not imports:
             candidates.remove(path)
             continue
-        number = rng.choice(imports)
-        text = "\n".join([*lines[:number], "", *lines[number + 1 :]])
+        text, offset = with_blank_line(lines, rng.choice(imports), replace=True)
         tree = python_parser.parse(text.encode())
-        offset = sum(len(line) + 1 for line in lines[:number])
         started = time.perf_counter()
         missing_import(text, offset, path, index, python, tree)
         timings.append((time.perf_counter() - started) * 1000)
