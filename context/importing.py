@@ -35,6 +35,17 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """A one-line import's member list, up to the cursor."""
+
+    module: str  # as written
+    listed: tuple[str, ...]  # the names it binds before the cursor
+    word: str  # the start of a name typed at the cursor ("" for none)
+    # What goes before a name offered at the cursor: " " after a comma, "" after a space.
+    separator: str
+
+
+@dataclass(frozen=True)
 class Definition:
     path: Path  # the file that defines it
     name: str

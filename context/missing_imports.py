@@ -9,8 +9,10 @@ its context, still writes some other import (docs/quality.md); this is a lookup,
 so it needs no model.
 
 Only the places an import goes count: a line of its own next to an import statement or in
-the file's head (nothing but imports and comments above it), or a line inside the member list
-of a multi-line import, where only a name that import's module provides is offered.
+the file's head (nothing but imports and comments above it), a line inside the member list
+of a multi-line import, or the end of a one-line import's member list (`from m import a, |`,
+`import { a, | } from "m"`: how a name is added to an import the file has); in a member
+list, only names that import's module provides are offered.
 
 The languages' rules: context/missing_python_imports.py, context/missing_script_imports.py.
 """
@@ -26,7 +28,7 @@ from typing import Protocol
 from tree_sitter import Node, Tree
 
 from codegen_complete.context import languages
-from codegen_complete.context.importing import Source
+from codegen_complete.context.importing import Listing, Source
 from codegen_complete.context.index import WINDOW_LINES, RepoIndex
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.missing_python_imports import PYTHON_RULES
@@ -50,6 +52,15 @@ class MissingImportRules(Protocol):
 
     def member_module(self, statement: Node, position: int) -> str | None:
         """The module as written, when `position` is inside the statement's member list."""
+        ...
+
+    def one_line_members(self, typed: str, rest: str) -> Listing | None:
+        """The member list of a one-line import that the cursor continues, between the text
+        `typed` on the line before it and the `rest` after it (`from m import a, |`)."""
+        ...
+
+    def member_order(self, names: list[str]) -> list[str]:
+        """Names in the order the language's tools sort an import's members."""
         ...
 
     def may_precede_imports(self, node: Node) -> bool:
@@ -126,6 +137,13 @@ def missing_import(
     parser = languages.parser(language)
     if rules is None or parser is None:
         return None
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = len(text) if (end := text.find("\n", offset)) < 0 else end
+    listing = rules.one_line_members(text[line_start:offset], text[offset:line_end])
+    if listing is not None:
+        # The file is judged without that line: it may not parse while the user types it.
+        without = text[:line_start] + text[line_end + 1 :]
+        return _continued(rules, listing, parser.parse(without.encode()), path, index)
     site = _site(text, offset)
     if site is None:
         return None
@@ -142,13 +160,10 @@ def missing_import(
     site = _in_tree(rules, site, tree, text, offset)
     if site is None:
         return None
+    current = _workspace_path(path, index)
     names = rules.unbound_names(tree, index.root)[:NAMES_LOOKED_UP]
-    if not names:
+    if current is None or not names:
         return None
-    resolved = path.resolve()
-    if not resolved.is_relative_to(index.root):
-        return None  # a file outside the index's workspace
-    current = resolved.relative_to(index.root).as_posix()
     sources = {name: _sources(rules, name, current, index) for name in names}
     if site.module is not None:
         line = _member(rules, site, names, sources, current, index)
@@ -158,6 +173,39 @@ def missing_import(
     if line is None or not line.startswith(typed) or line == typed:
         return None
     return line[len(typed) :]
+
+
+def _continued(
+    rules: MissingImportRules, listing: Listing, tree: Tree, path: Path, index: RepoIndex
+) -> str | None:
+    """The names the file is missing that the module of a one-line import provides, to
+    continue its member list at the cursor: `fail_after, move_on_after` after `import a, `."""
+    current = _workspace_path(path, index)
+    if current is None:
+        return None
+    unbound = rules.unbound_names(tree, index.root)
+    names = [name for name in unbound if name not in listing.listed][:NAMES_LOOKED_UP]
+    sources = {name: _sources(rules, name, current, index) for name in names}
+    provided = [
+        name for name in _provided(rules, listing.module, names, sources, current, index)
+        if name.startswith(listing.word)
+    ]  # fmt: skip
+    listed = list(listing.listed)
+    if listed == rules.member_order(listed):  # a sorted list stays sorted
+        provided = rules.member_order(provided)
+    if not provided or provided == [listing.word]:
+        return None
+    if listing.word:
+        return ", ".join(provided)[len(listing.word) :]
+    return listing.separator + ", ".join(provided)
+
+
+def _workspace_path(path: Path, index: RepoIndex) -> str | None:
+    """The file's path in the index's workspace; None for a file outside it."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(index.root):
+        return None
+    return resolved.relative_to(index.root).as_posix()
 
 
 # --- where the cursor is --------------------------------------------------------------------
@@ -285,16 +333,29 @@ def _member(
     """The first name the multi-line import's module provides, as a member line; in a
     sorted list, the first that sorts between the members above and below."""
     assert site.module is not None
-    module = rules.absolute(site.module, current, index.root)
-    provided = [
-        name for name in names
-        if any(source.module == module for source in sources[name])
-        or _defined_in(rules, module, name, index)
-    ]  # fmt: skip
+    provided = _provided(rules, site.module, names, sources, current, index)
     above, below = site.neighbours
     if above and below and above < below:
         provided.sort(key=lambda name: not above < name < below)  # stable: first use next
     return provided[0] + ("," if site.comma else "") if provided else None
+
+
+def _provided(
+    rules: MissingImportRules,
+    written: str,
+    names: list[str],
+    sources: dict[str, Counter[Source]],
+    current: str,
+    index: RepoIndex,
+) -> list[str]:
+    """The `names` that the module `written` (as the file writes it) provides: other files
+    import them from it, or it defines them."""
+    module = rules.absolute(written, current, index.root)
+    return [
+        name for name in names
+        if any(source.module == module for source in sources[name])
+        or _defined_in(rules, module, name, index)
+    ]  # fmt: skip
 
 
 def _member_name(line: str) -> str:

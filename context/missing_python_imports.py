@@ -13,7 +13,7 @@ from pathlib import Path
 from tree_sitter import Node, QueryCursor, Tree
 
 from codegen_complete.context import languages
-from codegen_complete.context.importing import Source, node_text
+from codegen_complete.context.importing import Listing, Source, node_text
 from codegen_complete.context.names import BUILTIN_NAMES
 from codegen_complete.context.python_imports import PYTHON, imports_of
 
@@ -26,6 +26,8 @@ _FROM_IMPORT = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s+(.*)$")
 _FROM_IMPORT_OPEN = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s*\(\s*(#.*)?$")
 _PLAIN_IMPORT = re.compile(r"\s*import\s+([\w.]+)\s*(#.*)?$")
 _MEMBER_LINE = re.compile(r"\s*(\w+)(?:\s+as\s+(\w+))?\s*,?\s*(#.*)?$")
+# `from m import a, b as c, ` and a name begun after it: a one-line member list being continued.
+_ONE_LINE = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s+((?:\w+(?:\s+as\s+\w+)?\s*,\s*)*)(\w*)")
 
 
 class PythonRules:
@@ -49,6 +51,16 @@ class PythonRules:
         if statement.type != "import_from_statement" or not opened or module is None:
             return None
         return node_text(module)
+
+    def one_line_members(self, typed: str, rest: str) -> Listing | None:
+        match = _ONE_LINE.fullmatch(typed)
+        if match is None or rest.strip() or not match.group(1):
+            return None
+        listed = tuple(member.split()[-1] for member in match.group(2).split(",") if member.strip())
+        return Listing(match.group(1), listed, match.group(3), " " if typed.endswith(",") else "")
+
+    def member_order(self, names: list[str]) -> list[str]:
+        return sorted(names, key=_isort_key)
 
     def may_precede_imports(self, node: Node) -> bool:
         if node.type == "comment":

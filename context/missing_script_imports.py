@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tree_sitter import Node, Tree
 
-from codegen_complete.context.importing import Source, node_text
+from codegen_complete.context.importing import Listing, Source, node_text
 from codegen_complete.context.script_names import GLOBALS, ambient_names
 from codegen_complete.context.workspace import Workspace
 
@@ -60,6 +60,13 @@ _EXPORTED = re.compile(
 _EXPORT_LIST = re.compile(r"^export\s+(?:type\s+)?\{([^}]*)\}(?!\s*from)", re.MULTILINE)
 SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".js", ".jsx", ".mjs", ".cjs")
 _MEMBER = re.compile(r"\s*(type\s+)?([\w$]+)(?:\s+as\s+([\w$]+))?\s*,?\s*(//.*)?$")
+# `import { a, b as c, ` and a name begun after it, then `} from "m"` after the cursor: a
+# one-line member list being continued.
+_ONE_LINE = re.compile(
+    r"\s*import\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?\{\s*"
+    r"((?:(?:type\s+)?[\w$]+(?:\s+as\s+[\w$]+)?\s*,\s*)*)([\w$]*)"
+)
+_ONE_LINE_REST = re.compile(rf"\s*}}\s*from\s+{_QUOTED}\s*;?\s*(//.*)?")
 
 
 class ScriptRules:
@@ -80,6 +87,17 @@ class ScriptRules:
             if named.type == "named_imports" and named.start_byte < position < named.end_byte:
                 return node_text(source)[1:-1]
         return None
+
+    def one_line_members(self, typed: str, rest: str) -> Listing | None:
+        match, closing = _ONE_LINE.fullmatch(typed), _ONE_LINE_REST.fullmatch(rest)
+        if match is None or closing is None:
+            return None
+        listed = tuple(member.split()[-1] for member in match.group(1).split(",") if member.strip())
+        separator = "" if typed.endswith(" ") else " "
+        return Listing(closing.group("specifier"), listed, match.group(2), separator)
+
+    def member_order(self, names: list[str]) -> list[str]:
+        return sorted(names)
 
     def may_precede_imports(self, node: Node) -> bool:
         if node.type in ("comment", "hash_bang_line"):

@@ -2,7 +2,9 @@
 a model: each single-line import statement at the top level of each file, removed in turn,
 is a hole (is what the lookup offers there that line?), and a new blank line after each
 import statement of the intact file is a place where nothing is missing (anything offered
-there is wrong).
+there is wrong). The same for the member lists of one-line imports ("members" rows): the
+last member of each such list of several, cut with the cursor after the comma before it,
+and a comma typed after the whole list, where nothing is missing.
 
     python -m codegen_complete.measure.import_holes PROJECT...
 
@@ -12,6 +14,7 @@ Each PROJECT is a workspace root, indexed in memory first. Prints a table per la
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 from collections import defaultdict
@@ -24,6 +27,11 @@ from codegen_complete.context.index import SUFFIXES, RepoIndex
 from codegen_complete.context.missing_imports import RULES, missing_import
 
 LONGEST_FILE = 200_000  # characters; longer files are left out, as the index leaves them
+# A one-line import of several members, up to its last, the last, and the rest of the line.
+_PYTHON_MEMBERS = re.compile(r"(\s*from\s+\S+\s+import\s+[^()#\n]*,\s*)(\w+)(\s*)")
+_SCRIPT_MEMBERS = re.compile(
+    r"(\s*import\s+(?:type\s+)?\{[^}]*,\s*)([\w$]+)(\s*\}\s*from\s+['\"][^'\"]+['\"];?\s*)"
+)
 
 
 @dataclass
@@ -41,6 +49,13 @@ def with_blank_line(lines: list[str], number: int, replace: bool) -> tuple[str, 
     it, and the offset of that blank line."""
     changed = [*lines[:number], "", *lines[number + 1 if replace else number :]]
     return "\n".join(changed), sum(len(line) + 1 for line in lines[:number])
+
+
+def last_member(line: str) -> tuple[str, str, str] | None:
+    """A one-line import of several members (none renamed) split at its last member: the
+    text before it, the member, the text after it."""
+    match = _PYTHON_MEMBERS.fullmatch(line) or _SCRIPT_MEMBERS.fullmatch(line)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
 
 
 def _files(root: Path) -> Iterator[Path]:
@@ -82,12 +97,41 @@ def measure(root: Path, tallies: dict[str, Tally]) -> None:
             tally.offered_on_intact += (
                 missing_import(intact, offset, path, index, language) is not None
             )
+            if node.start_point[0] == node.end_point[0]:
+                _member_holes(lines, node.start_point[0], path, index, tallies)
     index.close()
+
+
+def _member_holes(
+    lines: list[str], number: int, path: Path, index: RepoIndex, tallies: dict[str, Tally]
+) -> None:
+    """Line `number`'s last member cut, the cursor where it was; a comma typed after the
+    whole list."""
+    split = last_member(lines[number])
+    language = languages.detect(path)
+    if split is None or language is None:
+        return
+    before, member, after = split
+    tally = tallies[f"{language.name} members"]
+    offset = sum(len(line) + 1 for line in lines[:number]) + len(before)
+    cut = "\n".join([*lines[:number], before + after, *lines[number + 1 :]])
+    started = time.perf_counter()
+    offer = missing_import(cut, offset, path, index, language)
+    tally.milliseconds.append((time.perf_counter() - started) * 1000)
+    tally.holes += 1
+    if offer is not None:
+        tally.offered += 1
+        tally.right += offer.strip() == member
+    typed = before + member + ", "
+    whole = "\n".join([*lines[:number], typed + after.lstrip(), *lines[number + 1 :]])
+    offset = sum(len(line) + 1 for line in lines[:number]) + len(typed)
+    tally.intact += 1
+    tally.offered_on_intact += missing_import(whole, offset, path, index, language) is not None
 
 
 def table(tallies: dict[str, Tally]) -> str:
     rows = [
-        "| language | import lines removed | offered | right | right when offered | "
+        "| language | import lines (members) removed | offered | right | right when offered | "
         "offers where nothing is missing | p50 ms | p95 ms |",
         "|---|---|---|---|---|---|---|---|",
     ]

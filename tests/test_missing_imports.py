@@ -119,6 +119,20 @@ def test_what_the_user_typed_is_continued_and_nothing_else(shop: Path) -> None:
     assert offer(shop, "import os\nimport js|" + code) is None
 
 
+def test_a_one_line_member_list_is_continued(shop: Path) -> None:
+    """After `from m import a, `: the names the file is missing that m provides (not those
+    already listed, though the file is judged without that line), in isort order."""
+    code = "\n\n\ndef f(order: Order, item: Item) -> None:\n    pass\n"
+    assert offer(shop, "from shop.models import Item, |" + code) == "Order"
+    assert offer(shop, "from shop.models import Item,|" + code) == " Order"
+    assert offer(shop, "from .models import Item, |" + code) == "Order"
+    assert offer(shop, "from shop.models import |" + code) == "Item, Order"
+    assert offer(shop, "from shop.models import Item, Or|" + code) == "der"
+    # A module that provides none of them; a list with nothing left missing.
+    assert offer(shop, "from shop.service import total, |" + code) is None
+    assert offer(shop, "from shop.models import Item, Order, |" + code) is None
+
+
 def test_nothing_where_no_import_goes_or_none_is_missing(shop: Path) -> None:
     # A blank line in a function body.
     body = "from shop.models import Item\n\n\ndef f(order: Order) -> None:\n    |\n    pass\n"
@@ -217,6 +231,13 @@ def test_a_member_of_a_multi_line_script_import(app: Path) -> None:
     assert offer(app, text, SCRIPT) == "UserError,"
 
 
+def test_a_one_line_script_member_list_is_continued(app: Path) -> None:
+    text = "import { NetError, | } from '../errors';\n\nexport const e = [NetError, UserError];\n"
+    assert offer(app, text, SCRIPT) == "UserError"
+    assert offer(app, text.replace(", |", ",|"), SCRIPT) == " UserError"
+    assert offer(app, text.replace("'../errors'", "'zod'"), SCRIPT) is None
+
+
 def test_script_names_bound_every_way_are_not_missing(app: Path) -> None:
     text = (
         "import * as net from 'net';\nimport { UserError } from '../errors';\n|\n\n"
@@ -233,18 +254,24 @@ def test_script_names_bound_every_way_are_not_missing(app: Path) -> None:
 def test_the_measurement_counts_right_offers_and_offers_where_nothing_is_missing(
     shop: Path,
 ) -> None:
-    """measure/import_holes.py on a project: the report's import line is offered back."""
+    """measure/import_holes.py on a project: the report's import line is offered back, and
+    its last member."""
     (shop / "shop" / "report.py").write_text(
-        "from shop.models import Order\n\n\ndef f(order: Order) -> None:\n    pass\n"
+        "from shop.models import Item, Order\n\n\ndef f(order: Order, item: Item) -> None:\n"
+        "    pass\n"
     )
     tallies: dict[str, import_holes.Tally] = defaultdict(import_holes.Tally)
     import_holes.measure(shop, tallies)
-    python = tallies["python"]
+    python, members = tallies["python"], tallies["python members"]
     # service.py's two imports and report.py's one, each removed in turn: `Order` is
     # imported by the other file each time, `Any` by no other file.
     assert (python.holes, python.offered, python.right) == (3, 2, 2)
     assert (python.intact, python.offered_on_intact) == (3, 0)
     assert "| python | 3 | 2 | 2 | 100.0% | 0 of 3 |" in import_holes.table(tallies)
+    # The last members of `typing import Any, overload` (nothing says where `overload` is
+    # from) and of `shop.models import Item, Order`.
+    assert (members.holes, members.offered, members.right) == (2, 1, 1)
+    assert (members.intact, members.offered_on_intact) == (2, 0)
 
 
 def test_in_a_sorted_member_list_the_name_that_sorts_there(shop: Path) -> None:
