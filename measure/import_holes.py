@@ -34,6 +34,10 @@ _SCRIPT_MEMBERS = re.compile(
 )
 
 
+# The file, its workspace's index and its language: what every question asks about.
+Asked = tuple[Path, RepoIndex, languages.LanguageSpec]
+
+
 @dataclass
 class Tally:
     holes: int = 0
@@ -42,6 +46,20 @@ class Tally:
     intact: int = 0  # blank lines added after an import of an intact file
     offered_on_intact: int = 0
     milliseconds: list[float] = field(default_factory=list)
+
+    def ask_at_hole(self, expected: str, text: str, offset: int, asked: Asked) -> None:
+        """What is offered at a hole cut from the file: is it `expected`?"""
+        started = time.perf_counter()
+        offer = missing_import(text, offset, *asked)
+        self.milliseconds.append((time.perf_counter() - started) * 1000)
+        self.holes += 1
+        if offer is not None:
+            self.offered += 1
+            self.right += offer.strip() == expected
+
+    def ask_where_nothing_is_missing(self, text: str, offset: int, asked: Asked) -> None:
+        self.intact += 1
+        self.offered_on_intact += missing_import(text, offset, *asked) is not None
 
 
 def with_blank_line(lines: list[str], number: int, replace: bool) -> tuple[str, int]:
@@ -82,51 +100,32 @@ def measure(root: Path, tallies: dict[str, Tally]) -> None:
             for node in language_parser.parse(text.encode()).root_node.children
             if node.type in RULES[language.name].statements
         ]
+        asked = (path, index, language)
         for node in statements:
             if node.start_point[0] == node.end_point[0] and node.start_point[1] == 0:
                 hole, offset = with_blank_line(lines, node.start_point[0], replace=True)
-                started = time.perf_counter()
-                offer = missing_import(hole, offset, path, index, language)
-                tally.milliseconds.append((time.perf_counter() - started) * 1000)
-                tally.holes += 1
-                if offer is not None:
-                    tally.offered += 1
-                    tally.right += offer.strip() == lines[node.start_point[0]].strip()
+                tally.ask_at_hole(lines[node.start_point[0]].strip(), hole, offset, asked)
             intact, offset = with_blank_line(lines, node.end_point[0] + 1, replace=False)
-            tally.intact += 1
-            tally.offered_on_intact += (
-                missing_import(intact, offset, path, index, language) is not None
-            )
+            tally.ask_where_nothing_is_missing(intact, offset, asked)
             if node.start_point[0] == node.end_point[0]:
-                _member_holes(lines, node.start_point[0], path, index, tallies)
+                _member_holes(lines, node.start_point[0], tallies, asked)
     index.close()
 
 
-def _member_holes(
-    lines: list[str], number: int, path: Path, index: RepoIndex, tallies: dict[str, Tally]
-) -> None:
+def _member_holes(lines: list[str], number: int, tallies: dict[str, Tally], asked: Asked) -> None:
     """Line `number`'s last member cut, the cursor where it was; a comma typed after the
     whole list."""
     split = last_member(lines[number])
-    language = languages.detect(path)
-    if split is None or language is None:
+    if split is None:
         return
     before, member, after = split
-    tally = tallies[f"{language.name} members"]
-    offset = sum(len(line) + 1 for line in lines[:number]) + len(before)
+    tally = tallies[f"{asked[2].name} members"]
+    line_start = sum(len(line) + 1 for line in lines[:number])
     cut = "\n".join([*lines[:number], before + after, *lines[number + 1 :]])
-    started = time.perf_counter()
-    offer = missing_import(cut, offset, path, index, language)
-    tally.milliseconds.append((time.perf_counter() - started) * 1000)
-    tally.holes += 1
-    if offer is not None:
-        tally.offered += 1
-        tally.right += offer.strip() == member
+    tally.ask_at_hole(member, cut, line_start + len(before), asked)
     typed = before + member + ", "
     whole = "\n".join([*lines[:number], typed + after.lstrip(), *lines[number + 1 :]])
-    offset = sum(len(line) + 1 for line in lines[:number]) + len(typed)
-    tally.intact += 1
-    tally.offered_on_intact += missing_import(whole, offset, path, index, language) is not None
+    tally.ask_where_nothing_is_missing(whole, line_start + len(typed), asked)
 
 
 def table(tallies: dict[str, Tally]) -> str:
