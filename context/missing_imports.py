@@ -81,6 +81,11 @@ class MissingImportRules(Protocol):
         """The import of `name` from the file at `path`, if this line defines it there."""
         ...
 
+    def exports(self, module: str, root: Path) -> frozenset[str]:
+        """The names a workspace module exports, where the language declares them (none
+        where any top-level definition is importable: those are found by definition)."""
+        ...
+
     def fallback(self, name: str) -> Source | None:
         """A source without the workspace (a module of the standard library)."""
         ...
@@ -349,11 +354,13 @@ def _provided(
     index: RepoIndex,
 ) -> list[str]:
     """The `names` that the module `written` (as the file writes it) provides: other files
-    import them from it, or it defines them."""
+    import them from it, or it exports or defines them."""
     module = rules.absolute(written, current, index.root)
+    exported = rules.exports(module, index.root)
     return [
         name for name in names
         if any(source.module == module for source in sources[name])
+        or name in exported
         or _defined_in(rules, module, name, index)
     ]  # fmt: skip
 

@@ -127,6 +127,9 @@ class PythonRules:
         pattern = rf"(?:async\s+def|def|class)\s+{word}\b|{word}\s*(?::[^=]*)?=(?!=)"
         return Source(_module_of(path, root), "from") if re.match(pattern, line) else None
 
+    def exports(self, module: str, root: Path) -> frozenset[str]:
+        return frozenset()  # every top-level name is importable: found by definition
+
     def fallback(self, name: str) -> Source | None:
         """A public module of the standard library (`threading.Thread`)."""
         if name in sys.stdlib_module_names and not name.startswith("_"):

@@ -174,6 +174,9 @@ class ScriptRules:
     def definition_on_line(self, line: str, name: str, path: str, root: Path) -> Source | None:
         return None
 
+    def exports(self, module: str, root: Path) -> frozenset[str]:
+        return _exports(module, root)
+
     def fallback(self, name: str) -> Source | None:
         return None
 

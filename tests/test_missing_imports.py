@@ -232,9 +232,12 @@ def test_a_member_of_a_multi_line_script_import(app: Path) -> None:
 
 
 def test_a_one_line_script_member_list_is_continued(app: Path) -> None:
+    """`UserError` is imported from errors.ts by another file; `fail` by none, but
+    errors.ts exports it."""
     text = "import { NetError, | } from '../errors';\n\nexport const e = [NetError, UserError];\n"
     assert offer(app, text, SCRIPT) == "UserError"
     assert offer(app, text.replace(", |", ",|"), SCRIPT) == " UserError"
+    assert offer(app, text.replace("UserError]", "UserError, fail]"), SCRIPT) == "UserError, fail"
     assert offer(app, text.replace("'../errors'", "'zod'"), SCRIPT) is None
 
 
