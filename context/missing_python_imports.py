@@ -22,12 +22,15 @@ PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 # How far above a member of a parenthesized import its `from m import (` may be.
 MEMBER_LINES = 100
 
-_FROM_IMPORT = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s+(.*)$")
-_FROM_IMPORT_OPEN = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s*\(\s*(#.*)?$")
+# A module as an import writes it: dots, then a dotted name. (Not `\.*[\w.]*`: both parts
+# would match a dot, and a line of dots would take quadratic time to reject.)
+_MODULE = r"(\.*(?:\w[\w.]*)?)"
+_FROM_IMPORT = re.compile(rf"\s*from\s+{_MODULE}\s+import\s+(.*)$")
+_FROM_IMPORT_OPEN = re.compile(rf"\s*from\s+{_MODULE}\s+import\s*\(\s*(#.*)?$")
 _PLAIN_IMPORT = re.compile(r"\s*import\s+([\w.]+)\s*(#.*)?$")
 _MEMBER_LINE = re.compile(r"\s*(\w+)(?:\s+as\s+(\w+))?\s*,?\s*(#.*)?$")
 # `from m import a, b as c, ` and a name begun after it: a one-line member list being continued.
-_ONE_LINE = re.compile(r"\s*from\s+(\.*[\w.]*)\s+import\s+((?:\w+(?:\s+as\s+\w+)?\s*,\s*)*)(\w*)")
+_ONE_LINE = re.compile(rf"\s*from\s+{_MODULE}\s+import\s+((?:\w+(?:\s+as\s+\w+)?\s*,\s*)*)(\w*)")
 
 
 class PythonRules:
