@@ -49,6 +49,7 @@ class Continuation:
     reused_tokens: int  # prompt tokens whose cache came from an earlier request
     prefill_ms: float  # up to the first new token
     decode_ms: float  # every token after the first
+    tokens: tuple[int, ...] = ()  # the generated token ids, where the backend knows them
 
 
 class Backend(Protocol):
@@ -112,6 +113,7 @@ class OnnxBackend:
             reused_tokens=generation.reused_tokens,
             prefill_ms=generation.prefill_ms,
             decode_ms=generation.decode_ms,
+            tokens=tuple(generation.tokens),
         )
 
 

@@ -25,7 +25,7 @@ from codegen_complete.completion.backend import (
     decode_text,
 )
 from codegen_complete.completion.endpoint import Health, RemoteConfig
-from codegen_complete.completion.engine import Engine
+from codegen_complete.completion.engine import Constraint, Detour, Engine
 from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.postprocess import (
@@ -88,6 +88,7 @@ class CompletionResult:
     # Characters after the cursor that `text` replaces: closers the editor typed ahead, which
     # the completion writes itself further on (postprocess.typed_ahead).
     replaces: int = 0
+    prompt: Prompt | None = None  # what the model was given
 
 
 class Completer:
@@ -171,11 +172,51 @@ class Completer:
         self, request: CompletionRequest, cancelled: Callable[[], bool] = lambda: False
     ) -> CompletionResult:
         before, healed, constraint = self._heal(request.before, request.after)
+        return self._continue(request, self._prompt(before, request), healed, constraint, cancelled)
+
+    def complete_without(
+        self,
+        request: CompletionRequest,
+        earlier: CompletionResult,
+        name: str,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> CompletionResult | None:
+        """The completion again where `earlier` wrote `name`, a name that is not in scope:
+        the model's tokens up to it kept, its first token there banned, so that the model
+        writes its next best at that point (`mountType: entry.type` where it wrote
+        `mountType: args.entry.type`). None where that cannot be done: a backend that takes
+        no constraint, a partial word typed at the cursor, no such name in the text."""
+        _, healed, _ = self._heal(request.before, request.after)
+        tokens = list(earlier.continuation.tokens)
+        written = re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", earlier.continuation.text)
+        if (
+            not self.backend.supports_constraints
+            or healed.strip()
+            or earlier.prompt is None
+            or written is None
+        ):
+            return None
+        reaching = (  # the first token whose text reaches the name
+            k for k in range(len(tokens))
+            if len(decode_text(self.tokenizer, tokens[: k + 1])) > written.start()
+        )  # fmt: skip
+        if (at := next(reaching, None)) is None:
+            return None
+        detour = Detour(tokens[:at], tokens[at])
+        return self._continue(request, earlier.prompt, healed, detour, cancelled)
+
+    def _continue(
+        self,
+        request: CompletionRequest,
+        prompt: Prompt,
+        healed: str,
+        constraint: Constraint | None,
+        cancelled: Callable[[], bool],
+    ) -> CompletionResult:
         situation = Situation(
             request.before, request.after, request.mode, request.language,
             request.options.max_lines, request.tree,
         )  # fmt: skip
-        prompt = self._prompt(before, request)
         limits = Limits(
             max_new_tokens=request.options.max_new_tokens or MAX_TOKENS[request.mode],
             deadline=request.deadline,
@@ -188,7 +229,7 @@ class Completer:
             text = cut_unfinished(text, situation)
         text, replaces = _postprocess_over_typed_ahead(text, situation)
         return CompletionResult(
-            text, continuation, prompt.context, self._to_warm is not None, replaces
+            text, continuation, prompt.context, self._to_warm is not None, replaces, prompt
         )
 
     def _prompt(self, before: str, request: CompletionRequest) -> Prompt:

@@ -66,6 +66,24 @@ class Constraint(Protocol):
     def choose(self, tokens: list[int], logits: np.ndarray) -> int: ...
 
 
+class Detour:
+    """Takes `kept` (tokens the model chose before), then at the next step the model's best
+    but `banned`: the model's next best at a point where its first choice was wrong."""
+
+    def __init__(self, kept: list[int], banned: int) -> None:
+        self.kept = kept
+        self.banned = banned
+
+    def active(self, tokens: list[int]) -> bool:
+        return len(tokens) <= len(self.kept)
+
+    def choose(self, tokens: list[int], logits: np.ndarray) -> int:
+        if len(tokens) < len(self.kept):
+            return self.kept[len(tokens)]
+        order = np.argsort(-logits)
+        return int(order[1] if int(order[0]) == self.banned else order[0])
+
+
 class Engine:
     """One ONNX decoder session and the KV cache of the last tokens it ran.
 

@@ -53,8 +53,10 @@ class Suggestion:
     # The raw output, token counts, stop reason, model timings; None when no model ran (the
     # suggestion is an import the file is missing, context/missing_imports.py).
     continuation: Continuation | None
-    # Names the model's suggestion read that are defined nowhere, and what that did to it:
-    # "" (nothing found or not checked), "dropped" or "trimmed" (when options.check_names).
+    # Names the model's suggestion read that are defined nowhere (or, in JavaScript and
+    # TypeScript, not in scope), and what that did to it: "" (nothing found or not checked),
+    # "dropped" or "trimmed" (when options.check_names), or "retried" (the model wrote its
+    # next best where it first wrote the name, and that resolves).
     unresolved: tuple[str, ...]
     name_check: str
     # Characters after the cursor that `text` replaces (closers the editor typed ahead).
@@ -88,21 +90,27 @@ def suggest(
         if options.context:
             context = _context(document, document.path, document.root, places, options)
     context_ms = (time.perf_counter() - started) * 1000
-    result = completer.complete(
-        CompletionRequest(
-            before=document.text[: document.offset],
-            after=document.text[document.offset :],
-            mode=document.mode,
-            options=options,
-            deadline=document.received + options.time_limit_s,
-            language=document.language,
-            context=context,
-            path=relative_path,
-            tree=document.tree,
-        ),
-        cancelled,
+    request = CompletionRequest(
+        before=document.text[: document.offset],
+        after=document.text[document.offset :],
+        mode=document.mode,
+        options=options,
+        deadline=document.received + options.time_limit_s,
+        language=document.language,
+        context=context,
+        path=relative_path,
+        tree=document.tree,
     )
+    result = completer.complete(request, cancelled)
     text, unresolved, action = _checked_names(result.text, document, options)
+    if unresolved and not cancelled():
+        # The model wrote a name that is not in scope: its next best at that point is often
+        # the name that is (`entry.type` for `args.entry.type`). One more try, on the cache.
+        retried = completer.complete_without(request, result, unresolved[0], cancelled)
+        if retried is not None:
+            again, still, _ = _checked_names(retried.text, document, options)
+            if again and not still:
+                result, text, action = retried, again, "retried"
     return Suggestion(
         text=text,
         mode=document.mode,

@@ -14,6 +14,7 @@ from tree_sitter import Node, Tree
 
 from codegen_complete.context.importing import Listing, Source, node_text
 from codegen_complete.context.script_names import GLOBALS, ambient_names
+from codegen_complete.context.script_scopes import declares
 from codegen_complete.context.workspace import Workspace
 
 # How far from a member of a multi-line import its `} from "m"` may be.
@@ -30,19 +31,6 @@ UTILITY_TYPES = frozenset({
 NAMES = frozenset({
     "identifier", "type_identifier", "shorthand_property_identifier",
     "shorthand_property_identifier_pattern",
-})  # fmt: skip
-# Where a name is bound: declarations by their `name` field, patterns and parameters wholly.
-NAMED_DECLARATIONS = frozenset({
-    "function_declaration", "generator_function_declaration", "class_declaration",
-    "abstract_class_declaration", "variable_declarator", "function_expression",
-    "generator_function", "class", "method_definition", "interface_declaration",
-    "type_alias_declaration", "enum_declaration", "internal_module", "type_parameter",
-    "import_alias", "index_signature", "mapped_type_clause",
-})  # fmt: skip
-BINDING_PLACES = frozenset({
-    "formal_parameters", "required_parameter", "optional_parameter", "import_specifier",
-    "namespace_import", "import_clause", "arrow_function", "catch_clause", "array_pattern",
-    "object_pattern", "pair_pattern", "rest_pattern", "object_assignment_pattern", "infer_type",
 })  # fmt: skip
 # `net.Socket`, `ns.Inner`: the name after the dot is a member, not a name in scope.
 QUALIFIED = frozenset({"nested_type_identifier", "nested_identifier"})
@@ -120,7 +108,7 @@ class ScriptRules:
         for node in _names(tree.root_node):
             name, parent = node_text(node), node.parent
             assert parent is not None
-            if _declares(parent, node):
+            if declares(parent, node):
                 declared.add(name)
             elif parent.type in QUALIFIED and parent.child_by_field_name("module") != node:
                 continue
@@ -233,15 +221,6 @@ def _names(root: Node) -> Iterator[Node]:
         if node.type in NAMES and node.parent is not None:
             yield node
         stack.extend(reversed(node.children))
-
-
-def _declares(parent: Node, node: Node) -> bool:
-    """Whether `node` is a name its parent binds."""
-    if parent.type in NAMED_DECLARATIONS:
-        return parent.child_by_field_name("name") == node
-    if parent.type in ("for_in_statement", "assignment_pattern"):
-        return parent.child_by_field_name("left") == node
-    return parent.type in BINDING_PLACES
 
 
 def _kind_in_clause(clause: str, name: str) -> str | None:

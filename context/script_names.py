@@ -33,6 +33,7 @@ from tree_sitter import Node, Tree
 from codegen_complete.context.documents import Inserted, all_nodes, parse_with
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.names import Unresolved
+from codegen_complete.context.script_scopes import out_of_scope
 
 SCRIPT_LANGUAGES = frozenset({"javascript", "typescript", "tsx"})
 
@@ -136,6 +137,7 @@ def unresolved_script_names(
             called.append((name, parsed.offset_of(node)))
     known = outside | bound | GLOBALS
     missing = [(name, offset) for name, offset in called if name not in known]
+    missing += [(name, offset) for name, offset in out_of_scope(parsed) if name not in GLOBALS]
     if missing and root is not None:
         ambient = ambient_names(root)
         missing = [(name, offset) for name, offset in missing if name not in ambient]

@@ -313,7 +313,7 @@ class Outcome:
     latency_ms: float
     expected: str = ""  # what the benchmark has there, for reading the outcomes later
     # Names the completion shown reads that are defined nowhere (Python), and what the name
-    # check did to the model's suggestion ("dropped", "trimmed", "" for nothing).
+    # check did to the model's suggestion ("dropped", "trimmed", "retried", "" for nothing).
     unresolved: tuple[str, ...] = ()
     name_check: str = ""
 

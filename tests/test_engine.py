@@ -12,6 +12,7 @@ import pytest
 from codegen_complete.completion import engine as engine_module
 from codegen_complete.completion.engine import (
     PREFILL_CHUNK,
+    Detour,
     Engine,
     draft_from_context,
 )
@@ -67,6 +68,17 @@ def test_continuing_from_a_generated_token_reuses_its_cache(engine: Engine) -> N
     follow = engine.generate([*prompt, first.tokens[0]], max_new_tokens=7, stop_tokens=NO_STOP)
     assert follow.tokens == first.tokens[1:]
     assert follow.reused_tokens == len(prompt)
+
+
+def test_a_detour_keeps_the_tokens_before_and_takes_the_next_best_there(engine: Engine) -> None:
+    prompt = prompt_of(30)
+    greedy = cold(engine, prompt, max_new_tokens=10)
+    detour = engine.generate(
+        prompt, max_new_tokens=10, stop_tokens=NO_STOP, constraint=Detour(greedy[:3], greedy[3])
+    ).tokens
+    assert detour[:3] == greedy[:3] and detour[3] != greedy[3]
+    # After the detour the model chooses again, greedily: as a prompt that ends there would.
+    assert detour[4:] == cold(engine, [*prompt, *detour[:4]], max_new_tokens=6)
 
 
 def test_stops_at_a_stop_token_and_leaves_it_out(engine: Engine) -> None:

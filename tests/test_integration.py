@@ -42,6 +42,17 @@ def test_return_of_add(completer: Completer) -> None:
     assert "a + b" in text or "b + a" in text
 
 
+def test_the_next_best_where_the_model_wrote_a_name(completer: Completer) -> None:
+    """`complete_without` (what follows a name the check finds out of scope): the model's
+    first choice at that name is banned, its next best taken."""
+    add = request("def add(a, b):\n    return ", "\n")
+    first = completer.complete(add)
+    assert first.text.startswith("a")
+    again = completer.complete_without(add, first, "a")
+    assert again is not None and again.text.strip() and not again.text.startswith("a")
+    ast.parse("def add(a, b):\n    return " + again.text + "\n")
+
+
 def test_argument_inside_brackets(completer: Completer) -> None:
     source = (
         "import os\n\n\n"

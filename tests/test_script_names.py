@@ -156,3 +156,41 @@ def test_typescript_signatures_declare_members() -> None:
     for suggestion in ("return this.total();", "return this.label;"):
         assert names(suggestion, abstract, CLASS_AFTER, language=TS) == [], suggestion
     assert names("return this.ordered;", abstract, CLASS_AFTER, language=TS) == ["ordered"]
+
+
+# --- names declared only where the cursor cannot see them ------------------------------------
+
+SCOPES = (
+    "import { load } from './load.js';\n"
+    "export function save(args, store) {\n  store.put(args.entry);\n}\n\n"
+    "export function report(entry, mountPath) {\n"
+    "  const seen = new Set();\n  for (const item of entry.items) { seen.add(item); }\n"
+    "  throw new Error({\n    "
+)
+SCOPES_AFTER = "\n  });\n}\nfunction later(x) {\n  return x;\n}\n"
+
+
+def test_a_name_declared_only_in_another_function_is_reported() -> None:
+    """`args` and `store` are parameters of `save`; the cursor is in `report`."""
+    assert names("mountType: args.entry.type,", SCOPES, SCOPES_AFTER) == ["args"]
+    assert names("where: store,", SCOPES, SCOPES_AFTER) == ["store"]
+    assert names("item,", SCOPES, SCOPES_AFTER) == []  # `for` declares it in this function
+
+
+def test_names_in_scope_are_not() -> None:
+    in_scope = [
+        "mountType: entry.type,",  # a parameter of this function
+        "path: mountPath,",
+        "seen,",  # shorthand, declared in this function
+        "loader: load,",  # imported
+        "helper: later(entry),",  # a function of the module, declared further down
+        "each: entry.items.map((args) => args.id),",  # the suggestion's own parameter
+    ]
+    for suggestion in in_scope:
+        assert names(suggestion, SCOPES, SCOPES_AFTER) == [], suggestion
+
+
+def test_a_name_the_file_also_reads_out_of_its_declarations_reach_is_left_alone() -> None:
+    """`store` read at the top level of the module too: a global this check does not know."""
+    before = SCOPES.replace("export function report", "console.log(store);\nexport function report")
+    assert names("where: store,", before, SCOPES_AFTER) == []
