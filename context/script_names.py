@@ -16,6 +16,9 @@ base class, defined elsewhere, may have it). A `function` between the member and
 gives `this` another meaning, and members added through the prototype, `Object.assign` or
 `defineProperty`, or allowed by an index signature, cannot be seen: those uses are left alone.
 
+A name the file declares only in scopes that do not enclose the cursor (a parameter of
+another function) is reported too: context/script_scopes.py.
+
 What is left alone: members of anything but `this` (`cart.total()`: the receiver's type is
 not known here), type names, and classic scripts (a file with no import, export or require
 shares its globals with the other scripts of a page, which cannot be seen from here).

@@ -364,11 +364,15 @@ class CompletionService:
             f"{run.generated_tokens} tokens {run.decode_ms:.0f} ms, stop {run.stop_reason}, "
             f"total {result.total_ms:.0f} ms"
         )
+        if result.unresolved:  # what the name check found, and what it did
+            report += f", name check {result.name_check} ({', '.join(result.unresolved)})"
         if ticket.cancelled.is_set():
             return Answer(None, f"{report}: {_why_dropped(ticket)}")
         if not result.text:
             if run.stop_reason == "time_limit":
                 why = "time limit"
+            elif result.name_check == "dropped":
+                why = "it reads names that resolve nowhere"
             elif run.text.strip():
                 why = "post-processing dropped it"
             else:
