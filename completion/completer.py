@@ -202,8 +202,13 @@ class Completer:
         )  # fmt: skip
         if (at := next(reaching, None)) is None:
             return None
-        detour = Detour(tokens[:at], tokens[at])
-        return self._continue(request, earlier.prompt, healed, detour, cancelled)
+        # The kept tokens extend the prompt, whose cache holds them already from `earlier`:
+        # one pass, not a step for each.
+        kept = tokens[:at]
+        extended = dataclasses.replace(earlier.prompt, tokens=[*earlier.prompt.tokens, *kept])
+        return self._continue(
+            request, extended, healed, Detour([], tokens[at]), cancelled, kept=kept
+        )
 
     def _continue(
         self,
@@ -212,18 +217,29 @@ class Completer:
         healed: str,
         constraint: Constraint | None,
         cancelled: Callable[[], bool],
+        kept: list[int] | None = None,
     ) -> CompletionResult:
+        """The model's continuation of `prompt`, post-processed; `kept`: tokens at the end of
+        the prompt that the model wrote before, part of the completion."""
         situation = Situation(
             request.before, request.after, request.mode, request.language,
             request.options.max_lines, request.tree,
         )  # fmt: skip
+        written = decode_text(self.tokenizer, kept) if kept else ""
         limits = Limits(
             max_new_tokens=request.options.max_new_tokens or MAX_TOKENS[request.mode],
             deadline=request.deadline,
             cancelled=cancelled,
-            should_stop=lambda text: unit_is_complete(_after(healed, text), situation),
+            should_stop=lambda text: unit_is_complete(_after(healed, written + text), situation),
         )
         continuation = self.backend.continue_prompt(prompt, limits, constraint)
+        if kept:
+            continuation = dataclasses.replace(
+                continuation,
+                text=written + continuation.text,
+                tokens=(*kept, *continuation.tokens),
+                generated_tokens=len(kept) + continuation.generated_tokens,
+            )
         text = _after(healed, continuation.text)
         if continuation.stop_reason in ("time_limit", "max_tokens"):
             text = cut_unfinished(text, situation)

@@ -90,6 +90,7 @@ class Tally:
     crashed: bool = False
     reasons: dict[str, int] = field(default_factory=dict)  # why answers were empty
     runaway: int = 0  # suggestions generated up to the token cap
+    retried: int = 0  # answers where the name check asked the model for its next best
     # Each jump: file, line, the line's text, the first suggestion, its latency, whether it
     # copied the next line.
     places: list[dict[str, object]] = field(default_factory=list)
@@ -194,6 +195,7 @@ def _reasons(log: list[str], tally: Tally) -> None:
     for line in log:
         if "stop max_tokens" in line and ": nothing to suggest" not in line:
             tally.runaway += 1
+        tally.retried += "name check retried" in line
         for reason in (
             "superseded", "cancelled", "skipped", "past the end", "time limit", "the model "
             "wrote nothing", "post-processing dropped it",
@@ -350,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(tallies))
     for tally in tallies:
         print(f"{tally.label}: empty answers by reason {tally.reasons}")
-        print(f"{tally.label}: {tally.suggestions} suggestions")
+        print(f"{tally.label}: {tally.suggestions} suggestions, {tally.retried} retried by the name check")
     if args.peer and len(tallies) % 2 == 0:
         for ours, peer in zip(tallies[::2], tallies[1::2], strict=True):
             print(
