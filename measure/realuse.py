@@ -352,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(tallies))
     for tally in tallies:
         print(f"{tally.label}: empty answers by reason {tally.reasons}")
-        print(f"{tally.label}: {tally.suggestions} suggestions, {tally.retried} retried by the name check")
+        retried = f"{tally.retried} retried by the name check"
+        print(f"{tally.label}: {tally.suggestions} suggestions, {retried}")
     if args.peer and len(tallies) % 2 == 0:
         for ours, peer in zip(tallies[::2], tallies[1::2], strict=True):
             print(
