@@ -206,9 +206,7 @@ class Completer:
         # one pass, not a step for each.
         kept = tokens[:at]
         extended = dataclasses.replace(earlier.prompt, tokens=[*earlier.prompt.tokens, *kept])
-        return self._continue(
-            request, extended, healed, Detour([], tokens[at]), cancelled, kept=kept
-        )
+        return self._continue(request, extended, healed, Detour(tokens[at]), cancelled, kept=kept)
 
     def _continue(
         self,

@@ -67,19 +67,16 @@ class Constraint(Protocol):
 
 
 class Detour:
-    """Takes `kept` (tokens the model chose before), then at the next step the model's best
-    but `banned`: the model's next best at a point where its first choice was wrong."""
+    """The model's best first token but `banned`: its next best at a point where its first
+    choice was wrong (the tokens before that point end the prompt)."""
 
-    def __init__(self, kept: list[int], banned: int) -> None:
-        self.kept = kept
+    def __init__(self, banned: int) -> None:
         self.banned = banned
 
     def active(self, tokens: list[int]) -> bool:
-        return len(tokens) <= len(self.kept)
+        return not tokens
 
     def choose(self, tokens: list[int], logits: np.ndarray) -> int:
-        if len(tokens) < len(self.kept):
-            return self.kept[len(tokens)]
         order = np.argsort(-logits)
         return int(order[1] if int(order[0]) == self.banned else order[0])
 

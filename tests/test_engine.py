@@ -70,15 +70,17 @@ def test_continuing_from_a_generated_token_reuses_its_cache(engine: Engine) -> N
     assert follow.reused_tokens == len(prompt)
 
 
-def test_a_detour_keeps_the_tokens_before_and_takes_the_next_best_there(engine: Engine) -> None:
+def test_a_detour_takes_the_next_best_first_token(engine: Engine) -> None:
+    """Where the model's greedy tokens went wrong: those before kept in the prompt, the
+    wrong one banned, the model's next best instead; after it the model chooses greedily."""
     prompt = prompt_of(30)
     greedy = cold(engine, prompt, max_new_tokens=10)
+    kept = [*prompt, *greedy[:3]]
     detour = engine.generate(
-        prompt, max_new_tokens=10, stop_tokens=NO_STOP, constraint=Detour(greedy[:3], greedy[3])
+        kept, max_new_tokens=7, stop_tokens=NO_STOP, constraint=Detour(greedy[3])
     ).tokens
-    assert detour[:3] == greedy[:3] and detour[3] != greedy[3]
-    # After the detour the model chooses again, greedily: as a prompt that ends there would.
-    assert detour[4:] == cold(engine, [*prompt, *detour[:4]], max_new_tokens=6)
+    assert detour[0] != greedy[3]
+    assert detour[1:] == cold(engine, [*kept, detour[0]], max_new_tokens=6)
 
 
 def test_stops_at_a_stop_token_and_leaves_it_out(engine: Engine) -> None:
