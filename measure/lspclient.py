@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,22 +37,34 @@ class EditorSession:
     texts: dict[str, str] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    _asked: int = 0
 
     @classmethod
     async def start(
-        cls, root: Path, settings: dict[str, Any] | None = None, pythonpath: str | None = None
+        cls,
+        root: Path,
+        settings: dict[str, Any] | None = None,
+        pythonpath: str | None = None,
+        index: bool = False,
     ) -> EditorSession:
-        """Start the server with `root` as the workspace and wait until its model is ready.
-        `pythonpath` runs another checkout's server (a before/after comparison)."""
+        """Start the server with `root` as the workspace and wait until its model is ready
+        (and with `index`, its workspace index). `pythonpath` runs another checkout's server
+        (a before/after comparison)."""
         client = LanguageClient("codegen-complete-measure", "1")
         env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
         await client.start_io(*SERVER, env=env)
         session = cls(client, root)
-        ready = asyncio.Event()
+        ready, indexed = asyncio.Event(), asyncio.Event()
         client.feature("codegenComplete/status")(
             lambda params: ready.set() if params.state == "ready" else None
         )
-        client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: session.log.append(params.message))
+
+        def logged(params: types.LogMessageParams) -> None:
+            session.log.append(params.message)
+            if "index of " in params.message:
+                indexed.set()
+
+        client.feature(types.WINDOW_LOG_MESSAGE)(logged)
         await client.initialize_async(
             types.InitializeParams(
                 capabilities=types.ClientCapabilities(),
@@ -61,6 +74,8 @@ class EditorSession:
         )
         client.initialized(types.InitializedParams())
         await asyncio.wait_for(ready.wait(), 300)
+        if index:
+            await asyncio.wait_for(indexed.wait(), 300)
         return session
 
     @property
@@ -75,6 +90,11 @@ class EditorSession:
 
     def peak_rss_mb(self) -> float:
         return memory_mb("VmHWM", self.pid)
+
+    def cpu_s(self) -> float:
+        """The server's CPU time so far (user and system, all its threads)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def open(self, path: Path, text: str) -> str:
         uri = path.as_uri()
@@ -132,6 +152,43 @@ class EditorSession:
             return Answer(text if isinstance(text, str) else text.value, latency)
 
         return asyncio.ensure_future(answer())
+
+    def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
+        """An automatic inline-completion request at `offset`, as an editor sends it per key:
+        the future of its text ("" for none), and what cancels it (`$/cancelRequest`, as the
+        editor sends when the next key comes)."""
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=_position(self.texts[uri], offset),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+            ),
+        )
+        self._asked += 1
+        msg_id = f"ask-{self._asked}"
+        sent = self.client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
+        )
+        answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def arrived(result: asyncio.Future[Any]) -> None:
+            if answer.done():
+                return
+            if result.cancelled() or result.exception() is not None:
+                answer.set_result("")  # cancelled: an editor shows nothing for it
+                return
+            items = result.result()
+            items = items.items if isinstance(items, types.InlineCompletionList) else items
+            text = items[0].insert_text if items else ""
+            answer.set_result(text if isinstance(text, str) else text.value)
+
+        asyncio.ensure_future(sent).add_done_callback(arrived)
+
+        def cancel() -> None:
+            if not answer.done():
+                self.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+
+        return answer, cancel
 
     async def stop(self) -> None:
         if not self.crashed:

@@ -1,0 +1,626 @@
+"""The typing benchmark: what a user gets while typing, scored as keys saved.
+
+    python -m codegen_complete.measure.typing [--places 24] [--split test] [--profile realistic]
+        [--scenario jump --scenario write] [--busy] [--baseline-pythonpath DIR] [--lookup]
+
+Through `codegen-complete serve` as the editors drive it (server defaults, so `debounceMs`
+120; one `didChange` and one automatic inline-completion request per key; the editor cancels
+the request of the key before with `$/cancelRequest`), on real files of the fresh suite's
+projects (repositories first published in 2025; tests/fixtures/vendor/fresh, its dev and test
+halves kept apart), with up to five files open and the workspace index built.
+
+Two scenarios, at places drawn from the fresh suite's holes:
+- **jump**: the line's text after its indentation is deleted (a change and a request, as an
+  editor sends them), the user arrives, and after ARRIVAL_S types it back;
+- **write**: up to WRITE_LINES consecutive lines are removed and written anew, Enter (with the
+  editor's auto-indent, one key) between them, as a programmer writing new code.
+
+The simulated user presses the next key at times drawn from a profile (lognormal with a median
+of 170 ms, or a steady 150 ms). A suggestion counts as on screen from the answer to the latest
+request until a key disagrees with it (a key that matches it keeps it, shortened, as editors
+do); one on screen for at least NOTICE_S that completes the line exactly is accepted with one
+key (the rest of the line, and further lines it gets exactly right). With `--accept word` the
+user instead takes the suggestion a word at a time (one key a word) while its words match.
+
+Reported per run: keys saved (of the keys the lines need), lines finished by an accepted
+suggestion, right on arrival (a line accepted before any of its keys), wrong suggestions on
+screen per line (shown for NOTICE_S or more, not a prefix of what the user goes on to type),
+request-to-suggestion latency, the server's CPU seconds per line and its peak RSS. `--lookup`
+adds the no-model floor (the line that most often follows the line above elsewhere in the
+project, answered in-process) on the same places and keys; `--baseline-pythonpath` runs
+another checkout's server beside this one, alternating place by place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from codegen_complete.measure.fresh import FRESH, NextLines, source_files
+from codegen_complete.measure.lspclient import EditorSession
+from codegen_complete.measure.realuse import busy_core
+from codegen_complete.models.catalog import DEFAULT_MODEL
+
+ARRIVAL_S = 0.6  # from arriving at a place to the first key
+NOTICE_S = 0.1  # a suggestion on screen this long is seen
+WRITE_LINES = 3
+OPEN_FILES = 5
+SCENARIOS = ("jump", "write")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """When the user presses keys: lognormal around a median (sigma 0: a steady rhythm)."""
+
+    name: str
+    median_s: float
+    sigma: float
+
+    def delay(self, rng: random.Random) -> float:
+        if not self.sigma:
+            return self.median_s
+        return min(3.0, self.median_s * math.exp(rng.gauss(0.0, self.sigma)))
+
+
+PROFILES = {
+    "realistic": Profile("realistic", 0.170, 0.5),
+    "steady": Profile("steady", 0.150, 0.0),
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    project: str
+    file: str  # relative to the project
+    line: int  # 0-based
+    split: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """One place's work: the document as the user finds it, where the cursor is, and the text
+    to type there (the next lines' indentation included: Enter auto-indents)."""
+
+    place: Place
+    scenario: str
+    text: str  # the document with the line(s) removed
+    cursor: int
+    target: str
+    lines: int
+
+
+def keys_of(target: str) -> list[str]:
+    """The keys that type `target`: a character each, Enter with the next line's indentation
+    as one (the editor indents)."""
+    keys: list[str] = []
+    index = 0
+    while index < len(target):
+        if target[index] == "\n":
+            end = index + 1
+            while end < len(target) and target[end] in " \t":
+                end += 1
+            keys.append(target[index:end])
+            index = end
+        else:
+            keys.append(target[index])
+            index += 1
+    return keys
+
+
+def make_task(place: Place, text: str, scenario: str) -> Task | None:
+    lines = text.split("\n")
+    first = lines[place.line]
+    indent = first[: len(first) - len(first.lstrip())]
+    count = 1
+    if scenario == "write":
+        while (
+            count < WRITE_LINES
+            and place.line + count < len(lines)
+            and lines[place.line + count].strip()
+        ):
+            count += 1
+    chosen = lines[place.line : place.line + count]
+    target = "\n".join([chosen[0][len(indent) :].rstrip(), *(x.rstrip() for x in chosen[1:])])
+    start = sum(len(line) + 1 for line in lines[: place.line])
+    document = "\n".join([*lines[: place.line], indent, *lines[place.line + count :]])
+    if not target.strip():
+        return None
+    return Task(place, scenario, document, start + len(indent), target, count)
+
+
+def choose_places(holes: list[dict[str, Any]], split: str, count: int, seed: int) -> list[Place]:
+    """`count` holes of the split, spread over the projects (round robin), in a seeded order."""
+    rng = random.Random(seed)
+    by_project: dict[str, list[Place]] = {}
+    for hole in holes:
+        if split in ("all", hole["split"]):
+            place = Place(hole["project"], hole["file"], hole["line"] - 1, hole["split"])
+            by_project.setdefault(hole["project"], []).append(place)
+    for places in by_project.values():
+        rng.shuffle(places)
+    chosen: list[Place] = []
+    while len(chosen) < count and any(by_project.values()):
+        for project in sorted(by_project):
+            if by_project[project] and len(chosen) < count:
+                chosen.append(by_project[project].pop())
+    return chosen
+
+
+@dataclass
+class Shown:
+    text: str  # what is on screen after the cursor now
+    since: float
+    first_line: str  # as it was first shown, for judging it
+    typed_at_show: int  # keys of the task done when it was shown
+    judged: bool = False
+
+
+@dataclass
+class Score:
+    """What one run saw, summed over its places."""
+
+    label: str
+    tasks: int = 0
+    lines: int = 0
+    keys_needed: int = 0
+    keys_pressed: int = 0
+    lines_accepted: int = 0  # lines whose end an accepted suggestion wrote
+    right_on_arrival: int = 0  # lines accepted before any of their keys
+    wrong_shown: int = 0
+    latencies_s: list[float] = field(default_factory=list)  # requests answered with text
+    requests: int = 0
+    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    crashed: bool = False
+    places: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def keys_saved(self) -> float:
+        return 100 * (1 - self.keys_pressed / max(1, self.keys_needed))
+
+    def latency_ms(self, fraction: float) -> float:
+        ordered = sorted(self.latencies_s) or [math.nan]
+        return 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+class Editor(Protocol):
+    """What the simulated user types into: our server, or the no-model lookup."""
+
+    def open(self, path: Path, text: str) -> str: ...
+
+    def close(self, uri: str) -> None: ...
+
+    def text(self, uri: str) -> str: ...
+
+    def replace(self, uri: str, start: int, end: int, new_text: str) -> None: ...
+
+    def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
+        """An automatic request: its answer's text, and how to cancel it."""
+        ...
+
+    def cpu_s(self) -> float: ...
+
+    def peak_rss_mb(self) -> float: ...
+
+    @property
+    def crashed(self) -> bool: ...
+
+    async def stop(self) -> None: ...
+
+
+class ServerEditor:
+    """`codegen-complete serve` driven as an editor drives it."""
+
+    def __init__(self, session: EditorSession) -> None:
+        self.session = session
+
+    @classmethod
+    async def start(
+        cls, root: Path, settings: dict[str, Any], pythonpath: str | None
+    ) -> ServerEditor:
+        session = await EditorSession.start(root, settings, pythonpath, index=True)
+        return cls(session)
+
+    def open(self, path: Path, text: str) -> str:
+        return self.session.open(path, text)
+
+    def close(self, uri: str) -> None:
+        self.session.close(uri)
+
+    def text(self, uri: str) -> str:
+        return self.session.texts[uri]
+
+    def replace(self, uri: str, start: int, end: int, new_text: str) -> None:
+        self.session.replace(uri, start, end, new_text)
+
+    def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
+        return self.session.ask(uri, offset)
+
+    def cpu_s(self) -> float:
+        return self.session.cpu_s()
+
+    def peak_rss_mb(self) -> float:
+        return self.session.peak_rss_mb()
+
+    @property
+    def crashed(self) -> bool:
+        return self.session.crashed
+
+    async def stop(self) -> None:
+        await self.session.stop()
+
+
+class LookupEditor:
+    """The no-model floor: at a line, the line that most often follows the line above
+    elsewhere in the project, when it starts with what is typed; answered at once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.texts: dict[str, str] = {}
+        self._others: dict[str, NextLines] = {}
+
+    def open(self, path: Path, text: str) -> str:
+        uri = path.as_uri()
+        self.texts[uri] = text
+        if uri not in self._others:
+            others = [p.read_text(encoding="utf-8") for p in source_files(self.root) if p != path]
+            self._others[uri] = NextLines.of(others)
+        return uri
+
+    def close(self, uri: str) -> None:
+        self.texts.pop(uri, None)
+
+    def text(self, uri: str) -> str:
+        return self.texts[uri]
+
+    def replace(self, uri: str, start: int, end: int, new_text: str) -> None:
+        text = self.texts[uri]
+        self.texts[uri] = text[:start] + new_text + text[end:]
+
+    def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
+        text = self.texts[uri]
+        line_start = text.rfind("\n", 0, offset) + 1
+        typed = text[line_start:offset].lstrip()
+        above = next((x.strip() for x in reversed(text[:line_start].split("\n")) if x.strip()), "")
+        counts = Counter(self._others[uri].follows.get(above, Counter()))
+        counts += NextLines.of([text]).follows.get(above, Counter())
+        answer = ""
+        for line, _ in counts.most_common():
+            if line.startswith(typed) and len(line) > len(typed):
+                answer = line[len(typed) :]
+                break
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future.set_result(answer)
+        return future, lambda: None
+
+    def cpu_s(self) -> float:
+        return 0.0
+
+    def peak_rss_mb(self) -> float:
+        return 0.0
+
+    @property
+    def crashed(self) -> bool:
+        return False
+
+    async def stop(self) -> None:
+        return None
+
+
+def _acceptable(shown: str, rest: str, word: bool) -> str:
+    """The part of `shown` the user takes, given `rest` (what is left to type): with `word`,
+    the next word when it matches; else the suggestion's longest run of whole lines that
+    match and end where a line of `rest` ends (at least the current line)."""
+    if word:
+        taken = _next_word(shown)
+        return taken if len(taken) > 1 and rest.startswith(taken) else ""
+    best = ""
+    end = shown.find("\n")
+    while True:
+        part = shown if end < 0 else shown[:end]
+        if not rest.startswith(part) or not (len(rest) == len(part) or rest[len(part)] == "\n"):
+            break
+        best = part
+        if end < 0:
+            break
+        end = shown.find("\n", end + 1)
+    return best
+
+
+def _next_word(text: str) -> str:
+    """Leading whitespace, then a run of word characters or of other non-space characters."""
+    index = 0
+    while index < len(text) and text[index].isspace():
+        index += 1
+    if index < len(text):
+        alnum = text[index].isalnum() or text[index] == "_"
+        while index < len(text) and not text[index].isspace():
+            if (text[index].isalnum() or text[index] == "_") != alnum:
+                break
+            index += 1
+    return text[:index]
+
+
+class Typist:
+    """One task typed into an editor: the user's keys, what is on screen, the score."""
+
+    def __init__(
+        self, editor: Editor, uri: str, task: Task, profile: Profile, rng: random.Random,
+        word: bool,
+    ) -> None:  # fmt: skip
+        self.editor, self.uri, self.task = editor, uri, task
+        self.profile, self.rng, self.word = profile, rng, word
+        self.target = task.target
+        self.cursor = task.cursor
+        self.done = 0  # characters of the target in the document
+        self.pressed = 0
+        self.line_keys = 0  # keys pressed on the current line
+        self.accepted_lines = 0
+        self.on_arrival = 0
+        self.wrong = 0
+        self.shown: Shown | None = None
+        self.pending: tuple[asyncio.Future[str], Callable[[], None]] | None = None
+        self.latencies: list[float] = []
+        self.requests = 0
+
+    async def run(self) -> None:
+        editor = self.editor
+        editor.replace(self.uri, 0, len(editor.text(self.uri)), self.task.text)
+        self._ask()  # emptying the line is a change: the editor asks
+        next_at = time.perf_counter() + ARRIVAL_S
+        while self.done < len(self.target):
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            self._act(time.perf_counter())
+            next_at = time.perf_counter() + self.profile.delay(self.rng)
+        self._judge(self.shown, time.perf_counter())
+        if self.pending is not None:
+            self.pending[1]()
+
+    def _act(self, now: float) -> None:
+        """The user's next move: take what is on screen where it is right, else type a key."""
+        rest = self.target[self.done :]
+        shown = self.shown
+        taken = ""
+        if shown is not None and now - shown.since >= NOTICE_S:
+            taken = _acceptable(shown.text, rest, self.word)
+        self.pressed += 1
+        if taken:
+            ends_line = len(taken) == len(rest) or rest[len(taken)] == "\n"
+            finished = rest[: len(taken)].count("\n") + ends_line
+            self.accepted_lines += finished
+            self.on_arrival += finished if self.line_keys == 0 else max(0, finished - 1)
+            self._insert(taken)
+            self.line_keys = 0 if ends_line else self.line_keys + 1
+            assert shown is not None
+            left = shown.text[len(taken) :]
+            if left and self.word:  # the rest of the suggestion stays on screen
+                shown.text = left
+                return
+            self._judge(shown, now)
+            self.shown = None
+        else:
+            key = keys_of(rest)[0]
+            if shown is not None and shown.text.startswith(key) and len(shown.text) > len(key):
+                shown.text = shown.text[len(key) :]  # typing what is shown keeps it
+            else:
+                self._judge(shown, now)
+                self.shown = None
+            self._insert(key)
+            self.line_keys = 0 if key.startswith("\n") else self.line_keys + 1
+        if self.done < len(self.target):
+            self._ask()
+
+    def _insert(self, text: str) -> None:
+        self.editor.replace(self.uri, self.cursor, self.cursor, text)
+        self.cursor += len(text)
+        self.done += len(text)
+
+    def _judge(self, shown: Shown | None, now: float) -> None:
+        """A suggestion leaves the screen: wrong if it was seen and is not what comes next."""
+        if shown is None or shown.judged:
+            return
+        shown.judged = True
+        rest = self.target[shown.typed_at_show :]
+        if now - shown.since >= NOTICE_S and not rest.startswith(shown.first_line):
+            self.wrong += 1
+
+    def _ask(self) -> None:
+        if self.pending is not None:
+            self.pending[1]()  # the editor cancels the request of the key before
+        future, cancel = self.editor.ask(self.uri, self.cursor)
+        self.requests += 1
+        self.pending = (future, cancel)
+        sent, at = time.perf_counter(), self.done
+
+        def arrived(answer: asyncio.Future[str]) -> None:
+            if answer.cancelled() or answer.exception() is not None:
+                return
+            text = answer.result()
+            if text:
+                self.latencies.append(time.perf_counter() - sent)
+            if self.pending is None or self.pending[0] is not answer or self.done != at:
+                return  # the user has typed on: the editor drops the answer
+            now = time.perf_counter()
+            self._judge(self.shown, now)
+            self.shown = Shown(text, now, text.split("\n")[0], self.done) if text else None
+
+        future.add_done_callback(arrived)
+
+    def add_to(self, score: Score) -> None:
+        keys = len(keys_of(self.target))
+        score.tasks += 1
+        score.lines += self.task.lines
+        score.keys_needed += keys
+        score.keys_pressed += self.pressed
+        score.lines_accepted += self.accepted_lines
+        score.right_on_arrival += self.on_arrival
+        score.wrong_shown += self.wrong
+        score.latencies_s += self.latencies
+        score.requests += self.requests
+        score.places.append({
+            **asdict(self.task.place), "scenario": self.task.scenario, "keys": keys,
+            "pressed": self.pressed, "accepted_lines": self.accepted_lines,
+            "on_arrival": self.on_arrival, "wrong": self.wrong,
+        })  # fmt: skip
+
+
+Start = Callable[[Path], Awaitable[Editor]]
+
+
+async def run_places(
+    tasks: list[Task], starts: dict[str, Start], profile: Profile, seed: int, word: bool
+) -> dict[str, Score]:
+    """Every task typed into each editor (`starts`: label → how to start one for a project),
+    alternating editors task by task; the same key timings for each."""
+    scores = {label: Score(label) for label in starts}
+    projects = sorted({task.place.project for task in tasks})
+    for project in projects:
+        root = FRESH / project
+        editors = {label: await start(root) for label, start in starts.items()}
+        opened: dict[str, list[str]] = {label: [] for label in starts}
+        cpu = {label: editor.cpu_s() for label, editor in editors.items()}
+        try:
+            for number, task in enumerate(t for t in tasks if t.place.project == project):
+                path = (root / task.place.file).resolve()
+                original = path.read_text(encoding="utf-8")
+                for label, editor in editors.items():
+                    uri = path.as_uri()
+                    files = opened[label]
+                    if uri in files:
+                        files.remove(uri)
+                    else:
+                        editor.open(path, original)
+                    files.append(uri)
+                    if len(files) > OPEN_FILES:
+                        editor.close(files.pop(0))
+                    rng = random.Random(seed * 1_000_003 + number)
+                    typist = Typist(editor, uri, task, profile, rng, word)
+                    await typist.run()
+                    typist.add_to(scores[label])
+                    editor.replace(uri, 0, len(editor.text(uri)), original)
+                    await asyncio.sleep(0.3)  # between places, as between two jumps
+        finally:
+            for label, editor in editors.items():
+                score = scores[label]
+                score.cpu_s += editor.cpu_s() - cpu[label]
+                score.peak_rss_mb = max(score.peak_rss_mb, editor.peak_rss_mb())
+                score.crashed |= editor.crashed
+                await editor.stop()
+    return scores
+
+
+def tasks_for(places: list[Place], scenario: str) -> list[Task]:
+    tasks = []
+    for place in places:
+        text = (FRESH / place.project / place.file).read_text(encoding="utf-8")
+        if (task := make_task(place, text, scenario)) is not None:
+            tasks.append(task)
+    return tasks
+
+
+def table(rows: list[tuple[str, Score]]) -> str:
+    out = [
+        "| run | places | lines | keys saved % | lines accepted % | right on arrival % | "
+        "wrong shown / line | suggestion latency p50 / p95 ms | CPU s / line | peak RSS MB |",
+        "|" + "---|" * 10,
+    ]
+    for label, s in rows:
+        lines = max(1, s.lines)
+        out.append(
+            f"| {label} | {s.tasks} | {s.lines} | {s.keys_saved:.1f} | "
+            f"{100 * s.lines_accepted / lines:.1f} | {100 * s.right_on_arrival / lines:.1f} | "
+            f"{s.wrong_shown / lines:.2f} | {s.latency_ms(0.5):.0f} / {s.latency_ms(0.95):.0f} | "
+            f"{s.cpu_s / lines:.2f} | {s.peak_rss_mb:.0f} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--places", type=int, default=24, help="per scenario")
+    parser.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=sorted(PROFILES), action="append", default=None)
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append", default=None)
+    parser.add_argument("--accept", choices=("line", "word"), default="line")
+    parser.add_argument("--busy", action="store_true", help="with one core busy instead")
+    parser.add_argument("--lookup", action="store_true", help="also the no-model lookup")
+    parser.add_argument("--baseline-pythonpath", default=None, help="another checkout's server")
+    parser.add_argument("--baseline-label", default="main")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--models-dir", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--setting", action="append", default=[], metavar="KEY=JSON")
+    parser.add_argument("--json-out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    settings: dict[str, Any] = {"model": args.model, "threads": args.threads}
+    if args.models_dir is not None:
+        settings["modelsDir"] = str(args.models_dir)
+    for setting in args.setting:
+        key, _, value = setting.partition("=")
+        settings[key] = json.loads(value)
+
+    starts: dict[str, Start] = {}
+    if args.baseline_pythonpath:
+        starts[args.baseline_label] = server_start(settings, args.baseline_pythonpath)
+    starts["this"] = server_start(settings, None)
+    if args.lookup:
+        starts["lookup"] = _lookup_start
+    holes = json.loads((FRESH / "holes.json").read_text())
+    places = choose_places(holes, args.split, args.places, args.seed)
+    load = busy_core() if args.busy else None
+    results: list[tuple[str, Score]] = []
+    try:
+        for profile_name in args.profile or ["realistic"]:
+            for scenario in args.scenario or list(SCENARIOS):
+                tasks = tasks_for(places, scenario)
+                scores = asyncio.run(
+                    run_places(
+                        tasks, starts, PROFILES[profile_name], args.seed, args.accept == "word"
+                    )
+                )
+                for label, score in scores.items():
+                    results.append((f"{label}, {profile_name}, {scenario}", score))
+    finally:
+        if load is not None:
+            load.kill()
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{args.threads} threads, {args.split} half, accept by {args.accept}"
+        f"{', one core busy' if args.busy else ''}"
+    )
+    print(table(results))
+    if args.json_out is not None:
+        args.json_out.write_text(
+            json.dumps([{"run": label, **asdict(score)} for label, score in results], indent=1)
+        )
+    return 0
+
+
+def server_start(settings: dict[str, Any], pythonpath: str | None) -> Start:
+    async def start(root: Path) -> Editor:
+        return await ServerEditor.start(root, settings, pythonpath)
+
+    return start
+
+
+async def _lookup_start(root: Path) -> Editor:
+    return LookupEditor(root)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
