@@ -169,10 +169,17 @@ class Completer:
         return self._token_texts
 
     def complete(
-        self, request: CompletionRequest, cancelled: Callable[[], bool] = lambda: False
+        self,
+        request: CompletionRequest,
+        cancelled: Callable[[], bool] = lambda: False,
+        progress: Callable[[str], None] | None = None,
     ) -> CompletionResult:
+        """The completion at the request's cursor. `progress` gets the text written after
+        the cursor so far at every token (the server continues a generation that the user
+        is typing, and stops it when the keys disagree)."""
         before, healed, constraint = self._heal(request.before, request.after)
-        return self._continue(request, self._prompt(before, request), healed, constraint, cancelled)
+        prompt = self._prompt(before, request)
+        return self._continue(request, prompt, healed, constraint, cancelled, progress=progress)
 
     def complete_without(
         self,
@@ -216,6 +223,7 @@ class Completer:
         constraint: Constraint | None,
         cancelled: Callable[[], bool],
         kept: list[int] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> CompletionResult:
         """The model's continuation of `prompt`, post-processed; `kept`: tokens at the end of
         the prompt that the model wrote before, part of the completion."""
@@ -224,11 +232,18 @@ class Completer:
             request.options.max_lines, request.tree,
         )  # fmt: skip
         written = decode_text(self.tokenizer, kept) if kept else ""
+
+        def should_stop(text: str) -> bool:
+            so_far = _after(healed, written + text)
+            if progress is not None:
+                progress(so_far)
+            return unit_is_complete(so_far, situation)
+
         limits = Limits(
             max_new_tokens=request.options.max_new_tokens or MAX_TOKENS[request.mode],
             deadline=request.deadline,
             cancelled=cancelled,
-            should_stop=lambda text: unit_is_complete(_after(healed, written + text), situation),
+            should_stop=should_stop,
         )
         continuation = self.backend.continue_prompt(prompt, limits, constraint)
         if kept:

@@ -72,9 +72,11 @@ def suggest(
     options: Options,
     cancelled: Callable[[], bool] = lambda: False,
     places: PlaceMemo | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Suggestion:
     """The suggestion at the document's cursor. A long-lived caller (the server) passes
-    `places`, so that typing in one place keeps its context and with it the cached prompt."""
+    `places`, so that typing in one place keeps its context and with it the cached prompt,
+    and `progress`, which sees the model's text after the cursor grow token by token."""
     started = time.perf_counter()
     relative_path = None
     context: tuple[Snippet, ...] = ()
@@ -101,7 +103,7 @@ def suggest(
         path=relative_path,
         tree=document.tree,
     )
-    result = completer.complete(request, cancelled)
+    result = completer.complete(request, cancelled, progress)
     text, unresolved, action = _checked_names(result.text, document, options)
     if unresolved and not cancelled():
         # The model wrote a name that is not in scope: its next best at that point is often

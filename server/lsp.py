@@ -358,6 +358,18 @@ async def _answer(
         return snapshot
     if cached := service.from_cache(snapshot):
         return cached
+    if (run := snapshot.run) is not None and run.future is not None:
+        # The generation of an earlier key writes what the user has typed since: its
+        # suggestion, less what was typed, is this request's answer.
+        try:
+            await asyncio.shield(asyncio.wrap_future(run.future))
+        except asyncio.CancelledError:
+            service.cancel(snapshot)
+            raise
+        if cached := service.from_cache(snapshot):
+            return Answer(cached.suggestion, f"{cached.log} (continued #{run.number})")
+        if not service.is_current(snapshot):
+            return Answer(None, f"{snapshot.describe()}: superseded while continuing #{run.number}")
     debounce_ms = service.settings.debounce_ms
     if not explicit and debounce_ms:
         await asyncio.sleep(debounce_ms / 1000)

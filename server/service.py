@@ -4,8 +4,11 @@ Protocol-free: handlers convert LSP params to the plain calls here and the resul
 - Documents are kept as `context.documents.Document`s, edited incrementally.
 - One worker thread runs the model; the event loop never does. A request takes an immutable
   snapshot (text, cursor, settings) on the loop; the worker sees only that.
-- The newest request for a document supersedes older ones: they stop at the next token.
-  A cancelled LSP request stops the same way.
+- The newest request for a document supersedes older ones. Their generation goes on while
+  the keys typed since agree with what it writes, and answers the newest request then (the
+  user types the suggestion before it is shown); it stops at the next token when they
+  disagree. A cancelled LSP request stops it the same way, after a short grace for the next
+  key's request (an editor cancels the previous request before it sends the next).
 - Typing the characters the last suggestion starts with is answered from that suggestion.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -79,6 +83,9 @@ class Snapshot:
     options: Options
     explicit: bool
     ticket: Ticket  # its cancellation
+    # The generation of an earlier key that this request waits for: the user typed what it
+    # was writing.
+    run: Run | None = None
 
     @property
     def offset(self) -> int:
@@ -97,6 +104,52 @@ class Ticket:
     number: int
     cancelled: threading.Event = field(default_factory=threading.Event)
     superseded: bool = False
+
+
+# A run whose newest request the client cancelled goes on this long, for the request of the
+# next key to take it over: editors cancel the previous request before sending the next one.
+ORPHAN_GRACE_S = 0.5
+
+
+@dataclass
+class Run:
+    """One generation on the worker, which the requests of later keys take over while the
+    user types what it writes: they extend its text before the cursor, leave the text after
+    it alone, and agree with what the model has written so far."""
+
+    number: int  # the ticket of the request that started it
+    before: str  # the document up to the cursor, when it started
+    after: str
+    owner: int  # the ticket of the newest request waiting for it
+    future: Future[Answer] | None = None
+    started: bool = False
+    finished: bool = False
+    written: str = ""  # the model's text after the cursor so far (the worker updates it)
+    typed: str = ""  # what the newest request typed after `before`
+    stopped: threading.Event = field(default_factory=threading.Event)
+    orphaned_at: float | None = None
+
+    def typed_since(self, text: str, offset: int) -> str | None:
+        """What was typed since the run started, when `text` with the cursor at `offset`
+        only extends its text before the cursor; else None."""
+        before = text[:offset]
+        if before.startswith(self.before) and text[offset:] == self.after:
+            return before[len(self.before) :]
+        return None
+
+    def agrees(self, typed: str) -> bool:
+        written = self.written
+        return written.startswith(typed) or typed.startswith(written)
+
+    def cancelled(self) -> bool:
+        """Whether the generation should stop: nobody can use what it writes any more."""
+        if self.stopped.is_set() or not self.agrees(self.typed):
+            return True
+        orphaned = self.orphaned_at
+        return orphaned is not None and time.monotonic() - orphaned > ORPHAN_GRACE_S
+
+    def progress(self, written: str) -> None:
+        self.written = written
 
 
 # Where workspace indexes live instead of the user cache (tests keep theirs apart with it).
@@ -126,6 +179,7 @@ class CompletionService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="completion")
         self._completer: Completer | None = None
         self._latest: dict[str, Ticket] = {}
+        self._runs: dict[str, Run] = {}  # the newest generation per document
         self._tickets = 0
         # Per document: the text before the cursor, the suggestion there, and the closers
         # after the cursor that it replaces.
@@ -205,6 +259,8 @@ class CompletionService:
         self._last.pop(uri, None)
         if ticket := self._latest.pop(uri, None):
             ticket.cancelled.set()
+        if run := self._runs.pop(uri, None):
+            run.stopped.set()
 
     # --- the workspace index ------------------------------------------------------------------
 
@@ -264,6 +320,7 @@ class CompletionService:
             previous.superseded = True
             previous.cancelled.set()
         ticket = self._latest[uri] = Ticket(self._tickets)
+        run = self._take_over(uri, document.text, offset, ticket)
         path = path_of(uri)
         open_documents = tuple(
             (other_path, other.text)
@@ -287,15 +344,38 @@ class CompletionService:
             options=self.settings.options(),
             explicit=explicit,
             ticket=ticket,
+            run=run,
         )
+
+    def _take_over(self, uri: str, text: str, offset: int, ticket: Ticket) -> Run | None:
+        """The document's running generation, when the new request can wait for it (the keys
+        typed since agree with what it writes); else it is stopped."""
+        run = self._runs.get(uri)
+        if run is None or run.finished:
+            return None
+        typed = run.typed_since(text, offset)
+        if typed is None or not run.started or not run.agrees(typed):
+            run.stopped.set()
+            return None
+        run.typed, run.owner, run.orphaned_at = typed, ticket.number, None
+        return run
 
     def is_current(self, snapshot: Snapshot) -> bool:
         return self._latest.get(snapshot.uri) is snapshot.ticket and (
             not snapshot.ticket.cancelled.is_set()
         )
 
+    def running(self, uri: str) -> Run | None:
+        """The document's newest generation (it may have finished)."""
+        return self._runs.get(uri)
+
     def cancel(self, snapshot: Snapshot) -> None:
+        """The client cancelled the request: its generation stops, unless the request of the
+        next key takes it over within the grace period."""
         snapshot.ticket.cancelled.set()
+        run = self._runs.get(snapshot.uri)
+        if run is not None and run.owner == snapshot.ticket.number and not run.finished:
+            run.orphaned_at = time.monotonic()
 
     def from_cache(self, snapshot: Snapshot) -> Answer | None:
         """The rest of the last suggestion when the user typed its first characters."""
@@ -319,14 +399,26 @@ class CompletionService:
 
     def submit(self, snapshot: Snapshot) -> Future[Answer]:
         """Run the model for `snapshot` on the worker thread."""
+        document = snapshot.document
+        number = snapshot.ticket.number
+        run = Run(number, document.text[: document.offset], document.text[document.offset :],
+                  number)  # fmt: skip
+        if (previous := self._runs.get(snapshot.uri)) is not None:
+            previous.stopped.set()
+        self._runs[snapshot.uri] = run
         with self._waiting_lock:
             self._waiting += 1
-        return self._executor.submit(self._answer, snapshot)
+        run.future = self._executor.submit(self._answer, snapshot, run)
+        return run.future
 
-    def _answer(self, snapshot: Snapshot) -> Answer:
+    def _answer(self, snapshot: Snapshot, run: Run) -> Answer:
         with self._waiting_lock:
             self._waiting -= 1
-        answer = self._complete(snapshot)
+        run.started = True
+        try:
+            answer = self._complete(snapshot, run)
+        finally:
+            run.finished = True
         # Idle time after an answer warms the full prompt of a place that got a small one.
         with contextlib.suppress(RuntimeError):  # the executor is shutting down
             self._executor.submit(self._warm)
@@ -336,7 +428,7 @@ class CompletionService:
         if self._completer is not None:
             self._completer.warm(lambda: self._waiting > 0 or self._closing)
 
-    def _complete(self, snapshot: Snapshot) -> Answer:
+    def _complete(self, snapshot: Snapshot, run: Run) -> Answer:
         ticket = snapshot.ticket
         completer = self._completer
         if completer is None:
@@ -345,35 +437,39 @@ class CompletionService:
             return Answer(None, f"{snapshot.describe()}: {_why_dropped(ticket)} while queued")
         try:
             result = suggest(
-                completer, snapshot.document, snapshot.options, ticket.cancelled.is_set,
-                self._places,
+                completer, snapshot.document, snapshot.options, run.cancelled, self._places,
+                run.progress,
             )  # fmt: skip
         except BackendUnavailableError as error:
             return Answer(None, f"{snapshot.describe()}: the server cannot answer: {error}")
-        run = result.continuation
-        if run is None:
+        generated = result.continuation
+        if generated is None:
             return self._answered(
                 snapshot, result.text, result.replaces,
                 f"{snapshot.describe()}: an import the file is missing, {result.total_ms:.0f} ms",
             )  # fmt: skip
         report = (
-            f"{snapshot.describe()}: {result.mode.value}, prompt {run.prompt_tokens} tokens "
-            f"({run.reused_tokens} reused), context {len(result.context_files)} files "
+            f"{snapshot.describe()}: {result.mode.value}, prompt {generated.prompt_tokens} tokens "
+            f"({generated.reused_tokens} reused), context {len(result.context_files)} files "
             f"{result.context_ms:.0f} ms, {'small ' if result.small_prompt else ''}"
-            f"prefill {run.prefill_ms:.0f} ms, decode "
-            f"{run.generated_tokens} tokens {run.decode_ms:.0f} ms, stop {run.stop_reason}, "
+            f"prefill {generated.prefill_ms:.0f} ms, decode {generated.generated_tokens} tokens "
+            f"{generated.decode_ms:.0f} ms, stop {generated.stop_reason}, "
             f"total {result.total_ms:.0f} ms"
         )
         if result.unresolved:  # what the name check found, and what it did
             report += f", name check {result.name_check} ({', '.join(result.unresolved)})"
         if ticket.cancelled.is_set():
+            if result.text and generated.stop_reason != "cancelled":
+                # The user typed on, in agreement: this answers the request of the last key.
+                self._remember(snapshot, result.text, result.replaces)
+                return Answer(None, f"{report}: {_why_dropped(ticket)}, kept for #{run.owner}")
             return Answer(None, f"{report}: {_why_dropped(ticket)}")
         if not result.text:
-            if run.stop_reason == "time_limit":
+            if generated.stop_reason == "time_limit":
                 why = "time limit"
             elif result.name_check == "dropped":
                 why = "it reads names that resolve nowhere"
-            elif run.text.strip():
+            elif generated.text.strip():
                 why = "post-processing dropped it"
             else:
                 why = "the model wrote nothing"
@@ -383,11 +479,17 @@ class CompletionService:
             f"{report}: {len(result.text.splitlines() or [''])} lines",
         )  # fmt: skip
 
-    def _answered(self, snapshot: Snapshot, suggestion: str, replaces: int, report: str) -> Answer:
-        """The answer that shows `suggestion`, remembered so that typing it on costs nothing."""
+    def _remember(self, snapshot: Snapshot, suggestion: str, replaces: int) -> str:
+        """Keep `suggestion` so that typing it on costs nothing; the closers it replaces."""
         text, offset = snapshot.document.text, snapshot.offset
         replaced = text[offset : offset + replaces]
         self._last[snapshot.uri] = (text[:offset], suggestion, replaced)
+        return replaced
+
+    def _answered(self, snapshot: Snapshot, suggestion: str, replaces: int, report: str) -> Answer:
+        """The answer that shows `suggestion`, remembered so that typing it on costs nothing."""
+        text, offset = snapshot.document.text, snapshot.offset
+        replaced = self._remember(snapshot, suggestion, replaces)
         line, character = offset_to_utf16(text, offset)
         return Answer(Suggestion(suggestion, line, character, False, _end(text, offset, replaced)),
                       report)  # fmt: skip

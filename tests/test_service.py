@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from codegen_complete.server.positions import offset_to_utf16, utf16_to_offset
-from codegen_complete.server.service import Answer, CompletionService, Snapshot
+from codegen_complete.server.service import Answer, CompletionService, Run, Snapshot
 from codegen_complete.server.settings import Settings, parse_settings
 
 URI = "file:///tmp/notes.txt"
@@ -218,3 +219,62 @@ def test_edits_in_other_open_files_come_first_in_the_context(
     service.close(models_uri)
     assert [r.path.name for r in service.edits.regions()] == ["views.py"]
     service.shutdown()
+
+
+def _paused_after_first_token(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Snapshot, threading.Event]:
+    """A request whose generation has written its first text and waits for `go`."""
+    go, wrote = threading.Event(), threading.Event()
+    progress = Run.progress
+
+    def paused(run: Run, written: str) -> None:
+        progress(run, written)
+        if written.strip() and not wrote.is_set():
+            wrote.set()
+            assert go.wait(30)
+
+    monkeypatch.setattr(Run, "progress", paused)
+    first = request(service, 1, 5)
+    service.submit(first)
+    assert wrote.wait(30)
+    return first, go
+
+
+def test_keys_that_agree_with_the_generation_continue_it(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, go = _paused_after_first_token(service, monkeypatch)
+    run = service.running(URI)
+    assert run is not None
+    written = run.written
+    service.change(URI, [((1, 5, 1, 5), written[0])])
+    # The editor cancels the first request before it asks for the next key.
+    service.cancel(first)
+    second = request(service, 1, 6)
+    assert second.run is run  # waits for the same generation, which goes on
+    go.set()
+    assert run.future is not None
+    answer = run.future.result()
+    assert answer.suggestion is None and f"kept for #{second.ticket.number}" in answer.log
+    assert "stop cancelled" not in answer.log
+    rest = service.from_cache(second)
+    assert rest is not None and rest.suggestion is not None
+    assert (written[0] + rest.suggestion.text).startswith(written)
+
+
+def test_a_key_that_disagrees_stops_the_generation(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, go = _paused_after_first_token(service, monkeypatch)
+    run = service.running(URI)
+    assert run is not None
+    other = "Z" if not run.written.lstrip().startswith("Z") else "Q"
+    service.change(URI, [((1, 5, 1, 5), other)])
+    second = request(service, 1, 6)
+    assert second.run is None and run.stopped.is_set()
+    go.set()
+    assert run.future is not None
+    answer = run.future.result()
+    assert answer.suggestion is None and "superseded" in answer.log
+    assert "stop cancelled" in answer.log and service.from_cache(second) is None
