@@ -266,7 +266,7 @@ def test_keys_that_agree_with_the_generation_continue_it(
 def test_a_key_that_disagrees_stops_the_generation(
     service: CompletionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, go = _paused_after_first_token(service, monkeypatch)
+    _, go = _paused_after_first_token(service, monkeypatch)
     run = service.running(URI)
     assert run is not None
     other = "Z" if not run.written.lstrip().startswith("Z") else "Q"
