@@ -186,6 +186,7 @@ class Score:
     peak_rss_mb: float = 0.0
     crashed: bool = False
     places: list[dict[str, Any]] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)  # the server's, for --json-out
 
     @property
     def keys_saved(self) -> float:
@@ -214,6 +215,8 @@ class Editor(Protocol):
     def cpu_s(self) -> float: ...
 
     def peak_rss_mb(self) -> float: ...
+
+    def log(self) -> list[str]: ...
 
     @property
     def crashed(self) -> bool: ...
@@ -254,6 +257,9 @@ class ServerEditor:
 
     def peak_rss_mb(self) -> float:
         return self.session.peak_rss_mb()
+
+    def log(self) -> list[str]:
+        return self.session.log
 
     @property
     def crashed(self) -> bool:
@@ -311,6 +317,9 @@ class LookupEditor:
 
     def peak_rss_mb(self) -> float:
         return 0.0
+
+    def log(self) -> list[str]:
+        return []
 
     @property
     def crashed(self) -> bool:
@@ -518,6 +527,7 @@ async def run_places(
                 score.cpu_s += editor.cpu_s() - cpu[label]
                 score.peak_rss_mb = max(score.peak_rss_mb, editor.peak_rss_mb())
                 score.crashed |= editor.crashed
+                score.log += editor.log()
                 await editor.stop()
     return scores
 

@@ -10,11 +10,15 @@ Protocol-free: handlers convert LSP params to the plain calls here and the resul
   disagree. A cancelled LSP request stops it the same way, after a short grace for the next
   key's request (an editor cancels the previous request before it sends the next).
 - Typing the characters the last suggestion starts with is answered from that suggestion.
+- In idle time after a one-line suggestion, the worker prepares the next one: the suggestion
+  for the document as it will be once the user has taken it and pressed Enter (the editor's
+  auto-indent guessed by context.enter). Arriving there is answered at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 import time
@@ -32,6 +36,7 @@ from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode, classify
 from codegen_complete.context.documents import Document
 from codegen_complete.context.edits import EditLog, changed_lines
+from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.context.gather import PlaceMemo
 from codegen_complete.context.index import RepoIndex
 from codegen_complete.models.load import load
@@ -184,6 +189,9 @@ class CompletionService:
         # Per document: the text before the cursor, the suggestion there, and the closers
         # after the cursor that it replaces.
         self._last: dict[str, tuple[str, str, str]] = {}
+        # Per document: the suggestion prepared for the line after the last suggestion, as
+        # (text before the cursor, text after it, suggestion, closers it replaces).
+        self._next: dict[str, tuple[str, str, str, str]] = {}
         self._places = PlaceMemo()  # only the worker thread uses it
         self.edits = EditLog()  # where the user changed the open documents lately
         # Requests submitted and not started: warming the cache yields to them.
@@ -257,6 +265,7 @@ class CompletionService:
         if (path := path_of(uri)) is not None:
             self.edits.forget(path)  # its text is no longer known
         self._last.pop(uri, None)
+        self._next.pop(uri, None)
         if ticket := self._latest.pop(uri, None):
             ticket.cancelled.set()
         if run := self._runs.pop(uri, None):
@@ -378,7 +387,10 @@ class CompletionService:
             run.orphaned_at = time.monotonic()
 
     def from_cache(self, snapshot: Snapshot) -> Answer | None:
-        """The rest of the last suggestion when the user typed its first characters."""
+        """The rest of the last suggestion when the user typed its first characters, or the
+        suggestion prepared for the place the user has arrived at."""
+        if (prepared := self._from_prepared(snapshot)) is not None:
+            return prepared
         last = self._last.get(snapshot.uri)
         if last is None:
             return None
@@ -396,6 +408,83 @@ class CompletionService:
                 f"{snapshot.describe()}: from the last suggestion, {len(rest)} characters",
             )
         return None
+
+    def _from_prepared(self, snapshot: Snapshot) -> Answer | None:
+        prepared = self._next.get(snapshot.uri)
+        if prepared is None:
+            return None
+        before, after, suggestion, replaced = prepared
+        text, offset = snapshot.document.text, snapshot.offset
+        if not text.startswith(before) or text[offset:] != after:
+            return None
+        typed = text[len(before) : offset]
+        if not suggestion.startswith(typed) or len(suggestion) <= len(typed):
+            return None
+        self._last[snapshot.uri] = (before, suggestion, replaced)  # typing on goes from it
+        line, character = offset_to_utf16(text, offset)
+        rest = suggestion[len(typed) :]
+        return Answer(
+            Suggestion(rest, line, character, True, _end(text, offset, replaced)),
+            f"{snapshot.describe()}: prepared, {len(rest)} characters",
+        )
+
+    def prepare_after(self, snapshot: Snapshot, answer: Answer) -> None:
+        """Have the worker prepare the suggestion after `answer`'s, when it is idle (an
+        answer from the cache: the model's answers do it themselves)."""
+        suggestion = answer.suggestion
+        if suggestion is None or self._predicted(snapshot, suggestion.text) is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the executor is shutting down
+            self._executor.submit(self._prepare, snapshot, suggestion.text)
+
+    def _predicted(self, snapshot: Snapshot, suggestion: str) -> tuple[str, int] | None:
+        """The document once the user has taken the one-line `suggestion` and pressed Enter,
+        and the cursor there; None where nothing is to be prepared (a block, the cursor
+        before other text on its line, the same place prepared already)."""
+        document = snapshot.document
+        text, offset = document.text, document.offset
+        line_end = text.find("\n", offset)
+        line_end = len(text) if line_end < 0 else line_end
+        if "\n" in suggestion or document.mode is not Mode.SINGLE_LINE:
+            return None
+        if text[offset:line_end].strip():
+            return None
+        line_start = text.rfind("\n", 0, offset) + 1
+        indent = indent_after_enter(text[line_start:offset] + suggestion, text, document.language)
+        inserted = suggestion + "\n" + indent
+        prepared = self._next.get(snapshot.uri)
+        before = text[:offset] + inserted
+        if prepared is not None and prepared[0] == before:
+            return None
+        return text[:offset] + inserted + text[offset:], offset + len(inserted)
+
+    def _prepare(self, snapshot: Snapshot, suggestion: str) -> None:
+        """Idle time: the suggestion for the line after `suggestion`, kept for `from_cache`."""
+        completer = self._completer
+        if completer is None or self._waiting > 0 or self._closing:
+            return
+        predicted = self._predicted(snapshot, suggestion)
+        if predicted is None:
+            return
+        text, offset = predicted
+        document = Document(text, snapshot.document.language)
+        classification = classify(document, offset)
+        if classification.mode is Mode.SKIP:
+            return
+        there = dataclasses.replace(
+            snapshot.document, text=text, offset=offset, mode=classification.mode,
+            tree=document.tree, received=time.perf_counter(),
+        )  # fmt: skip
+        interrupted = lambda: self._waiting > 0 or self._closing  # noqa: E731
+        try:
+            result = suggest(completer, there, snapshot.options, interrupted, self._places)
+        except BackendUnavailableError:
+            return
+        generated = result.continuation
+        if not result.text or (generated is not None and generated.stop_reason == "cancelled"):
+            return
+        replaced = text[offset : offset + result.replaces]
+        self._next[snapshot.uri] = (text[:offset], text[offset:], result.text, replaced)
 
     def submit(self, snapshot: Snapshot) -> Future[Answer]:
         """Run the model for `snapshot` on the worker thread."""
@@ -419,8 +508,11 @@ class CompletionService:
             answer = self._complete(snapshot, run)
         finally:
             run.finished = True
-        # Idle time after an answer warms the full prompt of a place that got a small one.
+        # Idle time after an answer prepares the next line, then warms the full prompt of a
+        # place that got a small one.
         with contextlib.suppress(RuntimeError):  # the executor is shutting down
+            if answer.suggestion is not None:
+                self._executor.submit(self._prepare, snapshot, answer.suggestion.text)
             self._executor.submit(self._warm)
         return answer
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.server.positions import offset_to_utf16, utf16_to_offset
 from codegen_complete.server.service import Answer, CompletionService, Run, Snapshot
 from codegen_complete.server.settings import Settings, parse_settings
@@ -278,3 +279,23 @@ def test_a_key_that_disagrees_stops_the_generation(
     answer = run.future.result()
     assert answer.suggestion is None and "superseded" in answer.log
     assert "stop cancelled" in answer.log and service.from_cache(second) is None
+
+
+def test_the_next_line_is_prepared_while_the_user_reads_the_suggestion(
+    service: CompletionService,
+) -> None:
+    first = request(service, 1, 5)
+    suggestion = service.submit(first).result().suggestion
+    assert suggestion is not None and suggestion.text and "\n" not in suggestion.text
+    service._executor.submit(lambda: None).result()  # the worker's idle work is done
+    # The user takes the suggestion and presses Enter (the editor keeps the indentation).
+    line = "next " + suggestion.text
+    indent = indent_after_enter(line, TEXT, None)
+    service.change(URI, [((1, 5, 1, 5), suggestion.text + "\n" + indent)])
+    arrived = request(service, 2, len(indent))
+    prepared = service.from_cache(arrived)
+    assert prepared is not None and prepared.suggestion is not None
+    assert "prepared" in prepared.log
+    # It is what the model answers there when asked.
+    fresh = service.submit(request(service, 2, len(indent))).result().suggestion
+    assert fresh is not None and fresh.text == prepared.suggestion.text
