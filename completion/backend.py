@@ -50,6 +50,8 @@ class Continuation:
     prefill_ms: float  # up to the first new token
     decode_ms: float  # every token after the first
     tokens: tuple[int, ...] = ()  # the generated token ids, where the backend knows them
+    # The model's log-probability of each generated token, where the backend gives them.
+    logprobs: tuple[float, ...] = ()
 
 
 class Backend(Protocol):
@@ -114,6 +116,7 @@ class OnnxBackend:
             prefill_ms=generation.prefill_ms,
             decode_ms=generation.decode_ms,
             tokens=tuple(generation.tokens),
+            logprobs=generation.logprobs,
         )
 
 

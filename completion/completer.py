@@ -27,6 +27,7 @@ from codegen_complete.completion.backend import (
 from codegen_complete.completion.endpoint import Health, RemoteConfig
 from codegen_complete.completion.engine import Constraint, Detour, Engine
 from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
+from codegen_complete.completion.kvcache import common_prefix_length
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.postprocess import (
     Situation,
@@ -63,6 +64,9 @@ class ModelFiles:
     precision: str
     special_token_ids: dict[str, int]
     stop_token_ids: tuple[int, ...]
+    # A one-line suggestion whose line the model gives a lower probability is not shown in
+    # an editor (Options.hold_back_unsure); None: the model's was not measured, all shown.
+    min_line_probability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,9 @@ class Completer:
         self._texts_thread = threading.Thread(target=self._build_texts, daemon=True)
         self._texts_thread.start()
         self._to_warm: Prompt | None = None
+        # The full prompt of the last place answered with a small one: the next requests
+        # there go on with the full prompt (its prefill continues what warming ran).
+        self._small_at: list[int] = []
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
 
     @property
@@ -213,7 +220,10 @@ class Completer:
         # one pass, not a step for each.
         kept = tokens[:at]
         extended = dataclasses.replace(earlier.prompt, tokens=[*earlier.prompt.tokens, *kept])
-        return self._continue(request, extended, healed, Detour(tokens[at]), cancelled, kept=kept)
+        return self._continue(
+            request, extended, healed, Detour(tokens[at]), cancelled, kept=kept,
+            kept_logprobs=earlier.continuation.logprobs[:at],
+        )  # fmt: skip
 
     def _continue(
         self,
@@ -224,6 +234,7 @@ class Completer:
         cancelled: Callable[[], bool],
         kept: list[int] | None = None,
         progress: Callable[[str], None] | None = None,
+        kept_logprobs: tuple[float, ...] = (),
     ) -> CompletionResult:
         """The model's continuation of `prompt`, post-processed; `kept`: tokens at the end of
         the prompt that the model wrote before, part of the completion."""
@@ -252,6 +263,7 @@ class Completer:
                 text=written + continuation.text,
                 tokens=(*kept, *continuation.tokens),
                 generated_tokens=len(kept) + continuation.generated_tokens,
+                logprobs=(*kept_logprobs, *continuation.logprobs),
             )
         text = _after(healed, continuation.text)
         if continuation.stop_reason in ("time_limit", "max_tokens"):
@@ -261,9 +273,29 @@ class Completer:
             text, continuation, prompt.context, self._to_warm is not None, replaces, prompt
         )
 
+    def first_line_logprobs(self, continuation: Continuation) -> tuple[float, ...]:
+        """The log-probabilities of the tokens that wrote the continuation's first line of
+        code (up to the newline after it): how sure the model was of what a one-line
+        suggestion shows."""
+        tokens, logprobs = continuation.tokens, continuation.logprobs
+        if len(logprobs) != len(tokens):
+            return ()
+        for count in range(1, len(tokens) + 1):
+            text = decode_text(self.tokenizer, list(tokens[:count]))
+            if "\n" in text.lstrip("\n \t"):
+                return logprobs[:count]
+        return logprobs
+
     def _prompt(self, before: str, request: CompletionRequest) -> Prompt:
-        """The full prompt when the backend has most of it cached; else, when the options ask
-        for it, a small one now and the full one remembered for `warm`."""
+        """The full prompt when the backend has most of it cached or the place got its small
+        answer already; else, when the options ask for it, a small one now and the full one
+        remembered for `warm`.
+
+        Only the first answer at a new place is small: on 2 cores the full prompt takes
+        seconds to warm, and requests typed meanwhile with the small prompt both delay it
+        (each takes the worker) and show suggestions made without the context. Later
+        requests there run the full prompt, continuing its warm-up, and the keys typed while
+        it runs wait for it (the server continues a generation the keys agree with)."""
         build = functools.partial(
             self.prompts.build, before, request.after, path=request.path,
             language=request.language,
@@ -273,8 +305,22 @@ class Completer:
         self._to_warm = None
         if cold_tokens is None or len(full.tokens) - self.backend.cached(full) <= cold_tokens:
             return full
+        same_place = common_prefix_length(self._small_at, full.tokens)
+        if self._small_at and same_place >= len(self._small_at) - cold_tokens:
+            return full
+        self._small_at = full.tokens
         self._to_warm = full
         return build(Budget(total=cold_tokens, context=0))
+
+    def warm_for(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> None:
+        """Run the request's full prompt into the cache (the user is at its place and has not
+        typed yet), so that the first request there answers from it."""
+        before, _, _ = self._heal(request.before, request.after)
+        full = self.prompts.build(
+            before, request.after, request.options.budget, context=request.context,
+            path=request.path, language=request.language,
+        )  # fmt: skip
+        self.backend.warm(full, cancelled)
 
     def warm(self, cancelled: Callable[[], bool]) -> None:
         """Run the full prompt of the last request that answered with a small one into the

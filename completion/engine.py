@@ -50,6 +50,8 @@ class Generation:
     reused_tokens: int  # prompt tokens whose cache came from an earlier request
     prefill_ms: float  # running the prompt tokens not reused, up to the first new token
     decode_ms: float  # producing every token after the first
+    # The model's log-probability of each token it chose (how sure it was), as `tokens`.
+    logprobs: tuple[float, ...] = ()
 
 
 def default_threads() -> int:
@@ -186,15 +188,18 @@ class Engine:
             return Generation([], reason, len(prompt), reused, _ms_since(started), 0.0)
         first_token_at = time.perf_counter()
         tokens: list[int] = []
-        # Tokens known to be the model's greedy choices: the next one from the logits, then
-        # drafted tokens that the model has verified.
-        ready = [_choose(constraint, tokens, logits)]
+        logprobs: list[float] = []
+        # Tokens known to be the model's greedy choices, with their log-probabilities: the
+        # next one from the logits, then drafted tokens that the model has verified.
+        first = _choose(constraint, tokens, logits)
+        ready = [(first, _logprob(logits, first))]
         while True:
-            token = ready.pop(0)
+            token, logprob = ready.pop(0)
             if token in limits.stop_tokens:
                 reason = "stop_token"
                 break
             tokens.append(token)
+            logprobs.append(logprob)
             if stop := limits.reached(tokens):
                 reason = stop
                 break
@@ -202,7 +207,7 @@ class Engine:
                 ready = self._step(token, [*prompt, *tokens], limits, tokens, constraint)
         return Generation(
             tokens, reason, len(prompt), reused, _ms(first_token_at - started),
-            _ms_since(first_token_at),
+            _ms_since(first_token_at), tuple(logprobs),
         )  # fmt: skip
 
     def cached_length(self, prompt: Sequence[int]) -> int:
@@ -241,10 +246,11 @@ class Engine:
         limits: _Limits,
         tokens: list[int],
         constraint: Constraint | None,
-    ) -> list[int]:
+    ) -> list[tuple[int, float]]:
         """Feed `token` with a draft of what follows it, copied from earlier in the context
         (code repeats itself): one pass verifies the whole draft. Returns the verified tokens
-        to emit next. No drafting while a constraint chooses: it would judge drafts by argmax."""
+        to emit next, with their log-probabilities. No drafting while a constraint chooses: it
+        would judge drafts by argmax."""
         room = limits.max_new_tokens - len(tokens) - 1
         constrained = constraint is not None and constraint.active(tokens)
         draft = draft_from_context(context, room) if self.speculate and not constrained else []
@@ -255,7 +261,8 @@ class Engine:
             accepted += 1
         self._keep_prefix(len(self._cached_tokens) - (len(draft) - accepted))  # the rejected
         # (A constraint, once inactive, stays so: choosing after drafts is plain argmax.)
-        return [*draft[:accepted], _choose(constraint, tokens, rows[accepted])]
+        chosen = [*draft[:accepted], _choose(constraint, tokens, rows[accepted])]
+        return [(token, _logprob(rows[i], token)) for i, token in enumerate(chosen)]
 
 
 @dataclass(frozen=True)
@@ -280,6 +287,12 @@ class _Limits:
         if len(tokens) == self.max_new_tokens:
             return "max_tokens"
         return self.interrupted()
+
+
+def _logprob(logits: np.ndarray, token: int) -> float:
+    """log p(token) under the softmax of `logits` (a few hundred microseconds a row)."""
+    peak = float(logits.max())
+    return float(logits[token]) - peak - float(np.log(np.exp(logits - peak).sum()))
 
 
 def _choose(constraint: Constraint | None, tokens: list[int], logits: np.ndarray) -> int:

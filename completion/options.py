@@ -34,6 +34,10 @@ class Options:
     # prefill runs ~300 tokens/s on 2 cores, so the full prompt would take seconds to answer.
     # None: always the full prompt (one-shot callers with nothing cached do the same work).
     cold_prompt_tokens: int | None = None
+    # Hold back a one-line suggestion whose line the model gives a lower probability than
+    # the model's threshold (ModelFiles.min_line_probability): in an editor a wrong
+    # suggestion on screen is in the way; a one-shot caller wants the best guess.
+    hold_back_unsure: bool = False
 
     @property
     def budget(self) -> Budget:
@@ -43,4 +47,4 @@ class Options:
 DEFAULTS = Options()
 # An editor's server: between keystrokes it has idle time to warm the full prompt, so a new
 # place starts with a small one (the CLI and the evaluation ask once, with the full prompt).
-INTERACTIVE = dataclasses.replace(DEFAULTS, cold_prompt_tokens=256)
+INTERACTIVE = dataclasses.replace(DEFAULTS, cold_prompt_tokens=256, hold_back_unsure=True)

@@ -4,6 +4,7 @@ evaluation: gather context, build the request, complete, and report what it cost
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,13 @@ class Suggestion:
     context_ms: float  # gathering context
     small_prompt: bool  # a new place: a small prompt now, the full one warms when idle
     total_ms: float  # from the request's arrival to the answer
+    # How sure the model was of the first line: its tokens' log-probabilities.
+    logprobs: tuple[float, ...] = ()
+    unsure: bool = False  # held back: the model gave its line too low a probability
+
+    @property
+    def line_probability(self) -> float | None:
+        return math.exp(sum(self.logprobs)) if self.logprobs else None
 
 
 def suggest(
@@ -78,31 +86,15 @@ def suggest(
     `places`, so that typing in one place keeps its context and with it the cached prompt,
     and `progress`, which sees the model's text after the cursor grow token by token."""
     started = time.perf_counter()
-    relative_path = None
-    context: tuple[Snippet, ...] = ()
-    if document.path is not None and document.root is not None:
-        relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
-        if (missing := _missing_import(document, options)) is not None:
-            return Suggestion(
-                text=missing, mode=document.mode, context_files=(), continuation=None,
-                unresolved=(), name_check="", replaces=0,
-                context_ms=round((time.perf_counter() - started) * 1000, 2), small_prompt=False,
-                total_ms=round((time.perf_counter() - document.received) * 1000, 2),
-            )  # fmt: skip
-        if options.context:
-            context = _context(document, document.path, document.root, places, options)
+    if (missing := _missing_import(document, options)) is not None:
+        return Suggestion(
+            text=missing, mode=document.mode, context_files=(), continuation=None,
+            unresolved=(), name_check="", replaces=0,
+            context_ms=round((time.perf_counter() - started) * 1000, 2), small_prompt=False,
+            total_ms=round((time.perf_counter() - document.received) * 1000, 2),
+        )  # fmt: skip
+    request = _request(document, options, places)
     context_ms = (time.perf_counter() - started) * 1000
-    request = CompletionRequest(
-        before=document.text[: document.offset],
-        after=document.text[document.offset :],
-        mode=document.mode,
-        options=options,
-        deadline=document.received + options.time_limit_s,
-        language=document.language,
-        context=context,
-        path=relative_path,
-        tree=document.tree,
-    )
     result = completer.complete(request, cancelled, progress)
     text, unresolved, action = _checked_names(result.text, document, options)
     if unresolved and not cancelled():
@@ -113,6 +105,10 @@ def suggest(
             again, still, _ = _checked_names(retried.text, document, options)
             if again and not still:
                 result, text, action = retried, again, "retried"
+    logprobs = completer.first_line_logprobs(result.continuation)
+    threshold = completer.model.min_line_probability if options.hold_back_unsure else None
+    if unsure := _unsure(text, logprobs, document.mode, threshold):
+        text = ""
     return Suggestion(
         text=text,
         mode=document.mode,
@@ -124,6 +120,51 @@ def suggest(
         context_ms=round(context_ms, 2),
         small_prompt=result.small_prompt,
         total_ms=round((time.perf_counter() - document.received) * 1000, 2),
+        logprobs=logprobs,
+        unsure=unsure,
+    )
+
+
+def _unsure(text: str, logprobs: tuple[float, ...], mode: Mode, threshold: float | None) -> bool:
+    """Whether a one-line suggestion is held back because the model gives its line a lower
+    probability than `threshold` (a wrong suggestion on screen is in the way)."""
+    if threshold is None or not text or not logprobs or mode is not Mode.SINGLE_LINE:
+        return False
+    return math.exp(sum(logprobs)) < threshold
+
+
+def warm(
+    completer: Completer,
+    document: DocumentSnapshot,
+    options: Options,
+    cancelled: Callable[[], bool],
+    places: PlaceMemo | None = None,
+) -> None:
+    """Run the full prompt for the document's cursor into the cache, without generating:
+    the user is there and has not typed yet (the server does it in idle time)."""
+    completer.warm_for(_request(document, options, places), cancelled)
+
+
+def _request(
+    document: DocumentSnapshot, options: Options, places: PlaceMemo | None
+) -> CompletionRequest:
+    """The completion request at the document's cursor, with its context gathered."""
+    relative_path = None
+    context: tuple[Snippet, ...] = ()
+    if document.path is not None and document.root is not None:
+        relative_path = document.path.resolve().relative_to(document.root.resolve()).as_posix()
+        if options.context:
+            context = _context(document, document.path, document.root, places, options)
+    return CompletionRequest(
+        before=document.text[: document.offset],
+        after=document.text[document.offset :],
+        mode=document.mode,
+        options=options,
+        deadline=document.received + options.time_limit_s,
+        language=document.language,
+        context=context,
+        path=relative_path,
+        tree=document.tree,
     )
 
 
@@ -132,7 +173,7 @@ def _missing_import(document: DocumentSnapshot, options: Options) -> str | None:
     workspace's index, as all context from other files does)."""
     if not (options.context and options.retrieval) or document.index is None:
         return None
-    if document.path is None or document.language is None:
+    if document.path is None or document.root is None or document.language is None:
         return None
     return missing_import(
         document.text, document.offset, document.path, document.index, document.language,

@@ -316,6 +316,8 @@ class Outcome:
     # check did to the model's suggestion ("dropped", "trimmed", "retried", "" for nothing).
     unresolved: tuple[str, ...] = ()
     name_check: str = ""
+    # How sure the model was of the first line (its tokens' log-probabilities; product only).
+    logprobs: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -344,6 +346,7 @@ def evaluate_case(
     index = _index_of(case.root) if retrieve and case.root else None
     started = time.perf_counter()
     name_check = ""
+    logprobs: tuple[float, ...] = ()
     if mode == "naive":
         completion = naive_complete(
             completer, case.before, case.after, case.mode, case.language, options
@@ -365,6 +368,7 @@ def evaluate_case(
         )
         suggestion = suggest(completer, document, options)
         completion, name_check = suggestion.text, suggestion.name_check
+        logprobs = suggestion.logprobs
     latency = (time.perf_counter() - started) * 1000
     found = tuple(
         u.name for u in unresolved(completion, case.before, case.after, case.language,
@@ -387,6 +391,7 @@ def evaluate_case(
         expected=case.expected,
         unresolved=found,
         name_check=name_check,
+        logprobs=logprobs,
     )
 
 

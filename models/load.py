@@ -6,6 +6,7 @@ from pathlib import Path
 
 from codegen_complete.completion.completer import Completer, ModelFiles, ModelLoadError
 from codegen_complete.completion.endpoint import RemoteConfig
+from codegen_complete.models.catalog import KNOWN_MODELS
 from codegen_complete.models.store import (
     InstalledModel,
     ModelCorruptError,
@@ -17,6 +18,7 @@ from codegen_complete.models.store import (
 
 def model_files(model: InstalledModel) -> ModelFiles:
     manifest = model.manifest
+    known = KNOWN_MODELS.get(manifest.name)  # None: a model installed from a local folder
     return ModelFiles(
         name=manifest.name,
         path=model.path,
@@ -24,6 +26,7 @@ def model_files(model: InstalledModel) -> ModelFiles:
         precision=manifest.precision,
         special_token_ids=manifest.special_token_ids,
         stop_token_ids=tuple(manifest.stop_token_ids),
+        min_line_probability=known.min_line_probability if known else None,
     )
 
 

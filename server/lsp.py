@@ -38,6 +38,9 @@ from codegen_complete.server.settings import UNKNOWN_SETTING, Settings, parse_se
 log = logging.getLogger(__name__)
 NAME = "codegen-complete"
 STATUS = "codegenComplete/status"
+# From the clients: the user is at a place (a buffer focused, the cursor moved there) and has
+# not typed yet; params {textDocument: {uri}, position: {line, character}}.
+FOCUS = "codegenComplete/didFocus"
 
 
 class _Futures(dict[Any, Any]):
@@ -320,6 +323,19 @@ async def _files_changed(ls: CompletionServer, uris: list[str]) -> None:
     loop = asyncio.get_running_loop()
     for uri in uris:
         await loop.run_in_executor(None, ls.service.file_changed, uri)
+
+
+@server.feature(FOCUS)
+def did_focus(ls: CompletionServer, params: Any) -> None:
+    """Warm the prompt of the place the user is at (editors/ send it), in idle time."""
+    try:
+        uri = params.textDocument.uri
+        line, character = int(params.position.line), int(params.position.character)
+    except (AttributeError, TypeError, ValueError):
+        _log(ls, f"{NAME}: {FOCUS} needs textDocument.uri and position: {params}")
+        return
+    if ls.service.ready:
+        _log(ls, f"{NAME}: {ls.service.focus(uri, line, character)}")
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -32,7 +32,7 @@ from codegen_complete.completion.backend import BackendUnavailableError
 from codegen_complete.completion.completer import Completer
 from codegen_complete.completion.endpoint import Health
 from codegen_complete.completion.options import Options
-from codegen_complete.completion.suggest import DocumentSnapshot, suggest
+from codegen_complete.completion.suggest import DocumentSnapshot, suggest, warm
 from codegen_complete.context.classify import Mode, classify
 from codegen_complete.context.documents import Document
 from codegen_complete.context.edits import EditLog, changed_lines
@@ -330,31 +330,66 @@ class CompletionService:
             previous.cancelled.set()
         ticket = self._latest[uri] = Ticket(self._tickets)
         run = self._take_over(uri, document.text, offset, ticket)
+        return Snapshot(
+            uri=uri,
+            document=self._document_at(uri, document, offset, classification.mode),
+            options=self.settings.options(),
+            explicit=explicit,
+            ticket=ticket,
+            run=run,
+        )
+
+    def _document_at(
+        self, uri: str, document: Document, offset: int, mode: Mode
+    ) -> DocumentSnapshot:
         path = path_of(uri)
         open_documents = tuple(
             (other_path, other.text)
             for other_uri, other in self.documents.items()
             if other_uri != uri and (other_path := path_of(other_uri)) is not None
         )
-        return Snapshot(
-            uri=uri,
-            document=DocumentSnapshot(
-                text=document.text,
-                offset=offset,
-                mode=classification.mode,
-                language=document.spec,
-                path=path,
-                root=(root := self._root_for(path)),
-                index=self.indexes.get(root) if root is not None else None,
-                tree=document.tree.copy() if document.tree is not None else None,
-                open_documents=open_documents,
-                recent_edits=self.edits.regions(),
-            ),
-            options=self.settings.options(),
-            explicit=explicit,
-            ticket=ticket,
-            run=run,
+        return DocumentSnapshot(
+            text=document.text,
+            offset=offset,
+            mode=mode,
+            language=document.spec,
+            path=path,
+            root=(root := self._root_for(path)),
+            index=self.indexes.get(root) if root is not None else None,
+            tree=document.tree.copy() if document.tree is not None else None,
+            open_documents=open_documents,
+            recent_edits=self.edits.regions(),
         )
+
+    def focus(self, uri: str, line: int, character: int) -> str:
+        """The user is at this place (a buffer focused, the cursor moved) and has not typed
+        yet: the worker warms, when idle, the full prompt for the end of the cursor's line.
+
+        The end of the line, not the cursor: the prompt begins with the text after the
+        cursor, which is then the same whether the user appends to the line, opens the next
+        one or rewrites this one (`A`, `o`, `cc` in Vim): the first request there finds
+        all but its last tokens cached. The log line says what was done."""
+        where = f"{uri}:{line + 1}:{character + 1}"
+        document = self.documents.get(uri)
+        if document is None or self._completer is None:
+            return f"{where}: focus, nothing to warm (not open, or no model)"
+        if not position_in_text(document.text, line, character):
+            return f"{where}: focus past the end of the document"
+        offset = utf16_to_offset(document.text, line, character)
+        line_end = document.text.find("\n", offset)
+        offset = len(document.text) if line_end < 0 else line_end
+        at = self._document_at(uri, document, offset, Mode.SINGLE_LINE)
+        with contextlib.suppress(RuntimeError):  # the executor is shutting down
+            self._executor.submit(self._warm_place, at)
+        return f"{where}: focus, warming the prompt at the end of its line"
+
+    def _warm_place(self, document: DocumentSnapshot) -> None:
+        completer = self._completer
+        if completer is None or self._waiting > 0 or self._closing:
+            return
+        interrupted = lambda: self._waiting > 0 or self._closing  # noqa: E731
+        with contextlib.suppress(BackendUnavailableError):
+            warm(completer, document, self.settings.options(), interrupted, self._places)
 
     def _take_over(self, uri: str, text: str, offset: int, ticket: Ticket) -> Run | None:
         """The document's running generation, when the new request can wait for it (the keys
@@ -559,6 +594,8 @@ class CompletionService:
         if not result.text:
             if generated.stop_reason == "time_limit":
                 why = "time limit"
+            elif result.unsure:
+                why = f"the model was unsure, line probability {result.line_probability:.2f}"
             elif result.name_check == "dropped":
                 why = "it reads names that resolve nowhere"
             elif generated.text.strip():

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 from codegen_complete.completion import engine as engine_module
@@ -230,6 +231,35 @@ def test_right_drafts_verify_several_tokens_per_pass(
     assert generation.tokens == expected
     # One prefill pass, then one pass per DRAFT_TOKENS + 1 tokens.
     assert passes <= 1 + -(-60 // (engine_module.DRAFT_TOKENS + 1))
+
+
+def test_each_token_comes_with_its_probability_drafted_or_not(
+    tiny_model: InstalledModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompt = prompt_of(30)
+    plain = Engine(tiny_model.path, threads=1, speculate=False)
+    expected = plain.generate(prompt, max_new_tokens=24, stop_tokens=NO_STOP)
+    assert len(expected.logprobs) == len(expected.tokens)
+    assert all(value <= 0 for value in expected.logprobs)
+    # Greedy picks the likeliest token: no other one is more probable than it. The first
+    # token's probability, from the prompt's logits computed here:
+    first = Engine(tiny_model.path, threads=1, speculate=False)
+    logits = first._run(prompt)[-1]
+    probabilities = np.exp(logits - logits.max())
+    probabilities /= probabilities.sum()
+    assert abs(np.log(probabilities.max()) - expected.logprobs[0]) < 1e-4
+    # Verified drafts get the probabilities of their own positions, as plain decoding does.
+
+    def oracle(context: list[int], limit: int) -> list[int]:
+        done = len(context) - len(prompt)
+        return expected.tokens[done : done + min(limit, engine_module.DRAFT_TOKENS)]
+
+    monkeypatch.setattr(engine_module, "draft_from_context", oracle)
+    drafted = Engine(tiny_model.path, threads=1).generate(
+        prompt, max_new_tokens=24, stop_tokens=NO_STOP
+    )
+    assert drafted.tokens == expected.tokens
+    assert np.allclose(drafted.logprobs, expected.logprobs, atol=1e-3)
 
 
 def test_wrong_drafts_change_nothing(

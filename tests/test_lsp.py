@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,55 @@ async def test_bad_requests_get_empty_answers(client: LanguageClient) -> None:
         result = await client.text_document_inline_completion_async(params)
         assert isinstance(result, types.InlineCompletionList)
     # Still serving after them.
+    result = await client.text_document_inline_completion_async(inline(NOTES, 1, 5))
+    assert isinstance(result, types.InlineCompletionList) and result.items
+
+
+LONG = "file:///tmp/codegen-complete-test/long.py"
+LONG_TEXT = "".join(f"value_{i} = compute({i}, {i * 3})\n" for i in range(120))
+
+
+async def _logged(client: LanguageClient, needle: str) -> str:
+    async with asyncio.timeout(30):
+        while True:
+            for message in client.log_messages:
+                if needle in message.message:
+                    return message.message
+            await asyncio.sleep(0.02)
+
+
+async def test_the_place_the_user_moves_to_is_warmed_before_the_first_key(
+    client: LanguageClient,
+) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=LONG, language_id="python", version=1, text=LONG_TEXT
+            )
+        )
+    )
+    # A jump with no warming: the first answer is made from the small prompt.
+    await client.text_document_inline_completion_async(inline(LONG, 30, 0))
+    assert "small prefill" in await _logged(client, "long.py:31:1 invoked")
+    # The editor says where the cursor went; the server warms that place's full prompt.
+    client.protocol.notify(
+        "codegenComplete/didFocus",
+        {"textDocument": {"uri": LONG}, "position": {"line": 90, "character": 0}},
+    )
+    await _logged(client, "long.py:91:1: focus, warming the prompt at the end of its line")
+    await asyncio.sleep(1.0)  # the tiny model warms a few hundred tokens in milliseconds
+    # The user appends to the line (`A`): the prompt there was warmed.
+    end = len(LONG_TEXT.split("\n")[90])
+    await client.text_document_inline_completion_async(inline(LONG, 90, end))
+    answered = await _logged(client, f"long.py:91:{end + 1} invoked")
+    assert "small prefill" not in answered
+    prompt, reused = map(int, re.search(r"prompt (\d+) tokens \((\d+) reused", answered).groups())
+    assert prompt > 256 and reused >= prompt - 8
+
+
+async def test_a_focus_without_a_position_is_logged_not_fatal(client: LanguageClient) -> None:
+    client.protocol.notify("codegenComplete/didFocus", {"textDocument": {"uri": NOTES}})
+    await _logged(client, "didFocus needs textDocument.uri and position")
     result = await client.text_document_inline_completion_async(inline(NOTES, 1, 5))
     assert isinstance(result, types.InlineCompletionList) and result.items
 

@@ -231,6 +231,35 @@ def test_leaving_an_auto_indented_line_under_a_suggestion_raises_no_error(nvim: 
     wait_for(lambda: nvim.current.buffer[0] == "    xindented plans", timeout=5)
 
 
+def test_the_cursor_resting_on_a_line_tells_the_server_where_to_warm(
+    nvim: Any, tmp_path: Path
+) -> None:
+    """Moving in normal mode (no key typed) sends codegenComplete/didFocus for the line the
+    cursor rests on, once per line; entering another buffer sends it for that one."""
+    nvim.exec_lua(
+        "_G.cc_log = {} "
+        "vim.lsp.handlers['window/logMessage'] = function(_, result) "
+        "table.insert(_G.cc_log, result.message) end"
+    )
+
+    def focused(where: str) -> bool:
+        logged = nvim.exec_lua("return _G.cc_log")
+        return any(where in line and "focus, warming" in line for line in logged)
+
+    nvim.current.buffer[:] = [f"line {i} of the plan" for i in range(40)]
+    nvim.input("25G")
+    wait_for(lambda: focused("notes.txt:25:1"), timeout=10)
+    nvim.input("l")  # the same line: nothing more is sent
+    time.sleep(0.5)
+    count = sum("notes.txt:25:" in line for line in nvim.exec_lua("return _G.cc_log"))
+    assert count == 1
+    other = tmp_path / "other.txt"
+    other.write_text("first line\nsecond line\n")
+    nvim.command(f"edit {other}")
+    nvim.input("2G")
+    wait_for(lambda: focused("other.txt:2:1"), timeout=20)
+
+
 def test_ghost_text_has_a_terminal_colour(nvim: Any) -> None:
     """Without 'termguicolors' the ghost text must still look unlike code."""
     hint = nvim.exec_lua("return vim.api.nvim_get_hl(0, { name = 'ComplHint', link = false })")

@@ -168,6 +168,19 @@ def test_ghost_text_appears_and_tab_accepts_it(
     assert shot.stat().st_size > 10_000
 
 
+def test_the_cursor_resting_on_a_line_tells_the_server_where_to_warm(
+    tools: None, default_model: Any, tmp_path: Path
+) -> None:
+    """A click on a line, no key typed: the extension sends codegenComplete/didFocus, and
+    the server's log (in "Show log") says it warms that place."""
+    settings = {"codegenComplete.modelsDir": str(models_root())}
+    lines = "".join(f"value_{i} = compute({i})\n" for i in range(30))
+    with code_server(tmp_path, settings, {"values.py": lines}) as url:
+        result = drive(url, "focus", ARTIFACTS / "vscode-focus.png", FILE="values.py", LINE="12")
+    assert "values.py:12:" in result["log"], result["log"][-2000:]
+    assert "focus, warming the prompt at the end of its line" in result["log"], result["log"]
+
+
 def test_suggestions_turn_off_and_on(tools: None, default_model: Any, tmp_path: Path) -> None:
     settings = {"codegenComplete.modelsDir": str(models_root())}
     with code_server(tmp_path, settings, {"arith.py": "def add(a, b):\n    \n"}) as url:

@@ -72,6 +72,38 @@ class StatusItem {
   dispose() { this.item.dispose(); }
 }
 
+// The cursor rests this long on a line before the server hears of it (see reportFocus).
+const FOCUS_DELAY_MS = 150;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let focusTimer;
+let lastFocus = '';
+
+/**
+ * Tell the server where the user is (an editor focused, the cursor moved to another line),
+ * so that it warms that place's prompt before the first key: on a laptop CPU the prompt of a
+ * new place takes seconds to read, and the first suggestion there would come from a small one.
+ * @param {vscode.TextEditor | undefined} editor
+ */
+function reportFocus(editor) {
+  clearTimeout(focusTimer);
+  if (!editor || !client?.isRunning() || !isEnabled() || !servesDocument(editor.document)) {
+    return;
+  }
+  focusTimer = setTimeout(() => {
+    const running = client;
+    if (!running?.isRunning()) return;
+    const position = editor.selection.active;
+    const uri = running.code2ProtocolConverter.asUri(editor.document.uri);
+    const key = `${uri}:${position.line}`;
+    if (key === lastFocus) return;
+    lastFocus = key;
+    running.sendNotification('codegenComplete/didFocus', {
+      textDocument: { uri },
+      position: { line: position.line, character: position.character },
+    }).catch((error) => log.warn(`didFocus: ${error}`));
+  }, FOCUS_DELAY_MS);
+}
+
 function config() { return vscode.workspace.getConfiguration(SECTION); }
 
 function isEnabled() { return config().get('enable', true); }
@@ -194,6 +226,10 @@ async function start() {
       // "Show log" must hold what the status item says went wrong.
       if (params.state === 'error') log.error(`server: ${params.message}`);
       else log.info(`server ${params.state}${params.message ? `: ${params.message}` : ''}`);
+      if (params.state === 'ready') { // the model is there: warm where the user is
+        lastFocus = '';
+        reportFocus(vscode.window.activeTextEditor);
+      }
     });
   created.onDidChangeState((event) => {
     if (event.newState === State.Stopped && !stopping && status.state !== 'error') {
@@ -273,6 +309,8 @@ async function activate(context) {
     vscode.commands.registerCommand(`${SECTION}.showLog`, () => log.show()),
     vscode.commands.registerCommand(`${SECTION}.menu`, menu),
     vscode.workspace.onDidChangeConfiguration(onConfigurationChanged),
+    vscode.window.onDidChangeActiveTextEditor(reportFocus),
+    vscode.window.onDidChangeTextEditorSelection((event) => reportFocus(event.textEditor)),
   );
   await start();
 }

@@ -11,6 +11,7 @@
 // SCENARIO=quiet: open FILE, type TYPE at the end of line LINE, count ghost text after 4 s.
 // SCENARIO=wordlist: as ghost; once the ghost text shows, type MORE (the start of a word that
 //   VS Code's word list matches); report whether the list showed and what one Tab put in.
+// SCENARIO=focus: open FILE, click line LINE (no key typed), wait, then read "Show log".
 // SCENARIO=settings: open the Settings UI; search each setting in KEYS, type into the input box of each
 //   its input box its value in VALUES (both comma-separated); report which had an input box.
 // Also: CS_URL (the workbench URL), SHOT (screenshot path), CHROMIUM (the browser).
@@ -196,6 +197,21 @@ async function settings(page) {
   return { inputs };
 }
 
+/** @param {import('playwright-core').Page} page */
+async function focus(page) {
+  await openFile(page);
+  await page.locator('.view-lines .view-line').nth(Number(LINE) - 1).click();
+  lap('clicked');
+  await page.waitForTimeout(2000); // the extension waits for the cursor to rest
+  await page.keyboard.press('Control+Shift+P');
+  await pick(page, 'codegen-complete: Show log');
+  const output = page.locator('.part.panel .view-lines');
+  await output.first().waitFor({ state: 'visible', timeout: 20000 });
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: SHOT });
+  return { log: (await output.first().textContent() || '').replace(/\u00a0/g, ' ') };
+}
+
 /** The title the Settings UI shows for a key: `codegenComplete.modelsDir` → "Models Dir".
  * @param {string} key */
 function settingTitle(key) {
@@ -204,7 +220,7 @@ function settingTitle(key) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-const SCENARIOS = { ghost, toggle, broken, quiet, wordlist, settings };
+const SCENARIOS = { ghost, toggle, broken, quiet, wordlist, settings, focus };
 
 (async () => {
   const browser = await chromium.launch({

@@ -201,6 +201,52 @@ local function follow_current_buffer()
   })
 end
 
+-- The cursor rests this long on a line before the server hears of it (see report_focus).
+local FOCUS_DELAY_MS = 150
+
+--- Tell the server where the user is (a buffer entered, the cursor moved to another line in
+--- normal mode), so that it warms that place's prompt before the first key: on a laptop CPU
+--- the prompt of a new place takes seconds to read, and the first suggestion there would come
+--- from a small one. Insert mode needs none: every key asks for a suggestion anyway.
+local function report_focus()
+  local group = vim.api.nvim_create_augroup('codegen_complete_focus', { clear = true })
+  local timer = assert(vim.uv.new_timer())
+  local last = nil
+  local function send()
+    local buf = vim.api.nvim_get_current_buf()
+    local client = vim.lsp.get_clients({ name = NAME, bufnr = buf })[1]
+    if not client then
+      return
+    end
+    local win = vim.api.nvim_get_current_win()
+    local key = buf .. ':' .. vim.api.nvim_win_get_cursor(win)[1]
+    if key == last then
+      return
+    end
+    last = key
+    local params = vim.lsp.util.make_position_params(win, client.offset_encoding)
+    client:notify('codegenComplete/didFocus', params)
+  end
+  vim.api.nvim_create_autocmd({ 'BufEnter', 'CursorMoved', 'LspAttach' }, {
+    group = group,
+    callback = function()
+      timer:stop()
+      timer:start(FOCUS_DELAY_MS, 0, vim.schedule_wrap(send))
+    end,
+  })
+  vim.api.nvim_create_autocmd('User', {
+    group = group,
+    pattern = 'CodegenCompleteStatus',
+    callback = function() -- the model is there: warm where the user is
+      if state.state == 'ready' then
+        last = nil
+        timer:stop()
+        timer:start(0, 0, vim.schedule_wrap(send))
+      end
+    end,
+  })
+end
+
 function M.setup(opts)
   opts = vim.tbl_deep_extend('force', M.defaults, opts or {})
   M.options = opts -- for :checkhealth codegen_complete
@@ -240,6 +286,7 @@ function M.setup(opts)
   end
   if vim.lsp.inline_completion then -- Neovim 0.12: ghost text
     follow_current_buffer()
+    report_focus()
     map_keys(opts.keymaps)
   elseif vim.lsp.completion then -- Neovim 0.11: completion items while typing
     vim.api.nvim_create_autocmd('LspAttach', {

@@ -1,7 +1,7 @@
 """The typing benchmark: what a user gets while typing, scored as keys saved.
 
-    python -m codegen_complete.measure.typing [--places 24] [--split test] [--profile realistic]
-        [--scenario jump --scenario write] [--busy] [--baseline-pythonpath DIR] [--lookup]
+    python -m codegen_complete.measure.keystrokes [--places 24] [--split test] [--profile realistic]
+        [--scenario jump --scenario write] [--busy] [--server LABEL[=DIR]] [--lookup]
 
 Through `codegen-complete serve` as the editors drive it (server defaults, so `debounceMs`
 120; one `didChange` and one automatic inline-completion request per key; the editor cancels
@@ -27,8 +27,9 @@ suggestion, right on arrival (a line accepted before any of its keys), wrong sug
 screen per line (shown for NOTICE_S or more, not a prefix of what the user goes on to type),
 request-to-suggestion latency, the server's CPU seconds per line and its peak RSS. `--lookup`
 adds the no-model floor (the line that most often follows the line above elsewhere in the
-project, answered in-process) on the same places and keys; `--baseline-pythonpath` runs
-another checkout's server beside this one, alternating place by place.
+project, answered in-process) on the same places and keys; `--server LABEL=DIR` runs
+another checkout's server beside this one (`--server main=DIR --server this`), alternating
+place by place.
 """
 
 from __future__ import annotations
@@ -568,8 +569,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accept", choices=("line", "word"), default="line")
     parser.add_argument("--busy", action="store_true", help="with one core busy instead")
     parser.add_argument("--lookup", action="store_true", help="also the no-model lookup")
-    parser.add_argument("--baseline-pythonpath", default=None, help="another checkout's server")
-    parser.add_argument("--baseline-label", default="main")
+    parser.add_argument(
+        "--server",
+        action="append",
+        default=None,
+        metavar="LABEL[=PYTHONPATH]",
+        help="a server to measure, this checkout's or another's (repeatable; default: this)",
+    )
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
@@ -584,9 +590,9 @@ def main(argv: list[str] | None = None) -> int:
         settings[key] = json.loads(value)
 
     starts: dict[str, Start] = {}
-    if args.baseline_pythonpath:
-        starts[args.baseline_label] = server_start(settings, args.baseline_pythonpath)
-    starts["this"] = server_start(settings, None)
+    for server in args.server or ["this"]:
+        label, _, pythonpath = server.partition("=")
+        starts[label] = server_start(settings, pythonpath or None)
     if args.lookup:
         starts["lookup"] = _lookup_start
     holes = json.loads((FRESH / "holes.json").read_text())
