@@ -10,8 +10,9 @@ projects (repositories first published in 2025; tests/fixtures/vendor/fresh, its
 halves kept apart), with up to five files open and the workspace index built.
 
 Two scenarios, at places drawn from the fresh suite's holes:
-- **jump**: the line's text after its indentation is deleted (a change and a request, as an
-  editor sends them), the user arrives, and after ARRIVAL_S types it back;
+- **jump**: the cursor comes to the line and rests there RESTING_S (the editors send
+  `codegenComplete/didFocus`), the line's text after its indentation is deleted (a change and
+  a request, as an editor sends them), and after ARRIVAL_S the user types it back;
 - **write**: up to WRITE_LINES consecutive lines are removed and written anew, Enter (with the
   editor's auto-indent, one key) between them, as a programmer writing new code.
 
@@ -56,6 +57,9 @@ from codegen_complete.measure.realuse import busy_core
 from codegen_complete.models.catalog import DEFAULT_MODEL
 
 ARRIVAL_S = 0.6  # from arriving at a place to the first key
+# At a jump the cursor rests on the line this long (the editor tells the server where it is)
+# before the user empties it.
+RESTING_S = 0.4
 NOTICE_S = 0.1  # a suggestion on screen this long is seen
 WRITE_LINES = 3
 OPEN_FILES = 5
@@ -209,6 +213,10 @@ class Editor(Protocol):
 
     def replace(self, uri: str, start: int, end: int, new_text: str) -> None: ...
 
+    def focus(self, uri: str, offset: int) -> None:
+        """The cursor rests at `offset` (codegenComplete/didFocus)."""
+        ...
+
     def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
         """An automatic request: its answer's text, and how to cancel it."""
         ...
@@ -246,6 +254,9 @@ class ServerEditor:
 
     def text(self, uri: str) -> str:
         return self.session.texts[uri]
+
+    def focus(self, uri: str, offset: int) -> None:
+        self.session.focus(uri, offset)
 
     def replace(self, uri: str, start: int, end: int, new_text: str) -> None:
         self.session.replace(uri, start, end, new_text)
@@ -292,6 +303,9 @@ class LookupEditor:
 
     def text(self, uri: str) -> str:
         return self.texts[uri]
+
+    def focus(self, uri: str, offset: int) -> None:
+        return None
 
     def replace(self, uri: str, start: int, end: int, new_text: str) -> None:
         text = self.texts[uri]
@@ -364,6 +378,20 @@ def _next_word(text: str) -> str:
     return text[:index]
 
 
+def _replace_changed(editor: Editor, uri: str, new: str) -> None:
+    """Make the document `new` with one change covering only what differs, as an editor's
+    edit is sent."""
+    old = editor.text(uri)
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
+        end += 1
+    editor.replace(uri, start, len(old) - end, new[start : len(new) - end])
+
+
 class Typist:
     """One task typed into an editor: the user's keys, what is on screen, the score."""
 
@@ -387,8 +415,10 @@ class Typist:
         self.requests = 0
 
     async def run(self) -> None:
-        editor = self.editor
-        editor.replace(self.uri, 0, len(editor.text(self.uri)), self.task.text)
+        if self.task.scenario == "jump":
+            self.editor.focus(self.uri, self.cursor)
+            await asyncio.sleep(RESTING_S)
+        _replace_changed(self.editor, self.uri, self.task.text)
         self._ask()  # emptying the line is a change: the editor asks
         next_at = time.perf_counter() + ARRIVAL_S
         while self.done < len(self.target):
@@ -463,6 +493,8 @@ class Typist:
                 self.latencies.append(time.perf_counter() - sent)
             if self.pending is None or self.pending[0] is not answer or self.done != at:
                 return  # the user has typed on: the editor drops the answer
+            if self.shown is not None and self.shown.text == text:
+                return  # the same ghost text goes on standing there
             now = time.perf_counter()
             self._judge(self.shown, now)
             self.shown = Shown(text, now, text.split("\n")[0], self.done) if text else None
@@ -520,7 +552,7 @@ async def run_places(
                     typist = Typist(editor, uri, task, profile, rng, word)
                     await typist.run()
                     typist.add_to(scores[label])
-                    editor.replace(uri, 0, len(editor.text(uri)), original)
+                    _replace_changed(editor, uri, original)
                     await asyncio.sleep(0.3)  # between places, as between two jumps
         finally:
             for label, editor in editors.items():

@@ -153,6 +153,17 @@ class EditorSession:
 
         return asyncio.ensure_future(answer())
 
+    def focus(self, uri: str, offset: int) -> None:
+        """codegenComplete/didFocus: the cursor rests at `offset`, as the editors send it."""
+        position = _position(self.texts[uri], offset)
+        self.client.protocol.notify(
+            "codegenComplete/didFocus",
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": position.line, "character": position.character},
+            },
+        )
+
     def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
         """An automatic inline-completion request at `offset`, as an editor sends it per key:
         the future of its text ("" for none), and what cancels it (`$/cancelRequest`, as the

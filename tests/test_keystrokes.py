@@ -1,0 +1,177 @@
+"""The typing benchmark (measure/keystrokes.py): its simulated user, and one small run through
+the real server with the tiny model in CI (mechanics only: its figures are the benchmark's,
+in docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from codegen_complete.measure.keystrokes import (
+    PROFILES,
+    Place,
+    Profile,
+    Score,
+    Task,
+    Typist,
+    _acceptable,
+    choose_places,
+    keys_of,
+    make_task,
+    run_places,
+    server_start,
+    table,
+    tasks_for,
+)
+from tests.conftest import TINY
+
+FAST = Profile("fast", 0.02, 0.0)
+TEXT = "def f(x):\n    y = x + 1\n    return y\n"
+PLACE = Place("p", "f.py", 1, "test")
+
+
+class ScriptedEditor:
+    """An editor whose server answers each request with `answer(text before the cursor)`
+    after `delay_s`."""
+
+    def __init__(self, answer: Callable[[str], str], delay_s: float = 0.0) -> None:
+        self.answer, self.delay_s = answer, delay_s
+        self.texts: dict[str, str] = {}
+        self.focused: list[int] = []
+
+    def open(self, path: Path, text: str) -> str:
+        self.texts[path.as_uri()] = text
+        return path.as_uri()
+
+    def close(self, uri: str) -> None:
+        del self.texts[uri]
+
+    def text(self, uri: str) -> str:
+        return self.texts[uri]
+
+    def replace(self, uri: str, start: int, end: int, new_text: str) -> None:
+        text = self.texts[uri]
+        self.texts[uri] = text[:start] + new_text + text[end:]
+
+    def focus(self, uri: str, offset: int) -> None:
+        self.focused.append(offset)
+
+    def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        text = self.answer(self.texts[uri][:offset])
+        handle = asyncio.get_running_loop().call_later(self.delay_s, future.set_result, text)
+        return future, handle.cancel
+
+    def cpu_s(self) -> float:
+        return 0.0
+
+    def peak_rss_mb(self) -> float:
+        return 0.0
+
+    def log(self) -> list[str]:
+        return []
+
+    @property
+    def crashed(self) -> bool:
+        return False
+
+    async def stop(self) -> None:
+        return None
+
+
+def typed(editor: ScriptedEditor, task: Task, word: bool = False) -> Score:
+    uri = editor.open(Path("/tmp/f.py"), TEXT)
+    score = Score("scripted")
+    typist = Typist(editor, uri, task, FAST, random.Random(1), word)
+    asyncio.run(typist.run())
+    typist.add_to(score)
+    assert editor.text(uri) == TEXT  # the lines typed back, whatever was accepted
+    return score
+
+
+def test_keys_are_characters_and_enter_with_the_indentation() -> None:
+    assert keys_of("ab\n    c") == ["a", "b", "\n    ", "c"]
+
+
+def test_a_jump_empties_the_line_and_writing_on_removes_the_next_lines() -> None:
+    jump = make_task(PLACE, TEXT, "jump")
+    assert jump is not None and jump.target == "y = x + 1" and jump.lines == 1
+    assert jump.text == "def f(x):\n    \n    return y\n"
+    assert jump.text[jump.cursor - 4 : jump.cursor] == "    "
+    write = make_task(PLACE, TEXT, "write")
+    assert write is not None and write.target == "y = x + 1\n    return y"
+    assert write.text == "def f(x):\n    \n" and write.lines == 2
+
+
+def test_a_suggestion_is_taken_only_where_it_ends_a_line_exactly() -> None:
+    assert _acceptable("x + 1", "x + 1\n    return y", word=False) == "x + 1"
+    assert _acceptable("x + 1\n    return y", "x + 1\n    return y", word=False) == (
+        "x + 1\n    return y"
+    )
+    assert _acceptable("x + 1\n    return z", "x + 1\n    return y", word=False) == "x + 1"
+    assert _acceptable("x + 2", "x + 1", word=False) == ""
+    assert _acceptable("x +", "x + 1", word=False) == ""  # right, but the line is not done
+    assert _acceptable("x + 2", "x + 1", word=True) == ""  # `x` alone saves no key
+    assert _acceptable("value + 2", "value + 1", word=True) == "value"
+
+
+def test_the_right_line_on_arrival_costs_one_key() -> None:
+    task = make_task(PLACE, TEXT, "jump")
+    assert task is not None
+    editor = ScriptedEditor(lambda before: "y = x + 1"[len(before.split("\n")[-1]) - 4 :])
+    score = typed(editor, task)
+    assert editor.focused == [task.cursor]  # the cursor rested there first
+    assert score.keys_pressed == 1 and score.keys_needed == 9
+    assert score.right_on_arrival == 1 and score.lines_accepted == 1 and score.wrong_shown == 0
+
+
+def test_a_wrong_suggestion_on_screen_is_counted_and_nothing_is_saved() -> None:
+    task = make_task(PLACE, TEXT, "jump")
+    assert task is not None
+    score = typed(ScriptedEditor(lambda before: "print(x)"), task)
+    assert score.keys_pressed == score.keys_needed == 9
+    assert score.wrong_shown >= 1 and score.lines_accepted == 0
+
+
+def test_a_late_answer_for_a_state_typed_past_is_never_shown() -> None:
+    task = make_task(PLACE, TEXT, "write")
+    assert task is not None
+    # Right, but every answer comes after the next key: the user never sees one.
+    target = "y = x + 1\n    return y"
+
+    def rest(before: str) -> str:
+        return target[len(before) - len("def f(x):\n    ") :]
+
+    score = typed(ScriptedEditor(rest, delay_s=0.7), task)  # the user arrives after 0.6 s
+    assert score.keys_pressed == score.keys_needed and score.wrong_shown == 0
+
+
+def test_word_by_word_takes_the_words_that_match() -> None:
+    task = make_task(PLACE, TEXT, "jump")
+    assert task is not None
+    editor = ScriptedEditor(lambda before: "y = x + 1"[len(before.split("\n")[-1]) - 4 :])
+    score = typed(editor, task, word=True)
+    # `y` is typed (a one-character word saves nothing), then ` =`, ` x`, ` +`, ` 1` taken.
+    assert score.keys_pressed == 5 and score.keys_needed == 9
+
+
+async def test_a_small_run_through_the_server(tiny_store: Path) -> None:
+    settings = {"model": TINY, "modelsDir": str(tiny_store), "threads": 1}
+    holes = [
+        {"project": "genai_prices", "file": "genai_prices/data_snapshot.py", "line": 40,
+         "split": "test"},
+        {"project": "genai_prices", "file": "genai_prices/data_snapshot.py", "line": 60,
+         "split": "test"},
+    ]  # fmt: skip
+    places = choose_places(holes, "test", 2, seed=1)
+    tasks = tasks_for(places[:1], "jump") + tasks_for(places[1:], "write")
+    starts = {"this": server_start(settings, None)}
+    scores = await run_places(tasks, starts, PROFILES["steady"], seed=1, word=False)
+    score = scores["this"]
+    assert not score.crashed and score.tasks == 2
+    assert 0 < score.keys_pressed <= score.keys_needed
+    assert score.requests >= score.keys_pressed  # one automatic request a key at least
+    assert any("focus, warming" in line for line in score.log)
+    assert "| this | 2 |" in table([("this", score)])
