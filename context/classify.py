@@ -57,6 +57,9 @@ def _literal_at(document: Document, offset: int) -> str | None:
 # is finished: `x = f(y)`, `name = 'VAT'`, `call();`. (A line ending in a word may be a word
 # still being typed; one ending in an operator or an opening bracket goes on.)
 FINISHING_CHARACTERS = frozenset(")]}'\";`")
+# Why nothing is suggested at the end of a line that is complete: the user's next key is
+# most likely Enter.
+FINISHED_LINE = "the line is finished"
 
 
 def _has_error_between(node: Node, start: int, end: int) -> bool:
@@ -160,7 +163,7 @@ def classify(document: Document, offset: int, explicit: bool = False) -> Classif
     if not explicit and after and _is_word(after) and before and _is_word(before):
         return Classification(Mode.SKIP, "in the middle of a word")
     if not explicit and _finished_line(document, offset):
-        return Classification(Mode.SKIP, "the line is finished")
+        return Classification(Mode.SKIP, FINISHED_LINE)
     if literal is None and _empty_block_body(document, offset):
         return Classification(Mode.MULTI_LINE, "at an empty block body")
     return Classification(Mode.SINGLE_LINE, "the rest of the line")

@@ -389,7 +389,9 @@ async def _answer(
         if not service.is_current(snapshot):
             return Answer(None, f"{snapshot.describe()}: superseded while continuing #{run.number}")
     debounce_ms = service.settings.debounce_ms
-    if not explicit and debounce_ms:
+    # The debounce holds back requests while keys come fast; the first one on a line (the
+    # user has just arrived there) starts at once.
+    if not explicit and debounce_ms and not snapshot.new_line:
         await asyncio.sleep(debounce_ms / 1000)
         if not service.is_current(snapshot):
             return Answer(None, f"{snapshot.describe()}: superseded while debouncing")

@@ -33,7 +33,7 @@ from codegen_complete.completion.completer import Completer
 from codegen_complete.completion.endpoint import Health
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest, warm
-from codegen_complete.context.classify import Mode, classify
+from codegen_complete.context.classify import FINISHED_LINE, Mode, classify
 from codegen_complete.context.documents import Document
 from codegen_complete.context.edits import EditLog, changed_lines
 from codegen_complete.context.enter import indent_after_enter
@@ -91,6 +91,8 @@ class Snapshot:
     # The generation of an earlier key that this request waits for: the user typed what it
     # was writing.
     run: Run | None = None
+    # The first request on its line: the user has just arrived (a jump, Enter), not typing on.
+    new_line: bool = False
 
     @property
     def offset(self) -> int:
@@ -185,6 +187,7 @@ class CompletionService:
         self._completer: Completer | None = None
         self._latest: dict[str, Ticket] = {}
         self._runs: dict[str, Run] = {}  # the newest generation per document
+        self._request_lines: dict[str, int] = {}  # the line of the last request per document
         self._tickets = 0
         # Per document: the text before the cursor, the suggestion there, and the closers
         # after the cursor that it replaces.
@@ -266,6 +269,7 @@ class CompletionService:
             self.edits.forget(path)  # its text is no longer known
         self._last.pop(uri, None)
         self._next.pop(uri, None)
+        self._request_lines.pop(uri, None)
         if ticket := self._latest.pop(uri, None):
             ticket.cancelled.set()
         if run := self._runs.pop(uri, None):
@@ -322,6 +326,9 @@ class CompletionService:
         offset = utf16_to_offset(document.text, line, character)
         classification = classify(document, offset, explicit)
         if classification.mode is Mode.SKIP:
+            if classification.reason == FINISHED_LINE:  # Enter comes next: prepare that line
+                at = self._document_at(uri, document, offset, Mode.SINGLE_LINE)
+                self._prepare_soon(Snapshot(uri, at, self.settings.options(), False, Ticket(0)), "")
             return Answer(None, f"{where}: skipped, {classification.reason}")
         self._tickets += 1
         previous = self._latest.get(uri)
@@ -330,6 +337,8 @@ class CompletionService:
             previous.cancelled.set()
         ticket = self._latest[uri] = Ticket(self._tickets)
         run = self._take_over(uri, document.text, offset, ticket)
+        new_line = self._request_lines.get(uri) != line
+        self._request_lines[uri] = line
         return Snapshot(
             uri=uri,
             document=self._document_at(uri, document, offset, classification.mode),
@@ -337,6 +346,7 @@ class CompletionService:
             explicit=explicit,
             ticket=ticket,
             run=run,
+            new_line=new_line,
         )
 
     def _document_at(
@@ -466,11 +476,15 @@ class CompletionService:
     def prepare_after(self, snapshot: Snapshot, answer: Answer) -> None:
         """Have the worker prepare the suggestion after `answer`'s, when it is idle (an
         answer from the cache: the model's answers do it themselves)."""
-        suggestion = answer.suggestion
-        if suggestion is None or self._predicted(snapshot, suggestion.text) is None:
+        if answer.suggestion is not None:
+            self._prepare_soon(snapshot, answer.suggestion.text)
+
+    def _prepare_soon(self, snapshot: Snapshot, suggestion: str) -> None:
+        """Have the worker prepare the line after `suggestion` (taken, then Enter) when idle."""
+        if self._predicted(snapshot, suggestion) is None:
             return
         with contextlib.suppress(RuntimeError):  # the executor is shutting down
-            self._executor.submit(self._prepare, snapshot, suggestion.text)
+            self._executor.submit(self._prepare, snapshot, suggestion)
 
     def _predicted(self, snapshot: Snapshot, suggestion: str) -> tuple[str, int] | None:
         """The document once the user has taken the one-line `suggestion` and pressed Enter,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from codegen_complete.completion.suggest import suggest
 from codegen_complete.context.enter import indent_after_enter
+from codegen_complete.server import service as service_module
 from codegen_complete.server.positions import offset_to_utf16, utf16_to_offset
 from codegen_complete.server.service import Answer, CompletionService, Run, Snapshot
 from codegen_complete.server.settings import Settings, parse_settings
@@ -299,3 +303,35 @@ def test_the_next_line_is_prepared_while_the_user_reads_the_suggestion(
     # It is what the model answers there when asked.
     fresh = service.submit(request(service, 2, len(indent))).result().suggestion
     assert fresh is not None and fresh.text == prepared.suggestion.text
+
+
+def test_the_first_request_on_a_line_is_marked_new(service: CompletionService) -> None:
+    """The debounce holds back requests while the user types on; the first one on a line
+    (just arrived there) is not held back."""
+    assert request(service, 1, 5).new_line
+    service.change(URI, [((1, 5, 1, 5), "x")])
+    assert not request(service, 1, 6).new_line
+    assert request(service, 0, 4).new_line
+
+
+def test_at_the_end_of_a_finished_line_the_next_one_is_prepared(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tiny model's random bytes are never valid Python: post-processing would drop its
+    # every line. The model runs; its text is replaced by a line that survives.
+    def valid(*args: Any, **kwargs: Any) -> Any:
+        return dataclasses.replace(suggest(*args, **kwargs), text="print(values)")
+
+    monkeypatch.setattr(service_module, "suggest", valid)
+    uri = "file:///tmp/values.py"
+    service.open(uri, "values = [1, 2]\nprint(values)\n", "python")
+    finished = service.snapshot(uri, 1, 13, explicit=False)
+    assert isinstance(finished, Answer) and "the line is finished" in finished.log
+    service._executor.submit(lambda: None).result()  # the worker's idle work is done
+    # Enter: the prepared line answers at once.
+    service.change(uri, [((1, 13, 1, 13), "\n")])
+    arrived = service.snapshot(uri, 2, 0, explicit=False)
+    assert isinstance(arrived, Snapshot)
+    prepared = service.from_cache(arrived)
+    assert prepared is not None and "prepared" in prepared.log
+    assert prepared.suggestion is not None and prepared.suggestion.text == "print(values)"
