@@ -16,6 +16,10 @@ Two scenarios, at places drawn from the fresh suite's holes:
 - **write**: up to WRITE_LINES consecutive lines are removed and written anew, Enter (with the
   editor's auto-indent, one key) between them, as a programmer writing new code.
 
+- **probe**: as a jump, but instead of typing, the user waits for the first answer (its
+  latency and whether it is the line), then IDLE_S more, and asks again: the first answer at
+  a new place against the one the server gives once it has had time to warm.
+
 The simulated user presses the next key at times drawn from a profile (lognormal with a median
 of 170 ms, or a steady 150 ms). A suggestion counts as on screen from the answer to the latest
 request until a key disagrees with it (a key that matches it keeps it, shortened, as editors
@@ -63,7 +67,8 @@ RESTING_S = 0.4
 NOTICE_S = 0.1  # a suggestion on screen this long is seen
 WRITE_LINES = 3
 OPEN_FILES = 5
-SCENARIOS = ("jump", "write")
+SCENARIOS = ("jump", "write", "probe")
+IDLE_S = 6.0  # the probe's second question at a place comes after this long
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,11 @@ class Score:
     crashed: bool = False
     places: list[dict[str, Any]] = field(default_factory=list)
     log: list[str] = field(default_factory=list)  # the server's, for --json-out
+    # Probes: the first answer at a new place (its latency, whether it was the line) and the
+    # answer there after IDLE_S.
+    first_answer_s: list[float] = field(default_factory=list)
+    first_exact: int = 0
+    later_exact: int = 0
 
     @property
     def keys_saved(self) -> float:
@@ -378,6 +388,25 @@ def _next_word(text: str) -> str:
     return text[:index]
 
 
+async def probe(editor: Editor, uri: str, task: Task, score: Score) -> None:
+    """The first answer at a new place, and the answer there after IDLE_S of idle time."""
+    editor.focus(uri, task.cursor)
+    await asyncio.sleep(RESTING_S)
+    _replace_changed(editor, uri, task.text)
+    started = time.perf_counter()
+    first = await editor.ask(uri, task.cursor)[0]
+    score.first_answer_s.append(time.perf_counter() - started)
+    await asyncio.sleep(IDLE_S)
+    later = await editor.ask(uri, task.cursor)[0]
+    score.tasks += 1
+    score.lines += 1
+    line = task.target.split("\n")[0]
+    score.first_exact += first.split("\n")[0] == line
+    score.later_exact += later.split("\n")[0] == line
+    score.places.append({**asdict(task.place), "scenario": "probe", "first": first,
+                         "later": later, "first_s": score.first_answer_s[-1]})  # fmt: skip
+
+
 def _replace_changed(editor: Editor, uri: str, new: str) -> None:
     """Make the document `new` with one change covering only what differs, as an editor's
     edit is sent."""
@@ -548,10 +577,13 @@ async def run_places(
                     files.append(uri)
                     if len(files) > OPEN_FILES:
                         editor.close(files.pop(0))
-                    rng = random.Random(seed * 1_000_003 + number)
-                    typist = Typist(editor, uri, task, profile, rng, word)
-                    await typist.run()
-                    typist.add_to(scores[label])
+                    if task.scenario == "probe":
+                        await probe(editor, uri, task, scores[label])
+                    else:
+                        rng = random.Random(seed * 1_000_003 + number)
+                        typist = Typist(editor, uri, task, profile, rng, word)
+                        await typist.run()
+                        typist.add_to(scores[label])
                     _replace_changed(editor, uri, original)
                     await asyncio.sleep(0.3)  # between places, as between two jumps
         finally:
@@ -572,6 +604,25 @@ def tasks_for(places: list[Place], scenario: str) -> list[Task]:
         if (task := make_task(place, text, scenario)) is not None:
             tasks.append(task)
     return tasks
+
+
+def probe_table(rows: list[tuple[str, Score]]) -> str:
+    out = [
+        "| run | places | first answer p50 / p95 ms | first answer is the line % | "
+        f"after {IDLE_S:.0f} s idle % | first ÷ after |",
+        "|" + "---|" * 6,
+    ]
+    for label, s in rows:
+        ordered = sorted(s.first_answer_s) or [math.nan]
+        p50, p95 = (1000 * ordered[min(len(ordered) - 1, int(len(ordered) * f))]
+                    for f in (0.5, 0.95))  # fmt: skip
+        out.append(
+            f"| {label} | {s.tasks} | {p50:.0f} / {p95:.0f} | "
+            f"{100 * s.first_exact / max(1, s.tasks):.1f} | "
+            f"{100 * s.later_exact / max(1, s.tasks):.1f} | "
+            f"{s.first_exact / max(1, s.later_exact):.2f} |"
+        )
+    return "\n".join(out)
 
 
 def table(rows: list[tuple[str, Score]]) -> str:
@@ -633,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[tuple[str, Score]] = []
     try:
         for profile_name in args.profile or ["realistic"]:
-            for scenario in args.scenario or list(SCENARIOS):
+            for scenario in args.scenario or ["jump", "write"]:
                 tasks = tasks_for(places, scenario)
                 scores = asyncio.run(
                     run_places(
@@ -650,7 +701,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.threads} threads, {args.split} half, accept by {args.accept}"
         f"{', one core busy' if args.busy else ''}"
     )
-    print(table(results))
+    typed = [(label, score) for label, score in results if not label.endswith("probe")]
+    probes = [(label, score) for label, score in results if label.endswith("probe")]
+    if typed:
+        print(table(typed))
+    if probes:
+        print(probe_table(probes))
     if args.json_out is not None:
         args.json_out.write_text(
             json.dumps([{"run": label, **asdict(score)} for label, score in results], indent=1)

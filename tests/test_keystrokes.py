@@ -9,6 +9,9 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from codegen_complete.measure import keystrokes
 from codegen_complete.measure.keystrokes import (
     PROFILES,
     Place,
@@ -155,6 +158,22 @@ def test_word_by_word_takes_the_words_that_match() -> None:
     score = typed(editor, task, word=True)
     # `y` is typed (a one-character word saves nothing), then ` =`, ` x`, ` +`, ` 1` taken.
     assert score.keys_pressed == 5 and score.keys_needed == 9
+
+
+def test_a_probe_compares_the_first_answer_with_the_one_after_idle_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(keystrokes, "IDLE_S", 0.05)
+    task = make_task(PLACE, TEXT, "probe")
+    assert task is not None
+    answers = iter(["y = 2", "y = x + 1"])  # wrong at first, right once warmed
+    editor = ScriptedEditor(lambda before: next(answers), delay_s=0.02)
+    uri = editor.open(Path("/tmp/f.py"), TEXT)
+    score = Score("probe")
+    asyncio.run(keystrokes.probe(editor, uri, task, score))
+    assert (score.tasks, score.first_exact, score.later_exact) == (1, 0, 1)
+    assert 0.02 <= score.first_answer_s[0] < 1.0
+    assert "| probe | 1 |" in keystrokes.probe_table([("probe", score)])
 
 
 async def test_a_small_run_through_the_server(tiny_store: Path) -> None:
