@@ -27,7 +27,6 @@ from codegen_complete.completion.backend import (
 from codegen_complete.completion.endpoint import Health, RemoteConfig
 from codegen_complete.completion.engine import Constraint, Detour, Engine
 from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
-from codegen_complete.completion.kvcache import common_prefix_length
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.postprocess import (
     Situation,
@@ -147,9 +146,6 @@ class Completer:
         self._texts_thread = threading.Thread(target=self._build_texts, daemon=True)
         self._texts_thread.start()
         self._to_warm: Prompt | None = None
-        # The full prompt of the last place answered with a small one: the next requests
-        # there go on with the full prompt (its prefill continues what warming ran).
-        self._small_at: list[int] = []
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
 
     @property
@@ -287,15 +283,13 @@ class Completer:
         return logprobs
 
     def _prompt(self, before: str, request: CompletionRequest) -> Prompt:
-        """The full prompt when the backend has most of it cached or the place got its small
-        answer already; else, when the options ask for it, a small one now and the full one
-        remembered for `warm`.
+        """The full prompt when the backend has most of it cached; else, when the options ask
+        for it, a small one now and the full one remembered for `warm`.
 
-        Only the first answer at a new place is small: on 2 cores the full prompt takes
-        seconds to warm, and requests typed meanwhile with the small prompt both delay it
-        (each takes the worker) and show suggestions made without the context. Later
-        requests there run the full prompt, continuing its warm-up, and the keys typed while
-        it runs wait for it (the server continues a generation the keys agree with)."""
+        The small prompt stays until the full one is warm, for every key: measured on the
+        typing benchmark, running the full prompt from the second key on (its prefill
+        seconds long, the keys waiting for it) saved fewer keys than small prompts that see
+        the typed part of the line (docs/benchmarks.md)."""
         build = functools.partial(
             self.prompts.build, before, request.after, path=request.path,
             language=request.language,
@@ -305,10 +299,6 @@ class Completer:
         self._to_warm = None
         if cold_tokens is None or len(full.tokens) - self.backend.cached(full) <= cold_tokens:
             return full
-        same_place = common_prefix_length(self._small_at, full.tokens)
-        if self._small_at and same_place >= len(self._small_at) - cold_tokens:
-            return full
-        self._small_at = full.tokens
         self._to_warm = full
         return build(Budget(total=cold_tokens, context=0))
 
