@@ -291,22 +291,16 @@ class ServerEditor:
         await self.session.stop()
 
 
-class LookupEditor:
-    """The no-model floor: at a line, the line that most often follows the line above
-    elsewhere in the project, when it starts with what is typed; answered at once."""
+class InProcessEditor:
+    """An editor whose answers come from this process (no server): documents as text, no
+    CPU or memory of its own to report. Subclasses say how a request is answered."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self) -> None:
         self.texts: dict[str, str] = {}
-        self._others: dict[str, NextLines] = {}
 
     def open(self, path: Path, text: str) -> str:
-        uri = path.as_uri()
-        self.texts[uri] = text
-        if uri not in self._others:
-            others = [p.read_text(encoding="utf-8") for p in source_files(self.root) if p != path]
-            self._others[uri] = NextLines.of(others)
-        return uri
+        self.texts[path.as_uri()] = text
+        return path.as_uri()
 
     def close(self, uri: str) -> None:
         self.texts.pop(uri, None)
@@ -322,20 +316,7 @@ class LookupEditor:
         self.texts[uri] = text[:start] + new_text + text[end:]
 
     def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
-        text = self.texts[uri]
-        line_start = text.rfind("\n", 0, offset) + 1
-        typed = text[line_start:offset].lstrip()
-        above = next((x.strip() for x in reversed(text[:line_start].split("\n")) if x.strip()), "")
-        counts = Counter(self._others[uri].follows.get(above, Counter()))
-        counts += NextLines.of([text]).follows.get(above, Counter())
-        answer = ""
-        for line, _ in counts.most_common():
-            if line.startswith(typed) and len(line) > len(typed):
-                answer = line[len(typed) :]
-                break
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        future.set_result(answer)
-        return future, lambda: None
+        raise NotImplementedError
 
     def cpu_s(self) -> float:
         return 0.0
@@ -352,6 +333,38 @@ class LookupEditor:
 
     async def stop(self) -> None:
         return None
+
+
+class LookupEditor(InProcessEditor):
+    """The no-model floor: at a line, the line that most often follows the line above
+    elsewhere in the project, when it starts with what is typed; answered at once."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self._others: dict[str, NextLines] = {}
+
+    def open(self, path: Path, text: str) -> str:
+        if path.as_uri() not in self._others:
+            others = [p.read_text(encoding="utf-8") for p in source_files(self.root) if p != path]
+            self._others[path.as_uri()] = NextLines.of(others)
+        return super().open(path, text)
+
+    def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
+        text = self.texts[uri]
+        line_start = text.rfind("\n", 0, offset) + 1
+        typed = text[line_start:offset].lstrip()
+        above = next((x.strip() for x in reversed(text[:line_start].split("\n")) if x.strip()), "")
+        counts = Counter(self._others[uri].follows.get(above, Counter()))
+        counts += NextLines.of([text]).follows.get(above, Counter())
+        answer = ""
+        for line, _ in counts.most_common():
+            if line.startswith(typed) and len(line) > len(typed):
+                answer = line[len(typed) :]
+                break
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future.set_result(answer)
+        return future, lambda: None
 
 
 def _acceptable(shown: str, rest: str, word: bool) -> str:

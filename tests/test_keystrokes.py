@@ -14,6 +14,7 @@ import pytest
 from codegen_complete.measure import keystrokes
 from codegen_complete.measure.keystrokes import (
     PROFILES,
+    InProcessEditor,
     Place,
     Profile,
     Score,
@@ -35,28 +36,14 @@ TEXT = "def f(x):\n    y = x + 1\n    return y\n"
 PLACE = Place("p", "f.py", 1, "test")
 
 
-class ScriptedEditor:
+class ScriptedEditor(InProcessEditor):
     """An editor whose server answers each request with `answer(text before the cursor)`
     after `delay_s`."""
 
     def __init__(self, answer: Callable[[str], str], delay_s: float = 0.0) -> None:
+        super().__init__()
         self.answer, self.delay_s = answer, delay_s
-        self.texts: dict[str, str] = {}
         self.focused: list[int] = []
-
-    def open(self, path: Path, text: str) -> str:
-        self.texts[path.as_uri()] = text
-        return path.as_uri()
-
-    def close(self, uri: str) -> None:
-        del self.texts[uri]
-
-    def text(self, uri: str) -> str:
-        return self.texts[uri]
-
-    def replace(self, uri: str, start: int, end: int, new_text: str) -> None:
-        text = self.texts[uri]
-        self.texts[uri] = text[:start] + new_text + text[end:]
 
     def focus(self, uri: str, offset: int) -> None:
         self.focused.append(offset)
@@ -66,22 +53,6 @@ class ScriptedEditor:
         text = self.answer(self.texts[uri][:offset])
         handle = asyncio.get_running_loop().call_later(self.delay_s, future.set_result, text)
         return future, handle.cancel
-
-    def cpu_s(self) -> float:
-        return 0.0
-
-    def peak_rss_mb(self) -> float:
-        return 0.0
-
-    def log(self) -> list[str]:
-        return []
-
-    @property
-    def crashed(self) -> bool:
-        return False
-
-    async def stop(self) -> None:
-        return None
 
 
 def typed(editor: ScriptedEditor, task: Task, word: bool = False) -> Score:
