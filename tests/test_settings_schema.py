@@ -92,9 +92,11 @@ def test_the_docs_name_every_setting_with_its_default() -> None:
 
 def test_the_entry_points_share_the_request_defaults() -> None:
     # The server differs only in starting a new place with a small prompt (it warms the full
-    # one in idle time; one-shot callers cannot).
+    # one in idle time; one-shot callers cannot) and in holding back suggestions the model is
+    # unsure of (in an editor a wrong one is in the way; a one-shot caller wants a guess).
     assert Settings().options() == INTERACTIVE
-    assert dataclasses.replace(INTERACTIVE, cold_prompt_tokens=None) == DEFAULTS == Options()
+    one_shot = dataclasses.replace(INTERACTIVE, cold_prompt_tokens=None, hold_back_unsure=False)
+    assert one_shot == DEFAULTS == Options()
     cli = _complete_parser().parse_args(["file.py:1"])
     assert cli.time_limit == DEFAULTS.time_limit_s
     assert context_options(cli) == DEFAULTS
