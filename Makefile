@@ -11,7 +11,7 @@ VLLM_VENV := .venv-vllm
 VLLM_READY := $(VLLM_VENV)/installed
 VLLM_MODEL := build/hf/qwen2.5-coder-0.5b
 
-.PHONY: help setup model demo lint typecheck vsix vscode vllm test test-unit bench bench-real clean
+.PHONY: help setup model demo lint typecheck vsix vscode vllm test test-unit bench bench-real bench-typing clean
 
 help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -80,6 +80,16 @@ bench: model  ## speed table: this engine against transformers and llama.cpp whe
 bench-real: model  ## real use: jumps and typing in real projects, quiet and one core busy, beside llama.cpp
 	$(BIN)/python -m codegen_complete.measure.peer ensure
 	$(BIN)/python -m codegen_complete.measure.realuse --busy --peer
+
+# The checkout the typing benchmark compares with (a branch, tag or commit).
+BASE ?= main
+
+bench-typing: model  ## what the user gets while typing (keys saved...), against BASE's server and the no-model lookup
+	test -d build/base-src || git worktree add --detach build/base-src $(BASE)
+	git -C build/base-src checkout --quiet --detach $(BASE)
+	mkdir -p build/base/codegen_complete
+	for d in server completion context models measure; do ln -sfn ../../base-src/$$d build/base/codegen_complete/$$d; done
+	$(BIN)/python -m codegen_complete.measure.keystrokes --server base=build/base --server this --lookup
 
 clean:  ## remove the virtual environment and build outputs (installed models stay)
 	rm -rf $(VENV) $(VLLM_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts

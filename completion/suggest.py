@@ -125,22 +125,12 @@ def suggest(
     )
 
 
-# Hold back unsure suggestions only on a line with nothing typed yet before the cursor: there
-# a wrong suggestion is read before the user types (a jump, Enter), while on a line being
-# typed the suggestions follow the keys, and holding them back there cost more keys than it
-# spared wrong ones (typing benchmark, docs/benchmarks.md).
-UNSURE_ONLY_ON_ARRIVAL = True
-
-
 def _unsure(
     text: str, logprobs: tuple[float, ...], document: DocumentSnapshot, threshold: float | None
 ) -> bool:
     """Whether a one-line suggestion is held back because the model gives its line a lower
     probability than `threshold` (a wrong suggestion on screen is in the way)."""
     if threshold is None or not text or not logprobs or document.mode is not Mode.SINGLE_LINE:
-        return False
-    line_start = document.text.rfind("\n", 0, document.offset) + 1
-    if UNSURE_ONLY_ON_ARRIVAL and document.text[line_start : document.offset].strip():
         return False
     return math.exp(sum(logprobs)) < threshold
 

@@ -38,9 +38,3 @@ def test_the_editor_holds_back_a_line_the_model_gives_too_low_a_probability(
 
     with_threshold(completer, probability / 2)
     assert suggest(completer, document, EDITOR).text == shown.text
-
-    # Once the user types on the line, the suggestions follow the keys: none held back.
-    with_threshold(completer, 1.0)
-    typed = TEXT + "next "
-    on_the_line = DocumentSnapshot(text=typed, offset=len(typed), mode=Mode.SINGLE_LINE)
-    assert suggest(completer, on_the_line, EDITOR).text
