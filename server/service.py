@@ -393,13 +393,17 @@ class CompletionService:
             self._executor.submit(self._warm_place, at)
         return f"{where}: focus, warming the prompt at the end of its line"
 
+    def _busy(self) -> bool:
+        """Whether idle-time work (warming, preparing) must give way: a request is waiting
+        or the server is shutting down."""
+        return self._waiting > 0 or self._closing
+
     def _warm_place(self, document: DocumentSnapshot) -> None:
         completer = self._completer
-        if completer is None or self._waiting > 0 or self._closing:
+        if completer is None or self._busy():
             return
-        interrupted = lambda: self._waiting > 0 or self._closing  # noqa: E731
         with contextlib.suppress(BackendUnavailableError):
-            warm(completer, document, self.settings.options(), interrupted, self._places)
+            warm(completer, document, self.settings.options(), self._busy, self._places)
 
     def _take_over(self, uri: str, text: str, offset: int, ticket: Ticket) -> Run | None:
         """The document's running generation, when the new request can wait for it (the keys
@@ -439,39 +443,23 @@ class CompletionService:
         last = self._last.get(snapshot.uri)
         if last is None:
             return None
-        text, offset = snapshot.document.text, snapshot.offset
         previous_before, suggestion, replaced = last
-        before = text[:offset]
-        if not before.startswith(previous_before):
+        # Typing nothing since is not typing the suggestion: asked again there, the model runs.
+        if snapshot.document.text[: snapshot.offset] == previous_before:
             return None
-        typed = before[len(previous_before) :]
-        if typed and suggestion.startswith(typed) and len(suggestion) > len(typed):
-            line, character = offset_to_utf16(text, offset)
-            rest = suggestion[len(typed) :]
-            return Answer(
-                Suggestion(rest, line, character, True, _end(text, offset, replaced)),
-                f"{snapshot.describe()}: from the last suggestion, {len(rest)} characters",
-            )
-        return None
+        return _rest_of(snapshot, previous_before, suggestion, replaced, "from the last suggestion")
 
     def _from_prepared(self, snapshot: Snapshot) -> Answer | None:
         prepared = self._next.get(snapshot.uri)
         if prepared is None:
             return None
         before, after, suggestion, replaced = prepared
-        text, offset = snapshot.document.text, snapshot.offset
-        if not text.startswith(before) or text[offset:] != after:
+        if snapshot.document.text[snapshot.offset :] != after:
             return None
-        typed = text[len(before) : offset]
-        if not suggestion.startswith(typed) or len(suggestion) <= len(typed):
-            return None
-        self._last[snapshot.uri] = (before, suggestion, replaced)  # typing on goes from it
-        line, character = offset_to_utf16(text, offset)
-        rest = suggestion[len(typed) :]
-        return Answer(
-            Suggestion(rest, line, character, True, _end(text, offset, replaced)),
-            f"{snapshot.describe()}: prepared, {len(rest)} characters",
-        )
+        answer = _rest_of(snapshot, before, suggestion, replaced, "prepared")
+        if answer is not None:
+            self._last[snapshot.uri] = (before, suggestion, replaced)  # typing on goes from it
+        return answer
 
     def prepare_after(self, snapshot: Snapshot, answer: Answer) -> None:
         """Have the worker prepare the suggestion after `answer`'s, when it is idle (an
@@ -510,7 +498,7 @@ class CompletionService:
     def _prepare(self, snapshot: Snapshot, suggestion: str) -> None:
         """Idle time: the suggestion for the line after `suggestion`, kept for `from_cache`."""
         completer = self._completer
-        if completer is None or self._waiting > 0 or self._closing:
+        if completer is None or self._busy():
             return
         predicted = self._predicted(snapshot, suggestion)
         if predicted is None:
@@ -524,9 +512,8 @@ class CompletionService:
             snapshot.document, text=text, offset=offset, mode=classification.mode,
             tree=document.tree, received=time.perf_counter(),
         )  # fmt: skip
-        interrupted = lambda: self._waiting > 0 or self._closing  # noqa: E731
         try:
-            result = suggest(completer, there, snapshot.options, interrupted, self._places)
+            result = suggest(completer, there, snapshot.options, self._busy, self._places)
         except BackendUnavailableError:
             return
         generated = result.continuation
@@ -561,13 +548,13 @@ class CompletionService:
         # place that got a small one.
         with contextlib.suppress(RuntimeError):  # the executor is shutting down
             if answer.suggestion is not None:
-                self._executor.submit(self._prepare, snapshot, answer.suggestion.text)
+                self._prepare_soon(snapshot, answer.suggestion.text)
             self._executor.submit(self._warm)
         return answer
 
     def _warm(self) -> None:
         if self._completer is not None:
-            self._completer.warm(lambda: self._waiting > 0 or self._closing)
+            self._completer.warm(self._busy)
 
     def _complete(self, snapshot: Snapshot, run: Run) -> Answer:
         ticket = snapshot.ticket
@@ -646,6 +633,25 @@ class CompletionService:
         self._executor.shutdown(wait=True, cancel_futures=True)
         if self._completer is not None:
             self._completer.close()
+
+
+def _rest_of(
+    snapshot: Snapshot, before: str, suggestion: str, replaced: str, source: str
+) -> Answer | None:
+    """The rest of `suggestion` (made where the text before the cursor was `before`) when the
+    user has typed only its first characters since; None otherwise."""
+    text, offset = snapshot.document.text, snapshot.offset
+    if not text.startswith(before) or offset < len(before):
+        return None
+    typed = text[len(before) : offset]
+    if not suggestion.startswith(typed) or len(suggestion) <= len(typed):
+        return None
+    line, character = offset_to_utf16(text, offset)
+    rest = suggestion[len(typed) :]
+    return Answer(
+        Suggestion(rest, line, character, True, _end(text, offset, replaced)),
+        f"{snapshot.describe()}: {source}, {len(rest)} characters",
+    )
 
 
 def _why_dropped(ticket: Ticket) -> str:
