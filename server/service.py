@@ -412,7 +412,9 @@ class CompletionService:
         if run is None or run.finished:
             return None
         typed = run.typed_since(text, offset)
-        if typed is None or not run.started or not run.agrees(typed):
+        # Nothing typed since is a request asked again at the same place (invoked, or the
+        # editor refreshing), not the user typing on: it starts afresh, as it always did.
+        if not typed or not run.started or not run.agrees(typed):
             run.stopped.set()
             return None
         run.typed, run.owner, run.orphaned_at = typed, ticket.number, None
