@@ -14,7 +14,7 @@ from codegen_complete.context.crossfile import imported_definitions
 from codegen_complete.context.edits import EditedRegion, edit_snippets
 from codegen_complete.context.index import RepoIndex, best_windows, search_text
 from codegen_complete.context.snippets import Snippet, similar_snippets
-from codegen_complete.context.workspace import Workspace
+from codegen_complete.context.workspace import Workspace, resolved
 
 # The lines around the cursor that the prompt shows anyway (its window of about 576 tokens
 # before the cursor and 192 after): the current file's own windows there are not retrieved.
@@ -52,8 +52,8 @@ def gather_context(
     near = range(line - PROMPT_LINES_ABOVE, line + PROMPT_LINES_BELOW)
     # Open buffers follow the workspace's rules too: a secret-looking or ignored file the
     # user opened is never shown (the prompt may go to a remote server).
-    resolved = [(p.resolve(), t) for p, t in neighbours or ()]
-    shown = [(p, t) for p, t in resolved if p != path and workspace.may_show(p)]
+    real = [(r, t) for p, t in neighbours or () if (r := resolved(p)) is not None]
+    shown = [(p, t) for p, t in real if p != path and workspace.may_show(p)]
     if edits:
         # First: on replayed commits (docs/quality.md), after the retrieved windows they
         # rarely fitted the budget and changed nothing; first, they gained 7 holes, lost 2.
@@ -65,7 +65,7 @@ def gather_context(
         # the line to write, and none in imported definitions.
         exclude = {
             p.relative_to(root).as_posix()
-            for p in [path, *(p for p, _ in resolved)]
+            for p in [path, *(p for p, _ in real)]
             if workspace.contains(p)
         }
         current = path.relative_to(root).as_posix() if workspace.contains(path) else path.name

@@ -29,7 +29,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +37,11 @@ from pathlib import Path
 import tantivy
 
 from codegen_complete.context import languages
+from codegen_complete.context.authored import why_skipped
 from codegen_complete.context.snippets import Snippet
-from codegen_complete.context.workspace import Workspace
+from codegen_complete.context.workspace import MAX_CONTEXT_FILE_BYTES, Workspace, resolved
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 WINDOW_LINES = 10
 WINDOW_STEP = 5
 # A window is found by its own lines and shown with the lines that follow them: the line to
@@ -61,6 +62,9 @@ COMMON_WORDS = frozenset((
 ))  # fmt: skip
 # A refresh makes its work searchable every this many files (a commit costs milliseconds).
 COMMIT_FILES = 500
+# The index stops growing here (~125 MB on disk, about 25,000 files of code): what is left out
+# is reported, and completions go on with what is in.
+MAX_WINDOWS = 2_000_000
 WRITER_HEAP_BYTES = 32_000_000
 # Below this share of the query's identifiers found in a window, it is not shown: a window that
 # shares only common names (self, return, value) says nothing about the line to write.
@@ -152,10 +156,21 @@ class RefreshReport:
     removed: int = 0
     left_out: int = 0  # not reached within the budget
     seconds: float = 0.0
+    skipped: Counter[str] = field(default_factory=Counter)  # files left out, by reason
+    examples: dict[str, str] = field(default_factory=dict)  # reason → one file it left out
+
+    def skip(self, relative: str, reason: str) -> None:
+        self.skipped[reason] += 1
+        self.examples.setdefault(reason, relative)
 
     def describe(self) -> str:
+        skipped = "".join(
+            f", {count} skipped as {reason} (e.g. {self.examples[reason]})"
+            for reason, count in self.skipped.most_common()
+        )
         return (
             f"{self.indexed} files indexed, {self.unchanged} unchanged, {self.removed} removed"
+            + skipped
             + (f", {self.left_out} left for later (budget)" if self.left_out else "")
             + f" in {self.seconds:.1f} s"
         )
@@ -204,7 +219,10 @@ class RepoIndex:
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = NORMAL;
             PRAGMA user_version = {SCHEMA_VERSION};
-            CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INT, mtime_ns INT);
+            CREATE TABLE IF NOT EXISTS files (
+                path TEXT PRIMARY KEY, size INT, mtime_ns INT,
+                skipped TEXT  -- why the file has no windows; NULL: indexed
+            );
             """
         )
         self._files.execute("SELECT count(*) FROM files").fetchone()  # fails if corrupt
@@ -229,6 +247,11 @@ class RepoIndex:
                             "searching it without updating it")  # fmt: skip
             self._writer = None
         self._index.reload()
+        self._windows = self._index.searcher().num_docs
+        # Rows of the file table that wait for the windows' commit: a file is listed as
+        # indexed only once its windows are on disk, so a kill at any moment loses nothing
+        # (a file whose windows were committed and its row not is simply read again).
+        self._pending: dict[str, tuple[int, int, str | None] | None] = {}
 
     # --- keeping it fresh -------------------------------------------------------------------
 
@@ -240,8 +263,8 @@ class RepoIndex:
         report = RefreshReport()
         with self._lock:
             known = {
-                path: (size, mtime)
-                for path, size, mtime in self._files.execute("SELECT * FROM files")
+                path: (size, mtime, skipped)
+                for path, size, mtime, skipped in self._files.execute("SELECT * FROM files")
             }
         found = []
         for path in self.workspace.files(SUFFIXES):
@@ -249,18 +272,32 @@ class RepoIndex:
                 found.append((path.relative_to(self.root).as_posix(), path, path.stat()))
         found.sort(key=lambda entry: -entry[2].st_mtime_ns)
         seen = {relative for relative, _, _ in found}  # left out is not gone
+        written = 0  # files indexed or listed as skipped since the last commit
         for count, (relative, path, status) in enumerate(found):
             over_budget = budget_s is not None and time.perf_counter() - started > budget_s
             if over_budget or count >= max_files:
                 report.left_out = len(found) - count
                 break
-            if known.get(relative) == (status.st_size, status.st_mtime_ns):
-                report.unchanged += 1
+            size, mtime = status.st_size, status.st_mtime_ns
+            if (row := known.get(relative)) is not None and row[:2] == (size, mtime):
+                if row[2] is None:
+                    report.unchanged += 1
+                else:
+                    report.skip(relative, row[2])
                 continue
-            self._index_file(relative, self.workspace.read(path), status.st_size,
-                             status.st_mtime_ns)  # fmt: skip
-            report.indexed += 1
-            if report.indexed % COMMIT_FILES == 0:
+            if self._windows >= MAX_WINDOWS:
+                # Not listed as skipped: read again once there is room.
+                report.skip(relative, f"over the index's cap ({MAX_WINDOWS:,} windows)")
+                continue
+            text, reason = self._read(path, size)
+            if text is None:
+                self._skip_file(relative, size, mtime, reason)
+                report.skip(relative, reason)
+            else:
+                self._index_file(relative, text, size, mtime)
+                report.indexed += 1
+            written += 1
+            if written % COMMIT_FILES == 0:
                 self._commit()
         for relative in set(known) - seen:
             self._index_file(relative, None)
@@ -271,17 +308,34 @@ class RepoIndex:
 
     def update(self, path: Path) -> None:
         """Re-read one file from disk (saved, created, changed or deleted outside the editor)."""
+        real = resolved(path)
+        if real is None or not real.is_relative_to(self.root):
+            return  # outside the workspace, or no file can be there
+        relative = real.relative_to(self.root).as_posix()
         try:
-            relative = path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return  # outside the workspace
-        text = self.workspace.read(path) if path.suffix in SUFFIXES else None
-        if text is None:
+            status = path.stat()
+        except OSError:
+            status = None
+        if status is None or path.suffix not in SUFFIXES or not self.workspace.allowed(path):
             self._index_file(relative, None)
         else:
-            status = path.stat()
-            self._index_file(relative, text, status.st_size, status.st_mtime_ns)
+            text, reason = self._read(path, status.st_size)
+            if text is None:
+                self._skip_file(relative, status.st_size, status.st_mtime_ns, reason)
+            else:
+                self._index_file(relative, text, status.st_size, status.st_mtime_ns)
         self._commit()
+
+    def _read(self, path: Path, size: int) -> tuple[str | None, str]:
+        """(the text to index, "") or (None, why the file is left out)."""
+        if size > MAX_CONTEXT_FILE_BYTES:
+            return None, f"larger than {MAX_CONTEXT_FILE_BYTES // 1024} KB"
+        text = self.workspace.read(path)
+        if text is None:
+            return None, "unreadable or not UTF-8 text"
+        if reason := why_skipped(path, text):
+            return None, reason
+        return text, ""
 
     def _index_file(
         self, relative: str, text: str | None, size: int = 0, mtime_ns: int = 0
@@ -292,24 +346,43 @@ class RepoIndex:
                 return
             self._writer.delete_documents_by_term("path", relative)
             if text is None:
-                with self._files:
-                    self._files.execute("DELETE FROM files WHERE path = ?", (relative,))
+                self._pending[relative] = None
                 return
             for window in windows(text):
                 names = " ".join(identifiers(window.searched))
                 self._writer.add_document(
                     tantivy.Document(idents=names, path=relative, start=window.start)
                 )
-            with self._files:
-                self._files.execute(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?)", (relative, size, mtime_ns)
-                )
+                self._windows += 1
+            self._pending[relative] = (size, mtime_ns, None)
+
+    def _skip_file(self, relative: str, size: int, mtime_ns: int, reason: str) -> None:
+        """List the file as left out (so that the next refresh does not read it again while
+        it is unchanged), without windows."""
+        with self._lock:
+            if self._writer is None:
+                return
+            self._writer.delete_documents_by_term("path", relative)
+            self._pending[relative] = (size, mtime_ns, reason)
 
     def _commit(self) -> None:
+        """Make the windows written so far searchable, then list their files: in this order,
+        the file table never names a file whose windows a crash lost."""
         with self._lock:
             if self._writer is not None:
                 self._writer.commit()
+            pending, self._pending = self._pending, {}
+            with self._files:
+                self._files.executemany(
+                    "DELETE FROM files WHERE path = ?",
+                    [(relative,) for relative, row in pending.items() if row is None],
+                )
+                self._files.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                    [(relative, *row) for relative, row in pending.items() if row is not None],
+                )
             self._index.reload()
+            self._windows = self._index.searcher().num_docs
 
     # --- searching --------------------------------------------------------------------------
 
@@ -404,12 +477,15 @@ class RepoIndex:
 
     def indexed_paths(self) -> set[str]:
         with self._lock:
-            return {row[0] for row in self._files.execute("SELECT path FROM files")}
+            rows = self._files.execute("SELECT path FROM files WHERE skipped IS NULL")
+            return {row[0] for row in rows}
 
     def stats(self) -> tuple[int, int, int]:
         """(files, windows, bytes on disk)."""
         with self._lock:
-            files = self._files.execute("SELECT count(*) FROM files").fetchone()[0]
+            files = self._files.execute(
+                "SELECT count(*) FROM files WHERE skipped IS NULL"
+            ).fetchone()[0]
             windows_count = self._index.searcher().num_docs
         size = 0
         if self.folder is not None:
@@ -417,10 +493,11 @@ class RepoIndex:
         return files, windows_count, size
 
     def close(self) -> None:
+        with contextlib.suppress(ValueError, sqlite3.Error):
+            self._commit()
         with self._lock:
             if self._writer is not None:
                 with contextlib.suppress(ValueError):
-                    self._writer.commit()
                     self._writer.wait_merging_threads()
                 self._writer = None
             self._files.close()

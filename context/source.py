@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 # Larger files are almost surely generated or data; reading them would stall completion.
@@ -14,12 +15,20 @@ class SourceError(ValueError):
 
 def read_source(path: Path) -> str:
     """The file's text (UTF-8, a leading BOM dropped, newlines as written)."""
-    if not path.exists():
-        raise SourceError(f"{path}: no such file")
-    if path.is_dir():
-        raise SourceError(f"{path}: is a directory, not a file")
     try:
-        size = path.stat().st_size
+        status = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except (OSError, ValueError) as error:  # a symlink loop, a NUL byte in the name
+        reason = getattr(error, "strerror", None) or error
+        raise SourceError(f"{path}: cannot be read ({reason})") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise SourceError(f"{path}: is a directory, not a file")
+    if not stat.S_ISREG(status.st_mode):
+        # Reading a FIFO or a device would wait for a writer, or never end.
+        raise SourceError(f"{path}: is not a regular file (a pipe, socket or device)")
+    try:
+        size = status.st_size
         if size > MAX_SOURCE_BYTES:
             raise SourceError(
                 f"{path}: too large to complete ({size:,} bytes; the limit is {MAX_SOURCE_BYTES:,})"

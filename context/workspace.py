@@ -27,6 +27,15 @@ SKIPPED_FOLDERS = {
 MAX_CONTEXT_FILE_BYTES = 512 * 1024
 
 
+def resolved(path: Path) -> Path | None:
+    """`path` with its symlinks resolved; None when no file can be there: a symlink loop, a
+    NUL byte, a name too long (a client or a disk can hand us any of these)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: a loop, before Python 3.13
+        return None
+
+
 def is_secret(path: Path) -> bool:
     name = path.name.lower()
     return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
@@ -98,23 +107,22 @@ class Workspace:
 
     def contains(self, path: Path) -> bool:
         """Whether `path` (after resolving symlinks) lies inside the workspace root."""
-        try:
-            return path.resolve().is_relative_to(self.root)
-        except OSError:
-            return False
+        real = resolved(path)
+        return real is not None and real.is_relative_to(self.root)
 
     def allowed(self, path: Path) -> bool:
         """Whether the file may go into a prompt."""
-        return path.resolve().is_file() and self.may_show(path)
+        real = resolved(path)
+        return real is not None and real.is_file() and self.may_show(path)
 
     def may_show(self, path: Path) -> bool:
         """Whether a file by this name may go into a prompt, whether or not it is on disk yet
         (an editor's buffer that was never saved): inside the root, not secret-looking, not
         in a skipped or ignored folder, not ignored itself."""
-        resolved = path.resolve()
-        if not self.contains(resolved) or is_secret(resolved):
+        real = resolved(path)
+        if real is None or not real.is_relative_to(self.root) or is_secret(real):
             return False
-        relative = resolved.relative_to(self.root)
+        relative = real.relative_to(self.root)
         if any(part in SKIPPED_FOLDERS for part in relative.parts[:-1]):
             return False
         current = self.root
@@ -122,7 +130,7 @@ class Workspace:
             current = current / part
             if self._ignored(current, is_dir=True):
                 return False
-        return not self._ignored(resolved, is_dir=False)
+        return not self._ignored(real, is_dir=False)
 
     def read(self, path: Path) -> str | None:
         """The file's text when it is allowed and readable, else None."""

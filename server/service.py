@@ -39,6 +39,7 @@ from codegen_complete.context.edits import EditLog, changed_lines
 from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.context.gather import PlaceMemo
 from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.workspace import resolved
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError, cache_home
 from codegen_complete.server.positions import (
@@ -172,10 +173,15 @@ def index_cache_dir() -> Path:
 
 
 def path_of(uri: str) -> Path | None:
-    """The file a `file://` URI names; None for other schemes (untitled buffers, ...)."""
+    """The file a `file://` URI names; None for other schemes (untitled buffers, ...) and
+    for a name no file can have (no path, a NUL byte, a symlink loop): such a document is
+    completed as an untitled buffer, and nothing else sees its name."""
     if not uri.startswith("file://"):
         return None
-    return Path(unquote(urlparse(uri).path))
+    path = Path(unquote(urlparse(uri).path))
+    if not path.is_absolute() or resolved(path) is None:
+        return None
+    return path
 
 
 class CompletionService:
@@ -305,8 +311,9 @@ class CompletionService:
     def _root_for(self, path: Path | None) -> Path | None:
         if path is None:
             return None
+        real = resolved(path)
         for root in self.roots:
-            if path.resolve().is_relative_to(root):
+            if real is not None and real.is_relative_to(root):
                 return root
         return None
 

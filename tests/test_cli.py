@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,34 @@ def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
 
 def test_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     expect_bad_input(capsys, [f"{tmp_path}:1"], "is a directory")
+
+
+def test_a_pipe_is_refused_rather_than_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "input.py"
+    os.mkfifo(fifo)
+    script = Path(sys.executable).with_name("codegen-complete")
+    # In a process of its own: reading the pipe would wait for a writer forever.
+    result = subprocess.run(
+        [str(script), f"{fifo}:1"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 2 and "not a regular file" in result.stderr
+
+
+def test_a_symlink_loop_as_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "a.py").symlink_to(tmp_path / "b.py")
+    (tmp_path / "b.py").symlink_to(tmp_path / "a.py")
+    expect_bad_input(capsys, [f"{tmp_path / 'a.py'}:1"], "cannot be read")
+
+
+def test_a_symlink_loop_elsewhere_in_the_workspace_is_left_out(
+    capsys: pytest.CaptureFixture[str], source: Path, tiny_store: Path
+) -> None:
+    (source.parent / ".git").mkdir()
+    (source.parent / "a.py").symlink_to(source.parent / "b.py")
+    (source.parent / "b.py").symlink_to(source.parent / "a.py")
+    (source.parent / "loop").symlink_to(source.parent / "loop")
+    code, _, err = run(capsys, f"{source}:2", *tiny_flags(tiny_store))
+    assert code == 0, err
 
 
 def test_line_out_of_range(capsys: pytest.CaptureFixture[str], source: Path) -> None:

@@ -33,6 +33,7 @@ class Responses:
     def __init__(self, stream: Any) -> None:
         self.stream = stream
         self.seen: dict[int | None, dict[str, Any]] = {}
+        self.notifications: list[dict[str, Any]] = []  # and requests from the server
         self.arrived = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -49,6 +50,8 @@ class Responses:
                 with self.arrived:
                     self.seen[message["id"]] = message
                     self.arrived.notify_all()
+            else:
+                self.notifications.append(message)
 
     def wait(self, request_id: int | None, timeout: float = 60.0) -> dict[str, Any]:
         with self.arrived:

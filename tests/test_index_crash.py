@@ -1,0 +1,101 @@
+"""The index survives `kill -9` at any moment of a build: restarted, it equals a clean build."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import tantivy
+
+from codegen_complete.context.index import RepoIndex
+
+FILES = 240
+# The child commits every few files, as the server does every 500, so that kills land before,
+# between and inside commits.
+CHILD = """
+import os, signal, sys, threading
+from pathlib import Path
+from codegen_complete.context import index
+index.COMMIT_FILES = 9
+built = index.RepoIndex.for_workspace(Path(sys.argv[1]), Path(sys.argv[2]))
+kill_after = float(sys.argv[3])
+if kill_after >= 0:
+    threading.Timer(kill_after, os.kill, (os.getpid(), signal.SIGKILL)).start()
+built.refresh()
+built.close()
+print("finished", flush=True)
+os._exit(0)  # not waiting for the timer
+"""
+
+
+def make_project(root: Path) -> None:
+    for number in range(FILES):
+        folder = root / f"package_{number % 7}"
+        folder.mkdir(parents=True, exist_ok=True)
+        body = "".join(
+            f"    value_{number}_{line} = compute_{line % 5}(item, {line})\n" for line in range(30)
+        )
+        (folder / f"module_{number}.py").write_text(f"def handle_{number}(item):\n{body}")
+
+
+def build(root: Path, cache: Path, kill_after: float = -1.0) -> bool:
+    """Whether the build in a child process finished (it is killed after `kill_after` s)."""
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), str(cache), str(kill_after)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if "finished" in child.stdout:
+        return True
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    return False
+
+
+def edit(root: Path, numbers: list[int]) -> None:
+    for number in numbers:
+        path = root / f"package_{number % 7}" / f"module_{number}.py"
+        path.write_text(path.read_text() + f"    return item.finish_{number}()\n")
+
+
+def contents(root: Path, cache: Path) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    """(every window as (path, start), every file row as (path, size))."""
+    index = RepoIndex.for_workspace(root, cache)
+    try:
+        searcher = index._index.searcher()
+        hits = searcher.search(tantivy.Query.all_query(), limit=1_000_000).hits
+        windows = set()
+        for _, address in hits:
+            document = searcher.doc(address)
+            windows.add((document["path"][0], document["start"][0]))
+        rows = set(index._files.execute("SELECT path, size FROM files"))
+        return windows, rows
+    finally:
+        index.close()
+
+
+def test_killed_at_twenty_random_points_the_index_equals_a_clean_build(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    make_project(root)
+    killed = tmp_path / "killed"
+    rng = random.Random(25)
+    kills, limit = 0, 0.4
+    for _ in range(60):
+        # Half the files change before each run (a branch switch), so that every run has a
+        # build to be killed in: anywhere from the start of the process (imports, opening
+        # the index) to the end of the build (about 0.4 s on a quiet machine).
+        edit(root, rng.sample(range(FILES), FILES // 2))
+        if build(root, killed, kill_after=rng.uniform(0.0, limit)):
+            limit *= 0.8  # it finished first: kill sooner
+        else:
+            kills += 1
+            if kills == 20:
+                break
+    assert kills == 20
+    assert build(root, killed)
+    clean = tmp_path / "clean"
+    assert build(root, clean)
+    expected = contents(root, clean)
+    assert len(expected[1]) == FILES and len(expected[0]) > 5 * FILES
+    assert contents(root, killed) == expected
