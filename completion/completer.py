@@ -18,6 +18,7 @@ from tree_sitter import Tree
 
 from codegen_complete.completion.backend import (
     Backend,
+    BackendUnavailableError,
     Continuation,
     FallbackBackend,
     Limits,
@@ -80,6 +81,9 @@ class CompletionRequest:
     context: tuple[Snippet, ...] = ()
     path: str | None = None
     tree: Tree | None = None  # the syntax tree of before + after, when the caller keeps one
+    # Why the document's text must stay on this machine (a secret-looking or ignored file):
+    # a remote backend gets no request from it. None: it may go.
+    private: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class Completer:
                 remote, model.family, self.family.stop_tokens, model.stop_token_ids,
                 functools.partial(decode_text, self.tokenizer),
             )  # fmt: skip
+        self.local = local
         self.backend: Backend
         if self.remote is None:
             assert local is not None
@@ -146,6 +151,7 @@ class Completer:
         self._texts_thread = threading.Thread(target=self._build_texts, daemon=True)
         self._texts_thread.start()
         self._to_warm: Prompt | None = None
+        self._warm_backend: Backend = self.backend  # the backend `_to_warm` is for
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
 
     @property
@@ -252,7 +258,7 @@ class Completer:
             cancelled=cancelled,
             should_stop=should_stop,
         )
-        continuation = self.backend.continue_prompt(prompt, limits, constraint)
+        continuation = self._backend_for(request).continue_prompt(prompt, limits, constraint)
         if kept:
             continuation = dataclasses.replace(
                 continuation,
@@ -296,10 +302,11 @@ class Completer:
         )  # fmt: skip
         full = build(request.options.budget, context=request.context)
         cold_tokens = request.options.cold_prompt_tokens
+        backend = self._backend_for(request)
         self._to_warm = None
-        if cold_tokens is None or len(full.tokens) - self.backend.cached(full) <= cold_tokens:
+        if cold_tokens is None or len(full.tokens) - backend.cached(full) <= cold_tokens:
             return full
-        self._to_warm = full
+        self._to_warm, self._warm_backend = full, backend
         return build(Budget(total=cold_tokens, context=0))
 
     def warm_for(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> None:
@@ -310,14 +317,26 @@ class Completer:
             before, request.after, request.options.budget, context=request.context,
             path=request.path, language=request.language,
         )  # fmt: skip
-        self.backend.warm(full, cancelled)
+        self._backend_for(request).warm(full, cancelled)
 
     def warm(self, cancelled: Callable[[], bool]) -> None:
         """Run the full prompt of the last request that answered with a small one into the
         cache (idle time), so that the next keystroke there gets the full prompt cheaply."""
         prompt, self._to_warm = self._to_warm, None
         if prompt is not None:
-            self.backend.warm(prompt, cancelled)
+            self._warm_backend.warm(prompt, cancelled)
+
+    def _backend_for(self, request: CompletionRequest) -> Backend:
+        """The backend that may read the request: the local model for a private document
+        when the remote one is set (with no local model, none: an error that says why)."""
+        if request.private is None or self.remote is None:
+            return self.backend
+        if self.local is not None:
+            return self.local
+        raise BackendUnavailableError(
+            f"not sent to the remote server: {request.private} (with remoteFallback on, the "
+            "local model completes such files)"
+        )
 
     def _heal(self, before: str, after: str) -> tuple[str, str, Healing | None]:
         """(prompt text before the cursor, the text left out of it, the backend constraint).

@@ -52,3 +52,6 @@ class RemoteConfig:
 class Health:
     ok: bool
     message: str  # what the status display says
+    # Whether the server has answered yet: until then nothing is known of it, and the status
+    # does not say "ready" (a closed port looked ready until the first keystroke).
+    answered: bool = True

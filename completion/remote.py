@@ -27,7 +27,7 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,8 @@ from codegen_complete.completion.templates import family_of_model_name
 MAX_BACKOFF_S = 30.0
 # How often the asking thread looks at cancellation and the deadline while a request runs.
 POLL_S = 0.01
+# The least silence a server is allowed, however close the deadline (a connection takes this).
+MIN_SILENCE_S = 0.5
 
 
 class RemoteError(BackendUnavailableError):
@@ -82,7 +84,7 @@ class RemoteBackend:
         self.stop_token_ids = stop_token_ids
         self.decode = decode
         self._model = config.model
-        self.health = self._ready()
+        self.health = Health(True, f"waiting for the first answer from {config.url}", False)
         self.cache = ServerCache()
         self._failures = 0
         self._retry_at = 0.0
@@ -198,7 +200,7 @@ class RemoteBackend:
     def _succeeded(self) -> None:
         self._failures = 0
         self._retry_at = 0.0
-        if not self.health.ok:
+        if not (self.health.ok and self.health.answered):
             self.health = self._ready()
 
     def _ready(self) -> Health:
@@ -215,16 +217,56 @@ class RemoteBackend:
             raise RemoteError(f"the environment variable {name} (remoteApiKeyEnv) is not set")
         return {"Authorization": f"Bearer {key}"}
 
-    async def _complete(self, prompt_text: str, limits: Limits, stream: _Stream) -> None:
+    def _silence_limit(self, limits: Limits) -> float:
+        """How long the server may keep silent (connecting, between chunks): `timeout_s`,
+        but at most half the time left before the completion's deadline. A server that
+        accepts and never answers is then an error that the status shows and the fallback
+        answers, in time (with the two equal, the deadline came first: a silent empty answer)."""
+        if limits.deadline is None:
+            return self.config.timeout_s
+        left = limits.deadline - time.perf_counter()
+        return max(MIN_SILENCE_S, min(self.config.timeout_s, left / 2))
+
+    def check(self) -> None:
+        """Ask the server which models it serves (and whether it serves the one named), so
+        that the status says whether it is there before the first keystroke asks."""
         try:
-            if self._model is None:
-                self._model = await self._first_model()
-                self.health = self._ready()
-            self._check_family(self._model)
-            await self._stream(prompt_text, limits, stream)
+            self._run(self._talk(self._check_models(), self.config.timeout_s)).result()
+        except RemoteError as error:
+            self._failed(error)
+        else:
+            self._succeeded()
+
+    async def _check_models(self) -> None:
+        served = await self._served_models(self.config.timeout_s)
+        if self._model is None:
+            if not served:
+                raise RemoteError("the server lists no models at /v1/models")
+            self._model = served[0]
+        elif self._model not in served:
+            listed = ", ".join(served) or "none"
+            raise RemoteError(f"the server has no model {self._model!r} (it serves: {listed})")
+        self._check_family(self._model)
+
+    async def _complete(self, prompt_text: str, limits: Limits, stream: _Stream) -> None:
+        timeout = self._silence_limit(limits)
+        await self._talk(self._completion(prompt_text, limits, stream, timeout), timeout)
+
+    async def _completion(
+        self, prompt_text: str, limits: Limits, stream: _Stream, timeout: float
+    ) -> None:
+        if self._model is None:
+            self._model = await self._first_model(timeout)
+        self._check_family(self._model)
+        await self._stream(prompt_text, limits, stream, timeout)
+
+    async def _talk(self, work: Awaitable[None], timeout: float) -> None:
+        """Run `work` (requests to the server) with its transport errors worded for the user."""
+        try:
+            await work
         except httpx.TimeoutException as error:
             what = "connecting" if isinstance(error, httpx.ConnectTimeout) else "answering"
-            raise RemoteError(f"no answer within {self.config.timeout_s:g} s ({what})") from None
+            raise RemoteError(f"no answer within {timeout:.1f} s ({what})") from None
         except httpx.ConnectError as error:
             if "CERTIFICATE_VERIFY_FAILED" in str(error):
                 raise RemoteError(
@@ -235,8 +277,8 @@ class RemoteBackend:
         except httpx.TransportError as error:
             raise RemoteError(f"the connection broke off ({type(error).__name__})") from None
 
-    async def _first_model(self) -> str:
-        models = await self._served_models()
+    async def _first_model(self, timeout: float) -> str:
+        models = await self._served_models(timeout)
         if not models:
             raise RemoteError("the server lists no models at /v1/models")
         return models[0]
@@ -249,15 +291,17 @@ class RemoteBackend:
                 f"for {self.family} (the local model's tokenizer): pick a {self.family} model"
             )
 
-    async def _served_models(self) -> list[str]:
-        response = await self._client.get("/v1/models", headers=self._headers())
+    async def _served_models(self, timeout: float) -> list[str]:
+        response = await self._client.get("/v1/models", headers=self._headers(), timeout=timeout)
         _raise_for_status(response, await response.aread())
         try:
             return [entry["id"] for entry in response.json()["data"]]
         except (ValueError, KeyError, TypeError):
             raise RemoteError(_NOT_OPENAI) from None
 
-    async def _stream(self, prompt_text: str, limits: Limits, stream: _Stream) -> None:
+    async def _stream(
+        self, prompt_text: str, limits: Limits, stream: _Stream, timeout: float
+    ) -> None:
         assert self._model is not None
         body = {
             "model": self._model,
@@ -271,22 +315,22 @@ class RemoteBackend:
             "stop_token_ids": list(self.stop_token_ids),
         }
         request = self._client.build_request(
-            "POST", "/v1/completions", json=body, headers=self._headers()
+            "POST", "/v1/completions", json=body, headers=self._headers(), timeout=timeout
         )
         response = await self._client.send(request, stream=True)
         try:
             if response.status_code >= 400:
                 error_body = await response.aread()
                 if response.status_code == 404 and b"model" in error_body:
-                    raise await self._unknown_model()
+                    raise await self._unknown_model(timeout)
                 _raise_for_status(response, error_body)
             await self._read_events(response, limits, stream)
         finally:
             await response.aclose()  # mid-stream: the server aborts the request
 
-    async def _unknown_model(self) -> RemoteError:
+    async def _unknown_model(self, timeout: float) -> RemoteError:
         try:
-            served = ", ".join(await self._served_models()) or "none"
+            served = ", ".join(await self._served_models(timeout)) or "none"
         except RemoteError:
             served = "unknown"
         return RemoteError(f"the server has no model {self._model!r} (it serves: {served})")

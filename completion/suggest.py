@@ -3,6 +3,7 @@ evaluation: gather context, build the request, complete, and report what it cost
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
-from codegen_complete.completion.backend import Continuation
+from codegen_complete.completion.backend import BackendUnavailableError, Continuation
 from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.options import Options
 from codegen_complete.context.classify import Mode
@@ -23,6 +24,7 @@ from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.missing_imports import missing_import
 from codegen_complete.context.namecheck import unresolved
 from codegen_complete.context.snippets import Snippet
+from codegen_complete.context.workspace import why_private
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def suggest(
             context_ms=round((time.perf_counter() - started) * 1000, 2), small_prompt=False,
             total_ms=round((time.perf_counter() - document.received) * 1000, 2),
         )  # fmt: skip
-    request = _request(document, options, places)
+    request = _request(completer, document, options, places)
     context_ms = (time.perf_counter() - started) * 1000
     result = completer.complete(request, cancelled, progress)
     text, unresolved, action = _checked_names(result.text, document, options)
@@ -144,13 +146,19 @@ def warm(
 ) -> None:
     """Run the full prompt for the document's cursor into the cache, without generating:
     the user is there and has not typed yet (the server does it in idle time)."""
-    completer.warm_for(_request(document, options, places), cancelled)
+    request = _request(completer, document, options, places)
+    with contextlib.suppress(BackendUnavailableError):  # a private file, no local model
+        completer.warm_for(request, cancelled)
 
 
 def _request(
-    document: DocumentSnapshot, options: Options, places: PlaceMemo | None
+    completer: Completer, document: DocumentSnapshot, options: Options, places: PlaceMemo | None
 ) -> CompletionRequest:
-    """The completion request at the document's cursor, with its context gathered."""
+    """The completion request at the document's cursor, with its context gathered, and
+    whether its text may go to the completer's remote server."""
+    private = None
+    if completer.remote is not None and document.path is not None:
+        private = why_private(document.path, document.root)
     relative_path = None
     context: tuple[Snippet, ...] = ()
     if document.path is not None and document.root is not None:
@@ -167,6 +175,7 @@ def _request(
         context=context,
         path=relative_path,
         tree=document.tree,
+        private=private,
     )
 
 

@@ -41,6 +41,19 @@ def is_secret(path: Path) -> bool:
     return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
 
 
+def why_private(path: Path, root: Path | None) -> str | None:
+    """Why the text of the file at `path` must stay on this machine (the rules that keep a
+    file out of context, applied to the file being completed), or None when it may go to a
+    remote server."""
+    if is_secret(path):
+        return f"{path.name} looks like a secret file"
+    if root is not None:
+        workspace = Workspace(root)
+        if workspace.contains(path) and not workspace.may_show(path):
+            return f"{path.name} is ignored in the workspace (.gitignore or a dependency folder)"
+    return None
+
+
 @dataclass(frozen=True)
 class IgnoreRule:
     base: Path  # the folder of the .gitignore that holds the rule

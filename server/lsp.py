@@ -160,6 +160,7 @@ class CompletionServer(LanguageServer):
         # The remote backend's state last sent to the client: a change is sent once, not a
         # message per keystroke.
         self.reported_health: Health | None = None
+        self.remote_check: asyncio.Future[None] | None = None  # kept: a task needs a reference
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A malformed message is the client's bug, not the user's business: log it rather
@@ -301,11 +302,24 @@ async def _load_model(ls: CompletionServer) -> None:
     health = ls.reported_health = ls.service.health()
     if health is None:
         _log(ls, f"{NAME}: model {model} ready")
+        _status(ls, "ready", model)
     else:
-        _log(
-            ls, f"{NAME}: completing with {health.message} (prompts built with {model}'s tokenizer)"
-        )
-    _status(ls, "ready", model if health is None else health.message)
+        _log(ls, f"{NAME}: remote backend: {health.message} (prompts: {model}'s tokenizer)")
+        _status(ls, _state(health), health.message)
+        # Not awaited: requests are served (or fall back) while the server is asked.
+        ls.remote_check = asyncio.ensure_future(_check_remote(ls))
+
+
+async def _check_remote(ls: CompletionServer) -> None:
+    await asyncio.get_running_loop().run_in_executor(None, ls.service.check_remote)
+    _report_health(ls)
+
+
+def _state(health: Health) -> str:
+    """The status for the remote server's health: "loading" until it has answered once."""
+    if not health.ok:
+        return "error"
+    return "ready" if health.answered else "loading"
 
 
 def _report_health(ls: CompletionServer) -> None:
@@ -315,7 +329,7 @@ def _report_health(ls: CompletionServer) -> None:
         return
     ls.reported_health = health
     _log(ls, f"{NAME}: {health.message}")
-    _status(ls, "ready" if health.ok else "error", health.message)
+    _status(ls, _state(health), health.message)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -239,6 +239,13 @@ class CompletionService:
     def ready(self) -> bool:
         return self._completer is not None
 
+    def check_remote(self) -> None:
+        """Contact the remote server, if one is set, so that its health is known before the
+        first request (slow work: it waits for the server up to its timeout)."""
+        completer = self._completer
+        if completer is not None and completer.remote is not None:
+            completer.remote.check()
+
     def health(self) -> Health | None:
         """The remote backend's state; None with the local one."""
         return self._completer.health if self._completer is not None else None

@@ -4,6 +4,7 @@ shows, each answered by one clear message and a rest before the next try."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -397,3 +398,21 @@ def test_a_warmed_prompt_whose_one_token_is_a_stop_token_counts_as_read(
     prompt = Prompt(tokens=list(range(300)), prefix="", suffix="")
     backend.warm(prompt, lambda: False)
     assert backend.cache.held(prompt.tokens) == 288
+
+
+def test_a_server_that_accepts_and_never_answers_fails_within_the_time_limit() -> None:
+    from tests.test_remote_lsp import HungServer
+
+    hung = HungServer()
+    backend = backend_for(hung.url, model="qwen2.5-coder-0.5b")  # the default timeout, 10 s
+    started = time.perf_counter()
+    try:
+        # The completion's time limit is 2 s: the server may keep silent half of what is left,
+        # so the failure is an error in time for the fallback, not an empty answer at the end.
+        with pytest.raises(RemoteError, match=r"no answer within [01]\.\d s"):
+            backend.continue_prompt(PROMPT, dataclasses.replace(LINE, deadline=started + 2.0))
+        assert time.perf_counter() - started < 1.8
+        assert not backend.health.ok
+    finally:
+        backend.close()
+        hung.close()
