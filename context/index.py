@@ -30,7 +30,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +62,8 @@ COMMON_WORDS = frozenset((
 ))  # fmt: skip
 # A refresh makes its work searchable every this many files (a commit costs milliseconds).
 COMMIT_FILES = 500
+# An index opened for searching only looks for another process's commits this often.
+READER_RELOAD_S = 1.0
 # The index stops growing here (~125 MB on disk, about 25,000 files of code): what is left out
 # is reported, and completions go on with what is in.
 MAX_WINDOWS = 2_000_000
@@ -183,6 +185,9 @@ class RepoIndex:
     root: Path
     folder: Path | None = None
     log: list[str] = field(default_factory=list)  # what happened that a user should know
+    # False: search only, following what another process writes (the server while its
+    # indexer process builds).
+    writable: bool = True
 
     def __post_init__(self) -> None:
         self.workspace = Workspace(self.root)
@@ -200,10 +205,10 @@ class RepoIndex:
             self._open()
 
     @classmethod
-    def for_workspace(cls, root: Path, cache_dir: Path) -> RepoIndex:
+    def for_workspace(cls, root: Path, cache_dir: Path, writable: bool = True) -> RepoIndex:
         """The persistent index of `root`, kept under `cache_dir` (one folder per workspace)."""
         key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-        return cls(root, cache_dir / key)
+        return cls(root, cache_dir / key, writable=writable)
 
     def _open(self) -> None:
         if self.folder is not None:
@@ -240,13 +245,16 @@ class RepoIndex:
             .filter(tantivy.Filter.lowercase())
             .build(),
         )
-        try:
-            self._writer: tantivy.IndexWriter | None = self._index.writer(WRITER_HEAP_BYTES, 1)
-        except ValueError as error:  # another process holds it: search what it writes
-            self.log.append(f"index {self.folder} is kept by another process ({error}); "
-                            "searching it without updating it")  # fmt: skip
-            self._writer = None
+        self._writer: tantivy.IndexWriter | None = None
+        if self.writable:
+            try:
+                self._writer = self._index.writer(WRITER_HEAP_BYTES, 1)
+            except ValueError as error:  # another process holds it: search what it writes
+                self.log.append(f"index {self.folder} is kept by another process ({error}); "
+                                "searching it without updating it")  # fmt: skip
+                self.writable = False
         self._index.reload()
+        self._reloaded = time.monotonic()
         self._windows = self._index.searcher().num_docs
         # Rows of the file table that wait for the windows' commit: a file is listed as
         # indexed only once its windows are on disk, so a kill at any moment loses nothing
@@ -255,10 +263,16 @@ class RepoIndex:
 
     # --- keeping it fresh -------------------------------------------------------------------
 
-    def refresh(self, budget_s: float | None = None, max_files: int = 100_000) -> RefreshReport:
+    def refresh(
+        self,
+        budget_s: float | None = None,
+        max_files: int = 100_000,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RefreshReport:
         """Bring the index up to date with the disk: re-read what changed, drop what is gone.
         Newest files first: in a repository too big for `budget_s` seconds or `max_files`,
-        what is being worked on is indexed now and the rest is left for the next call."""
+        what is being worked on is indexed now and the rest is left for the next call.
+        `progress` gets (files done, files found) as it goes."""
         started = time.perf_counter()
         report = RefreshReport()
         with self._lock:
@@ -274,6 +288,8 @@ class RepoIndex:
         seen = {relative for relative, _, _ in found}  # left out is not gone
         written = 0  # files indexed or listed as skipped since the last commit
         for count, (relative, path, status) in enumerate(found):
+            if progress is not None:
+                progress(count, len(found))
             over_budget = budget_s is not None and time.perf_counter() - started > budget_s
             if over_budget or count >= max_files:
                 report.left_out = len(found) - count
@@ -303,6 +319,8 @@ class RepoIndex:
             self._index_file(relative, None)
             report.removed += 1
         self._commit()
+        if progress is not None:
+            progress(len(found) - report.left_out, len(found))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -431,6 +449,9 @@ class RepoIndex:
             for path in set(exclude)
         ]
         with self._lock:
+            if not self.writable and time.monotonic() - self._reloaded > READER_RELOAD_S:
+                self._index.reload()  # what the indexer process committed since
+                self._reloaded = time.monotonic()
             searcher = self._index.searcher()
             query = tantivy.Query.boolean_query([*clauses, *must_not])
             found = [searcher.doc(address) for _, address in searcher.search(query, limit).hits]

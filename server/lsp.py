@@ -222,14 +222,19 @@ async def initialized(ls: CompletionServer, params: types.InitializedParams) -> 
     await indexing
 
 
-async def _begin_progress(ls: CompletionServer, token: str, title: str) -> bool:
-    """Start a $/progress bar where the client supports one; whether it started."""
+async def _begin_progress(
+    ls: CompletionServer, token: str, title: str, percentage: int | None = None
+) -> bool:
+    """Start a $/progress bar where the client supports one (with a percentage that reports
+    follow, when one is given); whether it started."""
     window = ls.client_capabilities.window
     if not (window and window.work_done_progress):
         return False
     try:
         await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=f"{NAME}: {title}"))
+        ls.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=f"{NAME}: {title}", percentage=percentage)
+        )
     except Exception:  # a client may refuse the token; the work goes on without a bar
         return False
     return True
@@ -242,14 +247,26 @@ async def _index_workspaces(ls: CompletionServer) -> None:
         return
     loop = asyncio.get_running_loop()
     token = "codegen-complete/index"
-    progress = await _begin_progress(ls, token, "indexing the workspace")
+    progress = await _begin_progress(ls, token, "indexing the workspace", percentage=0)
 
     def say(line: str) -> None:
         loop.call_soon_threadsafe(_log, ls, f"{NAME}: {line}")
 
-    await loop.run_in_executor(None, ls.service.index_workspaces, index_cache_dir(), say)
+    def report(root: Path, done: int, total: int) -> None:
+        if progress and total:
+            message = f"{root.name}: {done:,} of {total:,} files"
+            percentage = min(100, done * 100 // total)
+            loop.call_soon_threadsafe(
+                ls.work_done_progress.report,
+                token,
+                types.WorkDoneProgressReport(message=message, percentage=percentage),
+            )
+
+    summary = await loop.run_in_executor(
+        None, ls.service.index_workspaces, index_cache_dir(), say, report
+    )
     if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="indexed"))
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"indexed {summary}"))
     await _watch_files(ls)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import threading
 import time
@@ -42,16 +43,13 @@ from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.workspace import resolved
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError, cache_home
+from codegen_complete.server.indexing import IndexBuild
 from codegen_complete.server.positions import (
     offset_to_utf16,
     position_in_text,
     utf16_to_offset,
 )
 from codegen_complete.server.settings import Settings
-
-# A workspace's first index build stops after this long (the rest waits for the next start);
-# huge repositories still open quickly.
-INDEX_BUDGET_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -209,6 +207,8 @@ class CompletionService:
         self._closing = False
         # The search index of each workspace root, once `index_workspaces` has opened it.
         self.indexes: dict[Path, RepoIndex] = {}
+        self._builds: dict[Path, IndexBuild] = {}  # the indexer process of each root
+        self._saved_while_building: dict[Path, set[Path]] = {}
         self.warnings: list[str] = []  # about the settings of the last load
 
     # --- the model ---------------------------------------------------------------------------
@@ -290,28 +290,51 @@ class CompletionService:
 
     # --- the workspace index ------------------------------------------------------------------
 
-    def index_workspaces(self, cache_dir: Path, say: Callable[[str], None]) -> None:
-        """Open each root's index (from the cache) and bring it up to date: slow work, for a
-        thread of its own. Completions do not wait for it: until a root's index is ready they
-        go without. `say` gets one line per root."""
+    def index_workspaces(
+        self,
+        cache_dir: Path,
+        say: Callable[[str], None],
+        progress: Callable[[Path, int, int], None] = lambda root, done, total: None,
+    ) -> str:
+        """Bring each root's index up to date, whole, in an indexer process of its own (slow:
+        for a thread of its own, which only waits). Meanwhile completions search what the
+        index held already and what the build commits. `say` gets the log lines, `progress`
+        (root, files done, files found); the summary is returned."""
+        summaries = []
         for root in self.roots:
-            index = RepoIndex.for_workspace(root, cache_dir)
-            for line in index.log:
+            if self._closing:
+                break
+            # Opened first, for searching only: the indexer process writes.
+            self.indexes[root] = reader = RepoIndex.for_workspace(root, cache_dir, writable=False)
+            for line in reader.log:
                 say(line)
-            report = index.refresh(budget_s=INDEX_BUDGET_S)
-            self.indexes[root] = index
-            files, windows, size = index.stats()
-            say(
-                f"index of {root}: {report.describe()}; {files} files, {windows} windows, "
-                f"{size / 1e6:.1f} MB"
-            )
+            build = self._builds[root] = IndexBuild(root, cache_dir)
+            built = build.follow(functools.partial(progress, root), say)
+            if self._closing:
+                break
+            # Searching and updating now: files saved during the build are read again.
+            self.indexes[root] = writer = RepoIndex.for_workspace(root, cache_dir)
+            reader.close()
+            for path in self._saved_while_building.pop(root, set()):
+                writer.update(path)
+            files, windows, size = writer.stats()
+            say(f"index of {root}: {built.report or 'not finished'}; {files} files, "
+                f"{windows} windows, {size / 1e6:.1f} MB")  # fmt: skip
+            summaries.append(f"{built.done:,} of {built.total:,} files")
+        return ", ".join(summaries)
 
     def file_changed(self, uri: str) -> None:
-        """A file was saved, created, changed or deleted on disk: re-read it into its index."""
+        """A file was saved, created, changed or deleted on disk: re-read it into its index
+        (after the build, when one runs)."""
         path = path_of(uri)
         root = self._root_for(path)
-        if path is not None and root is not None and root in self.indexes:
-            self.indexes[root].update(path)
+        if path is None or root is None or root not in self.indexes:
+            return
+        index = self.indexes[root]
+        if index.writable:
+            index.update(path)
+        else:
+            self._saved_while_building.setdefault(root, set()).add(path)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -642,6 +665,8 @@ class CompletionService:
 
     def shutdown(self) -> None:
         self._closing = True
+        for build in self._builds.values():
+            build.stop()
         for index in self.indexes.values():
             index.close()
         for ticket in self._latest.values():

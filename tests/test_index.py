@@ -243,3 +243,20 @@ def test_a_full_index_leaves_the_rest_out_and_takes_it_once_there_is_room(
     assert report.indexed == 1 and report.skipped == {"over the index's cap (1 windows)": 1}
     monkeypatch.setattr(index_module, "MAX_WINDOWS", 1_000)
     assert index.refresh().indexed == 1
+
+
+def test_a_search_only_index_follows_what_the_indexer_commits(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codegen_complete.context import index as index_module
+
+    monkeypatch.setattr(index_module, "READER_RELOAD_S", 0.0)
+    cache = tmp_path / "cache"
+    reader = RepoIndex.for_workspace(project, cache, writable=False)  # the server's, meanwhile
+    assert reader.search(QUERY) == []
+    builder = RepoIndex.for_workspace(project, cache)  # the indexer process's
+    builder.refresh()
+    assert reader.search(QUERY)[0].path == "client.py"
+    reader.update(project / "client.py")  # writes nothing: the builder holds the writer
+    builder.close()
+    reader.close()

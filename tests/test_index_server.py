@@ -1,0 +1,109 @@
+"""The server's index build: in a process of its own, whole in the first run, with a progress
+bar that counts files, searchable while it runs, and stopped at once by a shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.test_adversarial import Client
+from tests.test_lsp import record_statuses, wait_for_status
+
+SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
+FILES = 1_500
+TOKEN = "codegen-complete/index"
+
+
+def make_project(root: Path, files: int) -> None:
+    for number in range(files):
+        folder = root / f"package_{number % 10}"
+        folder.mkdir(parents=True, exist_ok=True)
+        body = "".join(f"    total_{line} = measure_{number}(item, {line})\n" for line in range(20))
+        (folder / f"module_{number}.py").write_text(f"def handle_{number}(item):\n{body}")
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    make_project(root, FILES)
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient, tiny_store: Path, project: Path) -> Any:
+    lsp_client.statuses = record_statuses(lsp_client)
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:  # the file watcher: accepted
+        return None
+
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=project.as_uri(),
+            initialization_options={"model": "tiny-qwen", "modelsDir": str(tiny_store)},
+        )
+    )
+    await wait_for_status(lsp_client.statuses, "ready")
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def index_end(client: LanguageClient) -> types.WorkDoneProgressEnd:
+    async with asyncio.timeout(120):
+        while True:
+            reports = client.progress_reports.get(TOKEN, [])
+            if reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
+                return reports[-1]
+            await asyncio.sleep(0.05)
+
+
+async def test_the_whole_workspace_is_indexed_with_a_percentage(client: LanguageClient) -> None:
+    end = await index_end(client)
+    assert end.message == f"indexed {FILES:,} of {FILES:,} files"
+    begin, *reports = client.progress_reports[TOKEN][:-1]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.percentage == 0
+    percentages = [r.percentage for r in reports if isinstance(r, types.WorkDoneProgressReport)]
+    assert percentages == sorted(percentages) and all(0 <= p <= 100 for p in percentages)
+    logged = " ".join(m.message for m in client.log_messages)
+    assert f"{FILES} files indexed" in logged
+
+
+def test_a_shutdown_during_a_build_ends_the_server_and_the_build_at_once(
+    tiny_store: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "big"
+    make_project(project, 6_000)  # a build of several seconds
+    client = Client()
+    client.initialize(tiny_store, project)
+    time.sleep(1.5)  # the indexer process is at work
+    assert indexers(project), "no indexer process"
+    started = time.perf_counter()
+    assert "result" in client.request("shutdown")
+    client.notify("exit")
+    assert client.process.wait(timeout=10) == 0
+    assert time.perf_counter() - started < 3.0
+    stderr = client.close()
+    assert len(stderr.splitlines()) < 20, stderr[-2000:]
+    assert not indexers(project)
+
+
+def indexers(root: Path) -> list[int]:
+    """The indexer processes building `root`'s index."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"codegen_complete.context.indexer" in command and str(root).encode() in command:
+            found.append(int(entry.name))
+    return found
