@@ -13,8 +13,10 @@ Lines on stdout: {"log": text}, {"done": files, "total": files} (a few a second)
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -23,7 +25,17 @@ from typing import Any
 from codegen_complete.context.index import RepoIndex
 
 NICENESS = 10  # under the server and the editor; the build takes what they leave
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PROGRESS_EVERY_S = 0.5
+
+
+def die_with_parent() -> None:
+    """Linux: be killed when the server dies, even by kill -9 (the server pauses this process
+    with SIGSTOP while it answers: an orphan would stay stopped for good)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(1)
 
 
 def emit(message: dict[str, Any]) -> None:
@@ -38,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     root, cache_dir = Path(args[0]), Path(args[1])
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
+    die_with_parent()
     index = RepoIndex.for_workspace(root, cache_dir)
     for line in index.log:
         emit({"log": line})

@@ -2,6 +2,7 @@
 
     python -m codegen_complete.measure.keystrokes [--places 24] [--split test] [--profile realistic]
         [--scenario jump --scenario write] [--busy] [--server LABEL[=DIR]] [--lookup]
+        [--indexing DIR]
 
 Through `codegen-complete serve` as the editors drive it (server defaults, so `debounceMs`
 120; one `didChange` and one automatic inline-completion request per key; the editor cancels
@@ -34,7 +35,9 @@ request-to-suggestion latency, the server's CPU seconds per line and its peak RS
 adds the no-model floor (the line that most often follows the line above elsewhere in the
 project, answered in-process) on the same places and keys; `--server LABEL=DIR` runs
 another checkout's server beside this one (`--server main=DIR --server this`), alternating
-place by place.
+place by place. `--indexing DIR` runs each server twice, the second time ("..., indexing")
+while the server's indexer process builds DIR's index (a big repository's first build,
+afresh in a loop), paused during the other turns.
 """
 
 from __future__ import annotations
@@ -47,7 +50,12 @@ import math
 import os
 import platform
 import random
+import shlex
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -565,10 +573,16 @@ Start = Callable[[Path], Awaitable[Editor]]
 
 
 async def run_places(
-    tasks: list[Task], starts: dict[str, Start], profile: Profile, seed: int, word: bool
+    tasks: list[Task],
+    starts: dict[str, Start],
+    profile: Profile,
+    seed: int,
+    word: bool,
+    switch: Callable[[str], None] | None = None,
 ) -> dict[str, Score]:
     """Every task typed into each editor (`starts`: label → how to start one for a project),
-    alternating editors task by task; the same key timings for each."""
+    alternating editors task by task; the same key timings for each. `switch` is told the
+    label before each editor's turn."""
     scores = {label: Score(label) for label in starts}
     projects = sorted({task.place.project for task in tasks})
     for project in projects:
@@ -581,6 +595,8 @@ async def run_places(
                 path = (root / task.place.file).resolve()
                 original = path.read_text(encoding="utf-8")
                 for label, editor in editors.items():
+                    if switch is not None:
+                        switch(label)
                     uri = path.as_uri()
                     files = opened[label]
                     if uri in files:
@@ -666,6 +682,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy", action="store_true", help="with one core busy instead")
     parser.add_argument("--lookup", action="store_true", help="also the no-model lookup")
     parser.add_argument(
+        "--indexing",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="each server also with DIR being indexed meanwhile (the server's indexer process, "
+        "built afresh in a loop; paused for the other turns)",
+    )
+    parser.add_argument(
         "--server",
         action="append",
         default=None,
@@ -689,26 +713,31 @@ def main(argv: list[str] | None = None) -> int:
     for server in args.server or ["this"]:
         label, _, pythonpath = server.partition("=")
         starts[label] = server_start(settings, pythonpath or None)
+    if args.indexing is not None:
+        for label, start in list(starts.items()):
+            starts[f"{label}, indexing"] = start
     if args.lookup:
         starts["lookup"] = _lookup_start
     holes = json.loads((FRESH / "holes.json").read_text())
     places = choose_places(holes, args.split, args.places, args.seed)
     load = busy_core() if args.busy else None
+    indexer = BackgroundIndexer(args.indexing) if args.indexing is not None else None
+    switch = indexer.switch if indexer is not None else None
     results: list[tuple[str, Score]] = []
     try:
         for profile_name in args.profile or ["realistic"]:
             for scenario in args.scenario or ["jump", "write"]:
                 tasks = tasks_for(places, scenario)
-                scores = asyncio.run(
-                    run_places(
-                        tasks, starts, PROFILES[profile_name], args.seed, args.accept == "word"
-                    )
-                )
+                word = args.accept == "word"
+                run = run_places(tasks, starts, PROFILES[profile_name], args.seed, word, switch)
+                scores = asyncio.run(run)
                 for label, score in scores.items():
                     results.append((f"{label}, {profile_name}, {scenario}", score))
     finally:
         if load is not None:
             load.kill()
+        if indexer is not None:
+            indexer.stop()
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{args.threads} threads, {args.split} half, accept by {args.accept}"
@@ -725,6 +754,33 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps([{"run": label, **asdict(score)} for label, score in results], indent=1)
         )
     return 0
+
+
+class BackgroundIndexer:
+    """The server's indexer process (context/indexer.py) building DIR's index afresh in a
+    loop, running only during the turns of editors labelled "..., indexing": the cost of a
+    big repository's build to typing, against the same server without it, place by place."""
+
+    def __init__(self, folder: Path) -> None:
+        self.cache = Path(tempfile.mkdtemp(prefix="codegen-complete-bench-index-"))
+        loop = (
+            f"while true; do rm -rf {shlex.quote(str(self.cache))}/*; "
+            f"{shlex.quote(sys.executable)} -m codegen_complete.context.indexer "
+            f"{shlex.quote(str(folder))} {shlex.quote(str(self.cache))} > /dev/null; done"
+        )
+        self.process = subprocess.Popen(["sh", "-c", loop], start_new_session=True)
+        self.running = True
+        self.switch("")
+
+    def switch(self, label: str) -> None:
+        wanted = label.endswith(", indexing")
+        if wanted != self.running:
+            os.killpg(self.process.pid, signal.SIGCONT if wanted else signal.SIGSTOP)
+            self.running = wanted
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        shutil.rmtree(self.cache, ignore_errors=True)
 
 
 def server_start(settings: dict[str, Any], pythonpath: str | None) -> Start:

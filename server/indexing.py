@@ -1,15 +1,24 @@
-"""The indexer process of one workspace root (context/indexer.py), followed from a thread."""
+"""The indexer process of one workspace root (context/indexer.py), followed from a thread, and
+the model's worker thread, which says how long the model has been idle so that the indexer
+process can be paused while it works."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,16 @@ class IndexBuild:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors, text=True,
         )  # fmt: skip
         self.stopped = False
+        self.paused = False
+
+    def pause(self, paused: bool) -> None:
+        """Stop the process where it is (SIGSTOP) or let it go on: it yields the cores to the
+        model while requests are answered, and builds when the user rests."""
+        if paused == self.paused or self.stopped or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+        self.paused = paused
 
     def follow(self, progress: Callable[[int, int], None], say: Callable[[str], None]) -> Built:
         """Read the process's lines until it exits: `progress` gets (done, total) files,
@@ -66,4 +85,39 @@ class IndexBuild:
     def stop(self) -> None:
         self.stopped = True
         if self.process.poll() is None:
-            self.process.kill()
+            self.process.kill()  # a stopped process dies of it too
+
+
+class ModelWorker(ThreadPoolExecutor):
+    """The one thread that runs the model, knowing whether it is at work and since when it
+    has been idle."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="completion")
+        self._active = 0
+        self._idle_since = time.monotonic()
+        self._activity = threading.Lock()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._activity:
+            self._active += 1
+
+        def tracked() -> T:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._activity:
+                    self._active -= 1
+                    self._idle_since = time.monotonic()
+
+        try:
+            return super().submit(tracked)
+        except RuntimeError:  # shut down: nothing will run
+            with self._activity:
+                self._active -= 1
+            raise
+
+    def quiet_for(self) -> float:
+        """Seconds since the last work ended; 0 while work runs or waits."""
+        with self._activity:
+            return 0.0 if self._active else time.monotonic() - self._idle_since

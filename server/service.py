@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -43,7 +43,7 @@ from codegen_complete.context.index import RepoIndex
 from codegen_complete.context.workspace import resolved
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError, cache_home
-from codegen_complete.server.indexing import IndexBuild
+from codegen_complete.server.indexing import IndexBuild, ModelWorker
 from codegen_complete.server.positions import (
     offset_to_utf16,
     position_in_text,
@@ -158,6 +158,10 @@ class Run:
         self.written = written
 
 
+# The indexer process goes on once the model has been idle this long (typing keeps it paused:
+# keys come every ~170 ms), and its pause is checked this often.
+BUILD_RESUME_QUIET_S = 0.5
+PACE_S = 0.05
 # Where workspace indexes live instead of the user cache (tests keep theirs apart with it).
 INDEX_ENV = "CODEGEN_COMPLETE_INDEX"
 
@@ -187,7 +191,7 @@ class CompletionService:
         self.settings = settings
         self.roots = [root.resolve() for root in roots or []]
         self.documents: dict[str, Document] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="completion")
+        self._executor = ModelWorker()
         self._completer: Completer | None = None
         self._latest: dict[str, Ticket] = {}
         self._runs: dict[str, Run] = {}  # the newest generation per document
@@ -309,6 +313,8 @@ class CompletionService:
             for line in reader.log:
                 say(line)
             build = self._builds[root] = IndexBuild(root, cache_dir)
+            pacing = threading.Thread(target=self._pace, args=(build,), daemon=True)
+            pacing.start()
             built = build.follow(functools.partial(progress, root), say)
             if self._closing:
                 break
@@ -322,6 +328,14 @@ class CompletionService:
                 f"{windows} windows, {size / 1e6:.1f} MB")  # fmt: skip
             summaries.append(f"{built.done:,} of {built.total:,} files")
         return ", ".join(summaries)
+
+    def _pace(self, build: IndexBuild) -> None:
+        """Pause the indexer process while the model works (a request, or idle-time warming
+        after it) and for BUILD_RESUME_QUIET_S after; it builds while the user rests."""
+        while build.process.poll() is None and not self._closing:
+            build.pause(self._executor.quiet_for() < BUILD_RESUME_QUIET_S)
+            time.sleep(PACE_S)
+        build.pause(False)
 
     def file_changed(self, uri: str) -> None:
         """A file was saved, created, changed or deleted on disk: re-read it into its index

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from codegen_complete.server.service import CompletionService
+from codegen_complete.server.settings import Settings
 from tests.test_adversarial import Client
 from tests.test_lsp import record_statuses, wait_for_status
 
@@ -34,6 +37,11 @@ def make_project(root: Path, files: int) -> None:
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     make_project(root, FILES)
+    # Symlink loops, a file one and a folder one: the build walks past them (they once left
+    # it unfinished for good).
+    (root / "a.py").symlink_to(root / "b.py")
+    (root / "b.py").symlink_to(root / "a.py")
+    (root / "loop").symlink_to(root / "loop")
     return root
 
 
@@ -107,3 +115,37 @@ def indexers(root: Path) -> list[int]:
         if b"codegen_complete.context.indexer" in command and str(root).encode() in command:
             found.append(int(entry.name))
     return found
+
+
+def process_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_the_indexer_process_waits_while_the_model_works(tmp_path: Path) -> None:
+    project = tmp_path / "big"
+    make_project(project, 10_000)  # about 2.5 s of building
+    service = CompletionService(Settings(), [project])
+    thread = threading.Thread(
+        target=service.index_workspaces, args=(tmp_path / "cache", lambda line: None), daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not indexers(project) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (pid,) = indexers(project)
+        time.sleep(0.7)
+        assert process_state(pid) != "T"  # building: the model has been idle
+        release = threading.Event()
+        service._executor.submit(release.wait, 10)  # the model at work (a request)
+        time.sleep(0.3)
+        assert process_state(pid) == "T"  # stopped where it was
+        release.set()
+        time.sleep(0.2)
+        assert process_state(pid) == "T"  # still: keys come every ~170 ms when typing
+        time.sleep(0.6)
+        assert process_state(pid) != "T"  # the user rests: it builds on
+    finally:
+        service.shutdown()
+        thread.join(timeout=30)
+    assert not indexers(project)
