@@ -32,6 +32,9 @@ PROGRESS_EVERY_S = 0.5
 def die_with_parent() -> None:
     """Linux: be killed when the server dies, even by kill -9 (the server pauses this process
     with SIGSTOP while it answers: an orphan would stay stopped for good)."""
+    # A stopped process whose process group becomes orphaned gets SIGHUP (POSIX): the
+    # server's exit, or another process's in its group, killed builds paused at that moment.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() == 1:  # the parent died before the call

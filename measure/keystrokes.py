@@ -36,8 +36,8 @@ adds the no-model floor (the line that most often follows the line above elsewhe
 project, answered in-process) on the same places and keys; `--server LABEL=DIR` runs
 another checkout's server beside this one (`--server main=DIR --server this`), alternating
 place by place. `--indexing DIR` runs each server twice, the second time ("..., indexing")
-while the server's indexer process builds DIR's index (a big repository's first build,
-afresh in a loop), paused during the other turns.
+with DIR as a second workspace folder whose index the server builds afresh at each start
+(a big repository's first build, while the user types in the first folder).
 """
 
 from __future__ import annotations
@@ -50,10 +50,7 @@ import math
 import os
 import platform
 import random
-import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -254,15 +251,26 @@ class Editor(Protocol):
 class ServerEditor:
     """`codegen-complete serve` driven as an editor drives it."""
 
-    def __init__(self, session: EditorSession) -> None:
+    def __init__(self, session: EditorSession, index_dir: Path | None = None) -> None:
         self.session = session
+        self.index_dir = index_dir  # the indexes of its own, removed when it stops
 
     @classmethod
     async def start(
-        cls, root: Path, settings: dict[str, Any], pythonpath: str | None
+        cls,
+        root: Path,
+        settings: dict[str, Any],
+        pythonpath: str | None,
+        indexing: Path | None = None,
     ) -> ServerEditor:
-        session = await EditorSession.start(root, settings, pythonpath, index=True)
-        return cls(session)
+        """The server for `root`; with `indexing`, that folder is a second workspace folder,
+        indexed afresh (an empty index folder) while the user types in `root`."""
+        index_dir = Path(tempfile.mkdtemp(prefix="keystrokes-index-")) if indexing else None
+        session = await EditorSession.start(
+            root, settings, pythonpath, index=True,
+            more_roots=(indexing,) if indexing else (), index_dir=index_dir,
+        )  # fmt: skip
+        return cls(session, index_dir)
 
     def open(self, path: Path, text: str) -> str:
         return self.session.open(path, text)
@@ -297,6 +305,8 @@ class ServerEditor:
 
     async def stop(self) -> None:
         await self.session.stop()
+        if self.index_dir is not None:
+            shutil.rmtree(self.index_dir, ignore_errors=True)
 
 
 class InProcessEditor:
@@ -578,11 +588,9 @@ async def run_places(
     profile: Profile,
     seed: int,
     word: bool,
-    switch: Callable[[str], None] | None = None,
 ) -> dict[str, Score]:
     """Every task typed into each editor (`starts`: label → how to start one for a project),
-    alternating editors task by task; the same key timings for each. `switch` is told the
-    label before each editor's turn."""
+    alternating editors task by task; the same key timings for each."""
     scores = {label: Score(label) for label in starts}
     projects = sorted({task.place.project for task in tasks})
     for project in projects:
@@ -595,8 +603,6 @@ async def run_places(
                 path = (root / task.place.file).resolve()
                 original = path.read_text(encoding="utf-8")
                 for label, editor in editors.items():
-                    if switch is not None:
-                        switch(label)
                     uri = path.as_uri()
                     files = opened[label]
                     if uri in files:
@@ -686,8 +692,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         metavar="DIR",
-        help="each server also with DIR being indexed meanwhile (the server's indexer process, "
-        "built afresh in a loop; paused for the other turns)",
+        help="each server also with DIR as a second workspace folder, whose index it builds "
+        "afresh at each start (a big repository's first build while the user types)",
     )
     parser.add_argument(
         "--server",
@@ -714,30 +720,27 @@ def main(argv: list[str] | None = None) -> int:
         label, _, pythonpath = server.partition("=")
         starts[label] = server_start(settings, pythonpath or None)
     if args.indexing is not None:
-        for label, start in list(starts.items()):
-            starts[f"{label}, indexing"] = start
+        for server in args.server or ["this"]:
+            label, _, pythonpath = server.partition("=")
+            starts[f"{label}, indexing"] = server_start(settings, pythonpath or None, args.indexing)
     if args.lookup:
         starts["lookup"] = _lookup_start
     holes = json.loads((FRESH / "holes.json").read_text())
     places = choose_places(holes, args.split, args.places, args.seed)
     load = busy_core() if args.busy else None
-    indexer = BackgroundIndexer(args.indexing) if args.indexing is not None else None
-    switch = indexer.switch if indexer is not None else None
     results: list[tuple[str, Score]] = []
     try:
         for profile_name in args.profile or ["realistic"]:
             for scenario in args.scenario or ["jump", "write"]:
                 tasks = tasks_for(places, scenario)
                 word = args.accept == "word"
-                run = run_places(tasks, starts, PROFILES[profile_name], args.seed, word, switch)
+                run = run_places(tasks, starts, PROFILES[profile_name], args.seed, word)
                 scores = asyncio.run(run)
                 for label, score in scores.items():
                     results.append((f"{label}, {profile_name}, {scenario}", score))
     finally:
         if load is not None:
             load.kill()
-        if indexer is not None:
-            indexer.stop()
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{args.threads} threads, {args.split} half, accept by {args.accept}"
@@ -756,36 +759,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-class BackgroundIndexer:
-    """The server's indexer process (context/indexer.py) building DIR's index afresh in a
-    loop, running only during the turns of editors labelled "..., indexing": the cost of a
-    big repository's build to typing, against the same server without it, place by place."""
-
-    def __init__(self, folder: Path) -> None:
-        self.cache = Path(tempfile.mkdtemp(prefix="codegen-complete-bench-index-"))
-        loop = (
-            f"while true; do rm -rf {shlex.quote(str(self.cache))}/*; "
-            f"{shlex.quote(sys.executable)} -m codegen_complete.context.indexer "
-            f"{shlex.quote(str(folder))} {shlex.quote(str(self.cache))} > /dev/null; done"
-        )
-        self.process = subprocess.Popen(["sh", "-c", loop], start_new_session=True)
-        self.running = True
-        self.switch("")
-
-    def switch(self, label: str) -> None:
-        wanted = label.endswith(", indexing")
-        if wanted != self.running:
-            os.killpg(self.process.pid, signal.SIGCONT if wanted else signal.SIGSTOP)
-            self.running = wanted
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        shutil.rmtree(self.cache, ignore_errors=True)
-
-
-def server_start(settings: dict[str, Any], pythonpath: str | None) -> Start:
+def server_start(
+    settings: dict[str, Any], pythonpath: str | None, indexing: Path | None = None
+) -> Start:
     async def start(root: Path) -> Editor:
-        return await ServerEditor.start(root, settings, pythonpath)
+        return await ServerEditor.start(root, settings, pythonpath, indexing)
 
     return start
 

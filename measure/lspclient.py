@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from codegen_complete.measure.bench_engines import memory_mb
+from codegen_complete.server.service import INDEX_ENV
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".mjs": "javascript"}
@@ -46,12 +47,19 @@ class EditorSession:
         settings: dict[str, Any] | None = None,
         pythonpath: str | None = None,
         index: bool = False,
+        more_roots: tuple[Path, ...] = (),
+        index_dir: Path | None = None,
     ) -> EditorSession:
-        """Start the server with `root` as the workspace and wait until its model is ready
-        (and with `index`, its workspace index). `pythonpath` runs another checkout's server
-        (a before/after comparison)."""
+        """Start the server with `root` as the workspace (and `more_roots` as more workspace
+        folders) and wait until its model is ready (and with `index`, the index of `root`).
+        `pythonpath` runs another checkout's server (a before/after comparison); `index_dir`
+        keeps the server's indexes there rather than in the usual place."""
         client = LanguageClient("codegen-complete-measure", "1")
-        env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
+        env = dict(os.environ)
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
+        if index_dir is not None:
+            env[INDEX_ENV] = str(index_dir)
         await client.start_io(*SERVER, env=env)
         session = cls(client, root)
         ready, indexed = asyncio.Event(), asyncio.Event()
@@ -69,6 +77,10 @@ class EditorSession:
             types.InitializeParams(
                 capabilities=types.ClientCapabilities(),
                 root_uri=root.as_uri(),
+                workspace_folders=[
+                    types.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)
+                    for folder in (root, *more_roots)
+                ],
                 initialization_options={"debounceMs": 0, **(settings or {})},
             )
         )

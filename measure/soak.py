@@ -25,6 +25,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types
@@ -40,6 +41,10 @@ ODD_URIS = ("file://", "file:///tmp/a%00b.py", "file:///" + "x" * 5000 + ".py")
 SUFFIXES = (".py", ".js", ".ts")
 
 
+def _nothing() -> None:
+    return None
+
+
 class Soak:
     def __init__(self, session: EditorSession, files: list[Path], rng: random.Random) -> None:
         self.session = session
@@ -47,7 +52,7 @@ class Soak:
         self.rng = rng
         self.open: list[str] = []
         self.pending: asyncio.Future[str] | None = None
-        self.cancel_pending = lambda: None
+        self.cancel_pending: Callable[[], None] = _nothing
         self.latencies: list[float] = []
         self.answered = 0
         self.errors = 0

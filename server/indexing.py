@@ -41,6 +41,7 @@ class IndexBuild:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "codegen_complete.context.indexer", str(root), str(cache_dir)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors, text=True,
+            start_new_session=True,  # out of the editor's process group and its signals
         )  # fmt: skip
         self.stopped = False
         self.paused = False

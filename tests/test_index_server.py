@@ -4,6 +4,7 @@ bar that counts files, searchable while it runs, and stopped at once by a shutdo
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import threading
 import time
@@ -15,6 +16,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from codegen_complete.server.indexing import IndexBuild
 from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings
 from tests.test_adversarial import Client
@@ -149,3 +151,26 @@ def test_the_indexer_process_waits_while_the_model_works(tmp_path: Path) -> None
         service.shutdown()
         thread.join(timeout=30)
     assert not indexers(project)
+
+
+def test_a_paused_build_survives_the_hangup_of_an_orphaned_process_group(tmp_path: Path) -> None:
+    # POSIX sends SIGHUP to a stopped process whose process group becomes orphaned: when the
+    # server (or another process of its group) exited while a build was paused, it died.
+    project = tmp_path / "project"
+    make_project(project, 2_000)
+    build = IndexBuild(project, tmp_path / "cache")
+    deadline = time.monotonic() + 30
+    while not ignores_hangup(build.process.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)  # its start-up: the imports come first
+    build.pause(True)
+    build.process.send_signal(signal.SIGHUP)
+    build.pause(False)
+    built = build.follow(lambda done, total: None, lambda line: None)
+    assert built.finished and built.done == built.total == 2_000
+
+
+def ignores_hangup(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGHUP - 1)))
+    return False
