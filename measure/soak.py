@@ -147,11 +147,10 @@ class Soak:
         )
         with contextlib.suppress(Exception):
             if kind == "unknown":
-                await asyncio.wait_for(
-                    client.protocol.send_request_async("textDocument/hover", {
-                        "textDocument": {"uri": uri}, "position": {"line": 0, "character": 0},
-                    }), 30,
-                )  # fmt: skip
+                hover = types.HoverParams(
+                    types.TextDocumentIdentifier(uri=uri), types.Position(line=0, character=0)
+                )
+                await asyncio.wait_for(client.text_document_hover_async(hover), 30)
             else:
                 await asyncio.wait_for(client.text_document_inline_completion_async(params), 30)
 

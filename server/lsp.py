@@ -13,8 +13,9 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import (
@@ -43,6 +44,7 @@ from codegen_complete.server.service import (
 from codegen_complete.server.settings import UNKNOWN_SETTING, Settings, parse_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 NAME = "codegen-complete"
 STATUS = "codegenComplete/status"
 # From the clients: the user is at a place (a buffer focused, the cursor moved there) and has
@@ -218,8 +220,10 @@ def initialize(ls: CompletionServer, params: types.InitializeParams) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: CompletionServer, params: types.InitializedParams) -> None:
     indexing = asyncio.ensure_future(_index_workspaces(ls))
-    await _start_loading(ls)
-    await indexing
+    # Cancelled only when the server exits mid-way (the client gone): not an error to print.
+    with contextlib.suppress(asyncio.CancelledError):
+        await _start_loading(ls)
+        await indexing
 
 
 async def _begin_progress(
@@ -262,9 +266,7 @@ async def _index_workspaces(ls: CompletionServer) -> None:
                 types.WorkDoneProgressReport(message=message, percentage=percentage),
             )
 
-    summary = await loop.run_in_executor(
-        None, ls.service.index_workspaces, index_cache_dir(), say, report
-    )
+    summary = await _on_own_thread(ls.service.index_workspaces, index_cache_dir(), say, report)
     if progress:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"indexed {summary}"))
     await _watch_files(ls)
@@ -328,8 +330,35 @@ async def _load_model(ls: CompletionServer) -> None:
 
 
 async def _check_remote(ls: CompletionServer) -> None:
-    await asyncio.get_running_loop().run_in_executor(None, ls.service.check_remote)
+    await _on_own_thread(ls.service.check_remote)
     _report_health(ls)
+
+
+def _on_own_thread(function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """Run slow blocking work (an index build, a remote server's first answer) on a daemon
+    thread of its own: leaving `asyncio.run`, the server waits for the default executor's
+    threads, and an editor gone without a `shutdown` left it waiting for a whole build."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = function(*args), None
+        except Exception as failure:  # handed to the awaiting coroutine
+            result, error = None, failure
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, daemon=True, name=getattr(function, "__name__", "work")).start()
+    return future
 
 
 def _state(health: Health) -> str:
@@ -568,4 +597,8 @@ def serve() -> None:
     except BrokenPipeError:
         log.error("the client closed the connection")
     finally:
+        # The client may be gone without a `shutdown` (an editor killed): stop the model and
+        # the indexer process here too, or a build thread waiting on a paused indexer kept
+        # the process alive for good.
+        server.service.shutdown()
         server.shutdown()  # type: ignore[no-untyped-call]

@@ -678,6 +678,8 @@ class CompletionService:
                       report)  # fmt: skip
 
     def shutdown(self) -> None:
+        if self._closing:
+            return  # the client's `shutdown`, then the end of its stream
         self._closing = True
         for build in self._builds.values():
             build.stop()

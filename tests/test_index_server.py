@@ -174,3 +174,22 @@ def ignores_hangup(pid: int) -> bool:
         if line.startswith("SigIgn:"):
             return bool(int(line.split()[1], 16) & (1 << (signal.SIGHUP - 1)))
     return False
+
+
+def test_an_editor_gone_without_a_shutdown_leaves_no_server_and_no_build(
+    tiny_store: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "big"
+    make_project(project, 15_000)  # a build of several seconds
+    client = Client()
+    client.initialize(tiny_store, project)
+    deadline = time.monotonic() + 30
+    while not indexers(project) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert indexers(project)
+    assert client.process.stdin is not None
+    client.process.stdin.close()  # the editor died: its end of the pipe closes
+    # At once, not when the build ends (a paused build never ended: the server stayed).
+    assert client.process.wait(timeout=3) is not None
+    time.sleep(0.5)
+    assert not indexers(project)
