@@ -11,7 +11,7 @@ VLLM_VENV := .venv-vllm
 VLLM_READY := $(VLLM_VENV)/installed
 VLLM_MODEL := build/hf/qwen2.5-coder-0.5b
 
-.PHONY: help setup model demo lint typecheck vsix vscode vllm test test-unit bench bench-real bench-typing clean
+.PHONY: help setup model demo lint typecheck vsix vscode vllm test test-unit bench bench-real bench-typing bench-indexing clean
 
 help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ bench-typing: model  ## what the user gets while typing (keys saved...), against
 	mkdir -p build/base/codegen_complete
 	for d in server completion context models measure; do ln -sfn ../../base-src/$$d build/base/codegen_complete/$$d; done
 	$(BIN)/python -m codegen_complete.measure.keystrokes --server base=build/base --server this --lookup
+
+bench-indexing: model  ## typing while the server indexes a 10,000-file workspace folder, against the same server without
+	$(BIN)/python -m codegen_complete.measure.keystrokes --scenario jump --scenario write --places 12 --indexing build/indexing-corpus
 
 clean:  ## remove the virtual environment and build outputs (installed models stay)
 	rm -rf $(VENV) $(VLLM_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts

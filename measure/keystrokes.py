@@ -52,6 +52,7 @@ import platform
 import random
 import shutil
 import sys
+import sysconfig
 import tempfile
 import time
 from collections import Counter
@@ -74,6 +75,7 @@ WRITE_LINES = 3
 OPEN_FILES = 5
 SCENARIOS = ("jump", "write", "probe")
 IDLE_S = 6.0  # the probe's second question at a place comes after this long
+CORPUS_FILES = 10_000  # the big repository --indexing makes
 
 
 @dataclass(frozen=True)
@@ -693,7 +695,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="DIR",
         help="each server also with DIR as a second workspace folder, whose index it builds "
-        "afresh at each start (a big repository's first build while the user types)",
+        "afresh at each start (a big repository's first build while the user types); a DIR "
+        f"that does not exist is made of {CORPUS_FILES:,} Python files of site-packages",
     )
     parser.add_argument(
         "--server",
@@ -720,6 +723,8 @@ def main(argv: list[str] | None = None) -> int:
         label, _, pythonpath = server.partition("=")
         starts[label] = server_start(settings, pythonpath or None)
     if args.indexing is not None:
+        if not args.indexing.exists():
+            copy_corpus(args.indexing, CORPUS_FILES)
         for server in args.server or ["this"]:
             label, _, pythonpath = server.partition("=")
             starts[f"{label}, indexing"] = server_start(settings, pythonpath or None, args.indexing)
@@ -757,6 +762,22 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps([{"run": label, **asdict(score)} for label, score in results], indent=1)
         )
     return 0
+
+
+def copy_corpus(folder: Path, count: int) -> None:
+    """`count` Python files of this environment's site-packages (real code, none over 400 KB),
+    copied under `folder` with their paths: a big repository to index."""
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    copied = 0
+    for path in sorted(site_packages.rglob("*.py")):
+        if copied >= count:
+            break
+        if path.stat().st_size > 400_000:
+            continue
+        target = folder / path.relative_to(site_packages)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        copied += 1
 
 
 def server_start(

@@ -87,15 +87,24 @@ async def test_the_whole_workspace_is_indexed_with_a_percentage(client: Language
     assert f"{FILES} files indexed" in logged
 
 
+def building(tiny_store: Path, tmp_path: Path) -> tuple[Client, Path]:
+    """A server started on a workspace big enough for a build of several seconds, once its
+    indexer process is at work."""
+    project = tmp_path / "big"
+    make_project(project, 15_000)
+    client = Client()
+    client.initialize(tiny_store, project)
+    deadline = time.monotonic() + 30
+    while not indexers(project) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert indexers(project), "no indexer process"
+    return client, project
+
+
 def test_a_shutdown_during_a_build_ends_the_server_and_the_build_at_once(
     tiny_store: Path, tmp_path: Path
 ) -> None:
-    project = tmp_path / "big"
-    make_project(project, 6_000)  # a build of several seconds
-    client = Client()
-    client.initialize(tiny_store, project)
-    time.sleep(1.5)  # the indexer process is at work
-    assert indexers(project), "no indexer process"
+    client, project = building(tiny_store, tmp_path)
     started = time.perf_counter()
     assert "result" in client.request("shutdown")
     client.notify("exit")
@@ -179,14 +188,7 @@ def ignores_hangup(pid: int) -> bool:
 def test_an_editor_gone_without_a_shutdown_leaves_no_server_and_no_build(
     tiny_store: Path, tmp_path: Path
 ) -> None:
-    project = tmp_path / "big"
-    make_project(project, 15_000)  # a build of several seconds
-    client = Client()
-    client.initialize(tiny_store, project)
-    deadline = time.monotonic() + 30
-    while not indexers(project) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert indexers(project)
+    client, project = building(tiny_store, tmp_path)
     assert client.process.stdin is not None
     client.process.stdin.close()  # the editor died: its end of the pipe closes
     # At once, not when the build ends (a paused build never ended: the server stayed).

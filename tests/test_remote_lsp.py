@@ -114,17 +114,23 @@ async def fallback_client(
     await lsp_client.shutdown_session()
 
 
-async def test_the_local_model_answers_while_the_server_is_down(
-    fallback_client: LanguageClient,
-) -> None:
+def open_notes(client: LanguageClient) -> str:
+    """Open a plain-text document that the tiny model writes after; its URI."""
     notes = "file:///tmp/codegen-complete-remote/notes.txt"
-    fallback_client.text_document_did_open(
+    client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(
                 uri=notes, language_id="plaintext", version=1, text="some notes\nnext "
             )
         )
     )
+    return notes
+
+
+async def test_the_local_model_answers_while_the_server_is_down(
+    fallback_client: LanguageClient,
+) -> None:
+    notes = open_notes(fallback_client)
     result = await fallback_client.text_document_inline_completion_async(inline(notes, 1, 5))
     assert isinstance(result, types.InlineCompletionList) and result.items  # the tiny model's
     state, message = fallback_client.statuses[-1]
@@ -222,14 +228,7 @@ async def hung_client(lsp_client: LanguageClient, tiny_store: Path) -> Any:
 async def test_a_server_that_never_answers_is_an_error_and_the_local_model_answers(
     hung_client: LanguageClient,
 ) -> None:
-    notes = "file:///tmp/codegen-complete-remote/notes.txt"
-    hung_client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=notes, language_id="plaintext", version=1, text="some notes\nnext "
-            )
-        )
-    )
+    notes = open_notes(hung_client)
     await wait_for_status(hung_client.statuses, "ready")  # the check failed: the fallback
     message = hung_client.statuses[-1][1]
     assert "no answer within" in message and "local model" in message
