@@ -42,6 +42,9 @@ from codegen_complete.context.snippets import Snippet
 from codegen_complete.context.workspace import MAX_CONTEXT_FILE_BYTES, Workspace, resolved
 
 SCHEMA_VERSION = 4
+# Where workspace indexes live instead of the user cache (tests and measurements keep theirs
+# apart with it).
+INDEX_ENV = "CODEGEN_COMPLETE_INDEX"
 WINDOW_LINES = 10
 WINDOW_STEP = 5
 # A window is found by its own lines and shown with the lines that follow them: the line to

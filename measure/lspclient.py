@@ -16,8 +16,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from codegen_complete.context.index import INDEX_ENV
 from codegen_complete.measure.bench_engines import memory_mb
-from codegen_complete.server.service import INDEX_ENV
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".mjs": "javascript"}

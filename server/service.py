@@ -39,7 +39,7 @@ from codegen_complete.context.documents import Document
 from codegen_complete.context.edits import EditLog, changed_lines
 from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.context.gather import PlaceMemo
-from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.index import INDEX_ENV, RepoIndex
 from codegen_complete.context.workspace import resolved
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError, cache_home
@@ -162,8 +162,6 @@ class Run:
 # keys come every ~170 ms), and its pause is checked this often.
 BUILD_RESUME_QUIET_S = 0.5
 PACE_S = 0.05
-# Where workspace indexes live instead of the user cache (tests keep theirs apart with it).
-INDEX_ENV = "CODEGEN_COMPLETE_INDEX"
 
 
 def index_cache_dir() -> Path:

@@ -18,7 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 ORDER = ("server", "measure", "models", "completion", "context")
 CONFINED = {
     "pygls": {"server/lsp.py", "measure/lspclient.py", "measure/replay.py"},
-    "lsprotocol": {"server/lsp.py", "measure/lspclient.py", "measure/replay.py"},
+    "lsprotocol": {
+        "server/lsp.py",
+        "measure/lspclient.py",
+        "measure/replay.py",
+        "measure/soak.py",
+    },
     "torch": {"models/export.py", "measure/bench_engines.py"},
     "transformers": {"models/export.py", "measure/bench_engines.py"},
     "onnxruntime_genai": {"models/export.py"},
