@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     index = RepoIndex.for_workspace(root, cache_dir)
     for line in index.log:
         emit({"log": line})
+    if not index.writable:  # another server builds it: this one searches what that writes
+        index.close()
+        return 0
     said = 0.0
 
     def progress(done: int, total: int) -> None:
