@@ -160,6 +160,7 @@ class RefreshReport:
     unchanged: int = 0
     removed: int = 0
     left_out: int = 0  # not reached within the budget
+    found: int = 0  # files the walk found
     seconds: float = 0.0
     skipped: Counter[str] = field(default_factory=Counter)  # files left out, by reason
     examples: dict[str, str] = field(default_factory=dict)  # reason → one file it left out
@@ -288,6 +289,7 @@ class RepoIndex:
             with contextlib.suppress(OSError):  # gone since the walk saw it
                 found.append((path.relative_to(self.root).as_posix(), path, path.stat()))
         found.sort(key=lambda entry: -entry[2].st_mtime_ns)
+        report.found = len(found)
         seen = {relative for relative, _, _ in found}  # left out is not gone
         written = 0  # files indexed or listed as skipped since the last commit
         for count, (relative, path, status) in enumerate(found):

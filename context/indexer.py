@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     report = index.refresh(progress=progress)
     files, windows, size = index.stats()
     index.close()
-    total = report.indexed + report.unchanged + sum(report.skipped.values()) + report.left_out
     emit({
-        "report": report.describe(), "done": total - report.left_out, "total": total,
+        "report": report.describe(), "done": report.found - report.left_out,
+        "total": report.found,
         "files": files, "windows": windows, "bytes": size,
     })  # fmt: skip
     return 0
