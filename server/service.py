@@ -564,7 +564,8 @@ class CompletionService:
             tree=document.tree, received=time.perf_counter(),
         )  # fmt: skip
         try:
-            result = suggest(completer, there, snapshot.options, self._busy, self._places)
+            with completer.keeping_warm():
+                result = suggest(completer, there, snapshot.options, self._busy, self._places)
         except BackendUnavailableError:
             return
         generated = result.continuation

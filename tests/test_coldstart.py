@@ -11,6 +11,7 @@ from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.engine import Engine
 from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.classify import Mode
+from codegen_complete.context.snippets import Snippet
 from codegen_complete.models.load import load_model
 from codegen_complete.models.store import InstalledModel
 
@@ -23,8 +24,15 @@ def completer(tiny_model: InstalledModel) -> Completer:
     return load_model(tiny_model, threads=1)
 
 
-def request(before: str, after: str) -> CompletionRequest:
-    return CompletionRequest(before, after, Mode.SINGLE_LINE, OPTIONS, deadline=None)
+def request(before: str, after: str, context: tuple[Snippet, ...] = ()) -> CompletionRequest:
+    return CompletionRequest(
+        before, after, Mode.SINGLE_LINE, OPTIONS, deadline=None, context=context, path="a.py"
+    )
+
+
+def snippet(path: str, name: str) -> Snippet:
+    body = "".join(f"    {name}_{i} = {name}({i}) + {i * 7}\n" for i in range(12))
+    return Snippet(path, f"def {name}(value):\n{body}    return value\n")
 
 
 def test_a_new_place_gets_a_small_prompt_then_the_warmed_full_one(completer: Completer) -> None:
@@ -37,6 +45,40 @@ def test_a_new_place_gets_a_small_prompt_then_the_warmed_full_one(completer: Com
     assert not second.small_prompt
     assert second.continuation.prompt_tokens > 200  # the full windows
     assert second.continuation.reused_tokens >= second.continuation.prompt_tokens - 4
+
+
+def test_a_jump_keeps_the_cached_context_of_the_last_place(completer: Completer) -> None:
+    here, there = (snippet("lib/shapes.py", "area"),), (snippet("lib/colors.py", "blend"),)
+    a, b = SOURCE.index("value_10"), SOURCE.index("value_50")
+    first = completer.complete(request(SOURCE[:a] + "x = ", SOURCE[a:], here))
+    assert first.small_prompt and first.context == ()  # nothing cached: no context at all
+    completer.warm(lambda: False)  # the user paused there: its full prompt is cached
+    # At a new place whose own context is not cached, the last place's is: it stays, and
+    # only the window around the cursor is new.
+    jumped = completer.complete(request(SOURCE[:b] + "y = ", SOURCE[b:], there))
+    assert jumped.small_prompt and jumped.context == here
+    generated = jumped.continuation
+    assert generated.prompt_tokens - generated.reused_tokens <= 48 + 32
+    # Once the full prompt there is warm, its own context is used.
+    completer.warm(lambda: False)
+    settled = completer.complete(request(SOURCE[:b] + "y = 5", SOURCE[b:], there))
+    assert not settled.small_prompt and settled.context == there
+
+
+def test_a_line_prepared_ahead_is_warmed_after_the_place_the_user_is_at(
+    completer: Completer,
+) -> None:
+    cursor = SOURCE.index("value_30")
+    before, after = SOURCE[:cursor] + "z = ", SOURCE[cursor:]
+    assert completer.complete(request(before, after)).small_prompt
+    with completer.keeping_warm():  # idle time prepares the line after this one
+        assert completer.complete(request(before + "compute(1)\n", after)).small_prompt
+    completer.warm(lambda: False)
+    here = completer.complete(request(before + "c", after))
+    assert not here.small_prompt
+    assert here.continuation.reused_tokens >= here.continuation.prompt_tokens - 4
+    ahead = completer.complete(request(before + "compute(1)\nv", after))
+    assert not ahead.small_prompt
 
 
 def test_without_idle_time_typing_goes_on_with_the_small_prompt(completer: Completer) -> None:
