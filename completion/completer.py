@@ -161,7 +161,7 @@ class Completer:
         # place of the last request that got a small one, then the line prepared after it.
         self._to_warm: list[tuple[Prompt, Backend]] = []
         # Contexts of prompts run lately, newest first: their tokens are likely still cached.
-        self._recent_contexts: list[tuple[Snippet, ...]] = []
+        self._recent_contexts: list[tuple[str | None, tuple[Snippet, ...]]] = []
         self.load_ms = round((time.perf_counter() - started) * 1000, 2)
 
     @property
@@ -304,11 +304,12 @@ class Completer:
 
         The small prompt keeps a small window around the cursor (`cold_prompt_tokens`) and
         the best context whose tokens are already cached: this place's own when the warming
-        has run it, else the context of a place asked lately (a jump inside a project keeps
-        most of its relevance: the same imports, the same neighbours), else none. Only the
-        window is then new: on the fresh suite's dev half a 256-token window with context
-        was right 39% of the time against 18% without, 45% for the full prompt
-        (docs/benchmarks.md).
+        has run it, else the context of a place asked lately in the same file (a jump inside
+        a file keeps most of its relevance: the same imports, the same neighbours; another
+        file's context made first answers empty or wrong on the typing benchmark's probe),
+        else none. Only the window is then new: on the fresh suite's dev half a 256-token
+        window with context was right 39% of the time against 18% without, 45% for the full
+        prompt (docs/benchmarks.md).
 
         The small prompt stays until the full one is warm, for every key: measured on the
         typing benchmark, running the full prompt from the second key on (its prefill
@@ -327,26 +328,28 @@ class Completer:
             return len(prompt.tokens) - backend.cached(prompt)
 
         if cold_tokens is None or uncached(full) <= cold_tokens:
-            self._remember_context(full.context)
+            self._remember_context(full)
             return full
         self._to_warm = [(full, backend)]
         window = Budget(total=cold_tokens, context=request.options.budget.context)
         # The first (the most relevant) whose new tokens cost about what the window does;
         # the last, without context, always does.
-        for context in (request.context, *self._recent_contexts, ()):
+        recent = (context for path, context in self._recent_contexts if path == request.path)
+        for context in (request.context, *recent, ()):
             chosen = build(window, context=context)
             if uncached(chosen) <= cold_tokens + COLD_SLACK_TOKENS:
                 break
-        self._remember_context(chosen.context)
+        self._remember_context(chosen)
         return chosen
 
-    def _remember_context(self, context: tuple[Snippet, ...]) -> None:
-        """Keep `context` (that a prompt ran with, so its tokens are cached) for the small
-        prompts of places asked later."""
-        if not context:
+    def _remember_context(self, prompt: Prompt) -> None:
+        """Keep the context that `prompt` runs with (its tokens are then cached) for the
+        small prompts of places asked later in the same file."""
+        if not prompt.context:
             return
-        recent = [context, *(c for c in self._recent_contexts if c != context)]
-        self._recent_contexts = recent[:RECENT_CONTEXTS]
+        key = (prompt.path, prompt.context)
+        self._recent_contexts = [key, *(k for k in self._recent_contexts if k != key)]
+        del self._recent_contexts[RECENT_CONTEXTS:]
 
     def warm_for(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> None:
         """Run the request's full prompt into the cache (the user is at its place and has not
@@ -356,7 +359,7 @@ class Completer:
             before, request.after, request.options.budget, context=request.context,
             path=request.path, language=request.language,
         )  # fmt: skip
-        self._remember_context(full.context)
+        self._remember_context(full)
         self._backend_for(request).warm(full, cancelled)
 
     def warm(self, cancelled: Callable[[], bool]) -> None:
@@ -366,7 +369,7 @@ class Completer:
         the next idle time, unless a request comes first (it says what to warm then)."""
         while self._to_warm:
             prompt, backend = self._to_warm[0]
-            self._remember_context(prompt.context)  # its context runs first: cached soonest
+            self._remember_context(prompt)  # its context runs first: cached soonest
             backend.warm(prompt, cancelled)
             if cancelled():
                 return

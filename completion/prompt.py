@@ -59,6 +59,7 @@ class Prompt:
     prefix: str  # the text of the prefix window actually used
     suffix: str
     context: tuple[Snippet, ...] = ()  # the snippets that fitted
+    path: str | None = None  # the file it completes, as its header names it
 
 
 class PromptBuilder:
@@ -107,7 +108,7 @@ class PromptBuilder:
         comment = language.line_comment if language is not None else "#"
         tokens = self._context_tokens(chosen, path, comment) if chosen else []
         tokens += self.assemble(self.family.template, windows)
-        return Prompt(tokens=tokens, prefix=windows.prefix, suffix=windows.suffix, context=chosen)
+        return Prompt(tokens, windows.prefix, windows.suffix, chosen, path)
 
     def assemble(self, template: Sequence[str], windows: Windows) -> list[int]:
         """A template's parts in order: the windows' tokens and special-token ids."""

@@ -24,9 +24,11 @@ def completer(tiny_model: InstalledModel) -> Completer:
     return load_model(tiny_model, threads=1)
 
 
-def request(before: str, after: str, context: tuple[Snippet, ...] = ()) -> CompletionRequest:
+def request(
+    before: str, after: str, context: tuple[Snippet, ...] = (), path: str = "a.py"
+) -> CompletionRequest:
     return CompletionRequest(
-        before, after, Mode.SINGLE_LINE, OPTIONS, deadline=None, context=context, path="a.py"
+        before, after, Mode.SINGLE_LINE, OPTIONS, deadline=None, context=context, path=path
     )
 
 
@@ -63,6 +65,9 @@ def test_a_jump_keeps_the_cached_context_of_the_last_place(completer: Completer)
     completer.warm(lambda: False)
     settled = completer.complete(request(SOURCE[:b] + "y = 5", SOURCE[b:], there))
     assert not settled.small_prompt and settled.context == there
+    # In another file neither is shown: they were chosen for this one.
+    elsewhere = completer.complete(request(SOURCE[:a] + "x = ", SOURCE[a:], (), "b.py"))
+    assert elsewhere.small_prompt and elsewhere.context == ()
 
 
 def test_a_line_prepared_ahead_is_warmed_after_the_place_the_user_is_at(
