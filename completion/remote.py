@@ -238,14 +238,11 @@ class RemoteBackend:
             self._succeeded()
 
     async def _check_models(self) -> None:
-        served = await self._served_models(self.config.timeout_s)
+        timeout = self.config.timeout_s
         if self._model is None:
-            if not served:
-                raise RemoteError("the server lists no models at /v1/models")
-            self._model = served[0]
-        elif self._model not in served:
-            listed = ", ".join(served) or "none"
-            raise RemoteError(f"the server has no model {self._model!r} (it serves: {listed})")
+            self._model = await self._first_model(timeout)
+        elif self._model not in (served := await self._served_models(timeout)):
+            raise self._no_such_model(", ".join(served) or "none")
         self._check_family(self._model)
 
     async def _complete(self, prompt_text: str, limits: Limits, stream: _Stream) -> None:
@@ -333,6 +330,9 @@ class RemoteBackend:
             served = ", ".join(await self._served_models(timeout)) or "none"
         except RemoteError:
             served = "unknown"
+        return self._no_such_model(served)
+
+    def _no_such_model(self, served: str) -> RemoteError:
         return RemoteError(f"the server has no model {self._model!r} (it serves: {served})")
 
     async def _read_events(self, response: httpx.Response, limits: Limits, stream: _Stream) -> None:

@@ -39,6 +39,7 @@ import tantivy
 from codegen_complete.context import languages
 from codegen_complete.context.authored import why_skipped
 from codegen_complete.context.snippets import Snippet
+from codegen_complete.context.source import SourceError, read_source
 from codegen_complete.context.workspace import MAX_CONTEXT_FILE_BYTES, Workspace, resolved
 
 SCHEMA_VERSION = 4
@@ -350,11 +351,13 @@ class RepoIndex:
         self._commit()
 
     def _read(self, path: Path, size: int) -> tuple[str | None, str]:
-        """(the text to index, "") or (None, why the file is left out)."""
+        """(the text to index, "") or (None, why the file is left out), for a file the
+        workspace allows (its walk, or `update`, checked that already)."""
         if size > MAX_CONTEXT_FILE_BYTES:
             return None, f"larger than {MAX_CONTEXT_FILE_BYTES // 1024} KB"
-        text = self.workspace.read(path)
-        if text is None:
+        try:
+            text = read_source(path)
+        except (OSError, SourceError):
             return None, "unreadable or not UTF-8 text"
         if reason := why_skipped(path, text):
             return None, reason

@@ -719,14 +719,13 @@ def main(argv: list[str] | None = None) -> int:
         settings[key] = json.loads(value)
 
     starts: dict[str, Start] = {}
-    for server in args.server or ["this"]:
-        label, _, pythonpath = server.partition("=")
+    servers = [server.partition("=") for server in args.server or ["this"]]
+    for label, _, pythonpath in servers:
         starts[label] = server_start(settings, pythonpath or None)
     if args.indexing is not None:
         if not args.indexing.exists():
             copy_corpus(args.indexing, CORPUS_FILES)
-        for server in args.server or ["this"]:
-            label, _, pythonpath = server.partition("=")
+        for label, _, pythonpath in servers:
             starts[f"{label}, indexing"] = server_start(settings, pythonpath or None, args.indexing)
     if args.lookup:
         starts["lookup"] = _lookup_start
