@@ -230,10 +230,12 @@ UNKNOWN_SETTING = "unknown setting"
 def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
     """Settings from the client's options; bad or unknown entries become messages."""
     settings = base or Settings()
-    if raw is None:
-        return settings, []
-    if isinstance(raw, dict) and isinstance(raw.get("codegenComplete"), dict):
+    if isinstance(raw, dict) and "codegenComplete" in raw:
         raw = raw["codegenComplete"]
+    # A Lua client (Neovim) cannot tell an empty table from an empty list: `settings = {}`
+    # arrives as [] (and was one "unknown setting 'codegenComplete'" at every start).
+    if raw is None or raw == []:
+        return settings, []
     if not isinstance(raw, dict):
         return settings, [f"settings must be an object, got {type(raw).__name__}; using defaults"]
     changes: dict[str, Any] = {}

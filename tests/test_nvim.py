@@ -294,6 +294,54 @@ def test_a_server_command_that_is_not_there_is_reported(tmp_path: Path) -> None:
     assert "full path" in messages
 
 
+def test_a_project_without_git_gets_its_root_and_empty_settings_no_warning(
+    tmp_path: Path, tiny_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project folder with a pyproject.toml and no .git, the plugin set up with its default
+    markers: the server gets the project as its workspace (context, index) rather than the
+    file alone; and the README's `settings = {}` gives no warning."""
+    for variable in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+    monkeypatch.setenv("CODEGEN_COMPLETE_MODELS", str(tiny_store))
+    project = tmp_path / "project"
+    (project / "pkg").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    source = project / "pkg" / "mod.py"
+    source.write_text("def area(width, height):\n    return width * height\n")
+    editor = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean", "-n"])
+    try:
+        editor.command(f"cd {tmp_path}")  # not this repository, whose .git is a marker
+        editor.exec_lua(
+            """
+            local repo, python = ...
+            vim.opt.runtimepath:append(repo .. '/editors/nvim')
+            _G.cc_log = {}
+            vim.lsp.handlers['window/logMessage'] = function(_, r)
+              table.insert(_G.cc_log, r.message)
+            end
+            require('codegen_complete').setup({
+              cmd = { python, '-m', 'codegen_complete.server.cli', 'serve' }, settings = {},
+            })
+            """,
+            str(REPO), sys.executable,
+        )  # fmt: skip
+        editor.command(f"edit {source}")
+        client = "local c = vim.lsp.get_clients({ name = 'codegen_complete', bufnr = 0 })[1] "
+        wait_for(lambda: editor.exec_lua(client + "return c ~= nil and c.initialized"))
+        root = editor.exec_lua(client + "return c.config.root_dir")
+        status = "return require('codegen_complete').status()"
+        wait_for(lambda: editor.exec_lua(status) != "starting")  # the settings were read
+        logged = editor.exec_lua("return _G.cc_log")
+    finally:
+        editor.exec_lua(
+            "for _, c in ipairs(vim.lsp.get_clients()) do c:stop() end "
+            "vim.wait(5000, function() return #vim.lsp.get_clients() == 0 end)"
+        )
+        editor.close()
+    assert root == str(project)
+    assert not [line for line in logged if "unknown setting" in line or "must be" in line], logged
+
+
 def test_checkhealth_reports_server_model_and_status(nvim: Any) -> None:
     nvim.command("checkhealth codegen_complete")
     report = "\n".join(nvim.current.buffer[:])

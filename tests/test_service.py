@@ -133,6 +133,13 @@ def test_settings_parse_with_messages() -> None:
     assert settings.debounce_ms == Settings().debounce_ms
     assert len(errors) == 2 and "debounceMs" in errors[0] and "colour" in errors[1]
     assert parse_settings("nonsense")[1]
+    assert parse_settings({"codegenComplete": "fast"})[1]
+
+
+def test_empty_settings_from_a_lua_client_are_no_settings() -> None:
+    """Neovim encodes the README's `settings = {}` as an empty list."""
+    for raw in ([], {"codegenComplete": []}, {"codegenComplete": {}}, {}):
+        assert parse_settings(raw) == (Settings(), []), raw
 
 
 def test_typing_with_other_files_open_reuses_the_prompt(tiny_store: Path, tmp_path: Path) -> None:

@@ -6,7 +6,13 @@ local M = {}
 M.defaults = {
   cmd = { 'codegen-complete', 'serve' },
   filetypes = nil, -- nil: every filetype
-  root_markers = { '.git' },
+  -- The project's root (its files give context, its index is searched): the nearest folder
+  -- with the first marker found going up, so a repository's .git comes before a package's
+  -- own file in a monorepo. No marker: the file alone, without workspace context.
+  root_markers = {
+    '.git', '.hg', 'pyproject.toml', 'setup.py', 'package.json', 'go.mod', 'Cargo.toml',
+    'pom.xml', 'build.gradle', 'build.gradle.kts', 'CMakeLists.txt',
+  },
   -- Server settings (see the README): model, modelsDir, threads, maxLines, debounceMs,
   -- context, retrieval, checkNames, timeLimit, enabledLanguages.
   settings = {},
