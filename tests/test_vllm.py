@@ -40,8 +40,6 @@ __all__ = ["nvim", "tools"]  # fixtures, used by name
 pytestmark = pytest.mark.integration
 ADD = "def add(a, b):\n    return \n"
 PYTHON = detect("add.py")
-# A line the model goes on writing until its token cap (48 for a line).
-PRIMES = "PRIMES = [2, 3, 5, 7, 11, 13, "
 # A line the model writes on for hundreds of tokens (~9 s at 256 on 2 cores): a cancel has
 # seconds to arrive however slowly the metrics answer on a busy machine.
 SQUARES = "SQUARES = [0, 1, 4, 9, 16, 25, "
@@ -147,26 +145,31 @@ def test_a_superseded_request_stops_generating_on_the_server(
     service = CompletionService(settings)
     try:
         assert service.load() is None
-        uri = "file:///tmp/codegen-complete-vllm/primes.py"
-        service.open(uri, PRIMES + "\n", "python")
-        first = service.snapshot(uri, 0, len(PRIMES), explicit=True)
+        uri = "file:///tmp/codegen-complete-vllm/squares.py"
+        service.open(uri, SQUARES + "\n", "python")
+        first = service.snapshot(uri, 0, len(SQUARES), explicit=True)
         assert isinstance(first, Snapshot)
+        long_line = dataclasses.replace(first.options, max_new_tokens=LONG_LINE_TOKENS)
+        first = dataclasses.replace(first, options=long_line)
         before = vllm.metric("vllm:generation_tokens_total")
         aborted_before = vllm.log().count("Aborted request")
         answer = service.submit(first)
         wait_until(lambda: vllm.metric("vllm:generation_tokens_total") > before)
-        second = service.snapshot(uri, 0, len(PRIMES), explicit=True)  # the user typed on
+        second = service.snapshot(uri, 0, len(SQUARES), explicit=True)  # the user typed on
         assert isinstance(second, Snapshot)
         service.cancel(second)
         log = answer.result(timeout=30).log
         assert "superseded" in log
         wait_until(lambda: vllm.metric("vllm:num_requests_running") == 0, 10)
         time.sleep(0.5)
-        # The server aborted it short of the line's 48 tokens (the margin is the time the
-        # metric and the service take to notice, on a 2-core machine the server keeps busy).
+        # The server aborted it well short of the line's cap.
         generated = vllm.metric("vllm:generation_tokens_total") - before
         aborted = vllm.log().count("Aborted request") - aborted_before
-        assert aborted == 1 and generated < 48, (generated, log, vllm.log()[-3000:])
+        assert aborted == 1 and generated < LONG_LINE_TOKENS / 2, (
+            generated,
+            log,
+            vllm.log()[-3000:],
+        )
     finally:
         service.shutdown()
 
