@@ -102,6 +102,10 @@ class Engine:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # onnxruntime keeps a memory plan per distinct input shape, for ever; every keystroke
+        # has a new (new tokens, cached tokens) shape, so the resident memory climbed without
+        # end (+137 MB over 540 generations of random shapes, flat without; speed the same).
+        options.enable_mem_pattern = False
         self.session = ort.InferenceSession(
             str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
