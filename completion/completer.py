@@ -26,7 +26,6 @@ from codegen_complete.completion.backend import (
     OnnxBackend,
     decode_text,
 )
-from codegen_complete.completion.endpoint import Health, RemoteConfig
 from codegen_complete.completion.engine import Constraint, Detour, Engine
 from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
 from codegen_complete.completion.kvcache import SLOTS
@@ -39,13 +38,14 @@ from codegen_complete.completion.postprocess import (
     unit_is_complete,
 )
 from codegen_complete.completion.prompt import Budget, Prompt, PromptBuilder
+from codegen_complete.completion.remote.endpoint import Health, RemoteConfig
 from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import LanguageSpec
 from codegen_complete.context.snippets import Snippet
 
 if TYPE_CHECKING:
-    from codegen_complete.completion.remote import RemoteBackend
+    from codegen_complete.completion.remote.backend import RemoteBackend
 
 # Token caps per mode: a line is rarely longer than 48 tokens; a block body gets room for
 # about a dozen lines before the time cap matters.
@@ -138,7 +138,7 @@ class Completer:
         self.remote: RemoteBackend | None = None
         if remote is not None:
             # Imported only here: a local-only completer never loads the HTTP client.
-            from codegen_complete.completion.remote import RemoteBackend
+            from codegen_complete.completion.remote.backend import RemoteBackend
 
             self.remote = RemoteBackend(
                 remote, model.family, self.family.stop_tokens, model.stop_token_ids,

@@ -16,14 +16,14 @@ class Options:
     # safe point) is the answer.
     time_limit_s: float = 10.0
     context: bool = True  # show the model code from other workspace files
-    # ... including windows found in the whole repository's index (context/index.py): on the
+    # ... including windows found in the whole repository's index (context/index/repo.py): on the
     # fresh suite's dev half, 21.6% -> 36.3% exact match (docs/quality.md)
     retrieval: bool = True
     # ... and, first, the places the user edited lately, in this file and the open ones
     # (context/edits.py): on replayed commits of 2025 repositories, 32.1% -> 36.6% exact
     # match (docs/quality.md)
     recent_edits: bool = True
-    # Hold back a suggestion that uses a name defined nowhere (context/namecheck.py): a
+    # Hold back a suggestion that uses a name defined nowhere (checks/namecheck.py): a
     # single line is dropped, a block keeps its lines before that name.
     check_names: bool = True
     prompt_tokens: int = PROMPT_TOKENS  # the text around the cursor

@@ -13,16 +13,16 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
+from codegen_complete.checks.missing_imports import missing_import
+from codegen_complete.checks.namecheck import unresolved
 from codegen_complete.completion.backend import BackendUnavailableError, Continuation
 from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.options import Options
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.edits import EditedRegion
 from codegen_complete.context.gather import PLACE_LINES, PlaceMemo, gather_context
-from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.index.repo import RepoIndex
 from codegen_complete.context.languages import LanguageSpec
-from codegen_complete.context.missing_imports import missing_import
-from codegen_complete.context.namecheck import unresolved
 from codegen_complete.context.snippets import Snippet
 from codegen_complete.context.workspace import why_private
 
@@ -40,7 +40,7 @@ class DocumentSnapshot:
     tree: Tree | None = None  # the document's syntax tree, when the caller keeps one
     # Other open documents; None: the workspace's recently modified files stand in.
     open_documents: tuple[tuple[Path, str], ...] | None = None
-    # The workspace's search index, when there is one (context/index.py).
+    # The workspace's search index, when there is one (context/index/repo.py).
     index: RepoIndex | None = None
     # Where the user edited lately, newest first (context/edits.py).
     recent_edits: tuple[EditedRegion, ...] = ()
@@ -54,7 +54,7 @@ class Suggestion:
     mode: Mode
     context_files: tuple[str, ...]  # workspace paths of the snippets in the prompt
     # The raw output, token counts, stop reason, model timings; None when no model ran (the
-    # suggestion is an import the file is missing, context/missing_imports.py).
+    # suggestion is an import the file is missing, checks/missing_imports.py).
     continuation: Continuation | None
     # Names the model's suggestion read that are defined nowhere (or, in JavaScript and
     # TypeScript, not in scope), and what that did to it: "" (nothing found or not checked),

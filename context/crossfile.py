@@ -14,30 +14,11 @@ from pathlib import Path
 
 from tree_sitter import Tree
 
-from codegen_complete.context import (
-    c_imports,
-    go_imports,
-    java_imports,
-    javascript_imports,
-    languages,
-    python_imports,
-    rust_imports,
-)
+from codegen_complete.context import languages
 from codegen_complete.context.filecache import FileCache
-from codegen_complete.context.importing import Definition, ImportRules
+from codegen_complete.context.languages.importing import Definition, ImportRules
 from codegen_complete.context.workspace import Workspace
 
-RULES: dict[str, ImportRules] = {
-    "python": python_imports,
-    "javascript": javascript_imports,
-    "typescript": javascript_imports,
-    "tsx": javascript_imports,
-    "go": go_imports,
-    "rust": rust_imports,
-    "java": java_imports,
-    "c": c_imports,
-    "cpp": c_imports,
-}
 IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 # Lines around the cursor whose names rank the imported definitions.
 NEARBY_LINES = 40
@@ -45,7 +26,7 @@ NEARBY_LINES = 40
 
 def rules_for(path: Path) -> ImportRules | None:
     spec = languages.detect(path)
-    return RULES.get(spec.name) if spec is not None else None
+    return languages.import_rules(spec) if spec is not None else None
 
 
 def nearby_names(text: str, offset: int) -> Counter[str]:

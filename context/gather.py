@@ -12,7 +12,8 @@ from tree_sitter import Tree
 
 from codegen_complete.context.crossfile import imported_definitions
 from codegen_complete.context.edits import EditedRegion, edit_snippets
-from codegen_complete.context.index import RepoIndex, best_windows, search_text
+from codegen_complete.context.index.repo import RepoIndex
+from codegen_complete.context.index.windows import best_windows, search_text
 from codegen_complete.context.snippets import Snippet, similar_snippets
 from codegen_complete.context.workspace import Workspace, resolved
 

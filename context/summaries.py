@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from codegen_complete.context.importing import node_text
+from codegen_complete.context.languages.importing import node_text
 
 # Lines of a type, struct or enum shown whole; a longer one is cut with a marker.
 MAX_TYPE_LINES = 12

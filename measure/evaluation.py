@@ -38,15 +38,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from codegen_complete.checks.namecheck import unresolved
 from codegen_complete.completion.completer import Completer
 from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.edits import EditedRegion
-from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.index.repo import RepoIndex
 from codegen_complete.context.languages import LanguageSpec, detect, parser
-from codegen_complete.context.namecheck import unresolved
 from codegen_complete.measure.data import FIXTURES
 from codegen_complete.measure.edits import load_holes, repository_of, workspace
 from codegen_complete.measure.fresh import FRESH, NextLines, lookup

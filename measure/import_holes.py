@@ -1,4 +1,4 @@
-"""How right the missing-import lookup (context/missing_imports.py) is on real files, without
+"""How right the missing-import lookup (checks/missing_imports.py) is on real files, without
 a model: each single-line import statement at the top level of each file, removed in turn,
 is a hole (is what the lookup offers there that line?), and a new blank line after each
 import statement of the intact file is a place where nothing is missing (anything offered
@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codegen_complete.checks.missing_imports import missing_import
 from codegen_complete.context import languages
-from codegen_complete.context.index import SUFFIXES, RepoIndex
-from codegen_complete.context.missing_imports import RULES, missing_import
+from codegen_complete.context.index.repo import SUFFIXES, RepoIndex
 
 LONGEST_FILE = 200_000  # characters; longer files are left out, as the index leaves them
 # A one-line import of several members, up to its last, the last, and the rest of the line.
@@ -88,7 +88,8 @@ def measure(root: Path, tallies: dict[str, Tally]) -> None:
     for path in _files(root):
         language = languages.detect(path)
         language_parser = languages.parser(language) if language else None
-        if language is None or language_parser is None or language.name not in RULES:
+        rules = languages.missing_import_rules(language) if language else None
+        if language is None or language_parser is None or rules is None:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if len(text) > LONGEST_FILE:
@@ -98,7 +99,7 @@ def measure(root: Path, tallies: dict[str, Tally]) -> None:
         statements = [
             node
             for node in language_parser.parse(text.encode()).root_node.children
-            if node.type in RULES[language.name].statements
+            if node.type in rules.statements
         ]
         asked = (path, index, language)
         for node in statements:

@@ -7,7 +7,7 @@ ROOT defaults to this interpreter's site-packages (real code, thousands of files
 is built from scratch in a temporary folder, then queried from random places of random files
 (the 10 lines above a random line, as a request does), then asked for a missing import
 where one goes (a random top-level import line of a random Python file made blank, as
-context/missing_imports.py is asked at such a place), then refreshed with nothing changed (a
+checks/missing_imports.py is asked at such a place), then refreshed with nothing changed (a
 restart). Prints one table.
 """
 
@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from codegen_complete.checks.missing_imports import missing_import
 from codegen_complete.context import languages
-from codegen_complete.context.index import SUFFIXES, RepoIndex
-from codegen_complete.context.missing_imports import missing_import
+from codegen_complete.context.index.repo import SUFFIXES, RepoIndex
 from codegen_complete.measure.bench_engines import memory_mb
 from codegen_complete.measure.import_holes import with_blank_line
 

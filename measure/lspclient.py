@@ -16,7 +16,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from codegen_complete.context.index import INDEX_ENV
+from codegen_complete.context.index.repo import INDEX_ENV
 from codegen_complete.measure.bench_engines import memory_mb
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
@@ -24,7 +24,7 @@ LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".mjs
 
 
 @dataclass
-class Answer:
+class Received:
     text: str  # the suggestion, "" when there was none
     latency_s: float  # from sending the request to the answer's arrival
 
@@ -144,7 +144,7 @@ class EditorSession:
             )
         )
 
-    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Answer]:
+    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Received]:
         """Ask for the inline completion at `offset`; the task ends when the answer arrives."""
         kind = types.InlineCompletionTriggerKind
         params = types.InlineCompletionParams(
@@ -156,12 +156,12 @@ class EditorSession:
         )
         sent = time.perf_counter()
 
-        async def answer() -> Answer:
+        async def answer() -> Received:
             result = await self.client.text_document_inline_completion_async(params)
             latency = time.perf_counter() - sent
             items = result.items if isinstance(result, types.InlineCompletionList) else result
             text = items[0].insert_text if items else ""
-            return Answer(text if isinstance(text, str) else text.value, latency)
+            return Received(text if isinstance(text, str) else text.value, latency)
 
         return asyncio.ensure_future(answer())
 

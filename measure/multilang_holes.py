@@ -123,7 +123,7 @@ IMPORT_STARTS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Source:
+class ProjectFile:
     """One file of a project: its lines, and those lines with strings and comments blanked."""
 
     path: str
@@ -189,13 +189,13 @@ def blank_strings_and_comments(lines: list[str], language: str) -> tuple[list[st
     return code, comment_only
 
 
-def read_source(root: Path, path: Path, language: str) -> Source:
+def read_source(root: Path, path: Path, language: str) -> ProjectFile:
     lines = path.read_text(encoding="utf-8").split("\n")
     code, comment_only = blank_strings_and_comments(lines, language)
-    return Source(path.relative_to(root).as_posix(), language, lines, code, comment_only)
+    return ProjectFile(path.relative_to(root).as_posix(), language, lines, code, comment_only)
 
 
-def declarations(source: Source, exported_only: bool) -> set[str]:
+def declarations(source: ProjectFile, exported_only: bool) -> set[str]:
     """Names the file declares (for TypeScript, only its exports when `exported_only`)."""
     names: set[str] = set()
     language = source.language
@@ -231,7 +231,7 @@ def declarations(source: Source, exported_only: bool) -> set[str]:
     return names
 
 
-def local_names(source: Source) -> set[str]:
+def local_names(source: ProjectFile) -> set[str]:
     """Names the file binds locally (variables, parameters, fields, object keys): where one
     of them shadows a name of another file, that name is not a cross-file reference here."""
     names: set[str] = set()
@@ -279,7 +279,7 @@ def c_declarations(line: str, in_enum: bool) -> set[str]:
     return names - C_KEYWORDS
 
 
-def import_statements(source: Source) -> list[tuple[list[int], str]]:
+def import_statements(source: ProjectFile) -> list[tuple[list[int], str]]:
     """The file's import/include/use/package/mod statements (and C preprocessor lines, Rust
     attributes): the indexes of their lines and their text, multi-line ones joined."""
     statements: list[tuple[list[int], str]] = []
@@ -350,7 +350,7 @@ def external_names(
     return names
 
 
-def java_packages(sources: list[Source]) -> set[str]:
+def java_packages(sources: list[ProjectFile]) -> set[str]:
     packages: set[str] = set()
     for source in sources:
         for line in source.code:
@@ -410,7 +410,7 @@ def first_cross_reference(code: str, scope: Scope) -> int | None:
     return None
 
 
-def project_sources(project: Path, language: str) -> list[Source]:
+def project_sources(project: Path, language: str) -> list[ProjectFile]:
     paths = sorted(
         (p for p in project.rglob("*") if p.is_file() and language_of(p) == language),
         key=lambda p: p.relative_to(project).as_posix(),

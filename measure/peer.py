@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen_complete.measure.bench_engines import memory_mb
-from codegen_complete.measure.lspclient import Answer
+from codegen_complete.measure.lspclient import Received
 from codegen_complete.models.store import cache_home
 
 SDIST = "llama-cpp-python==0.3.36"
@@ -97,7 +97,7 @@ class LlamaSession:
     port: int
     texts: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
-    _inflight: dict[str, asyncio.Task[Answer]] = field(default_factory=dict)
+    _inflight: dict[str, asyncio.Task[Received]] = field(default_factory=dict)
 
     @classmethod
     async def start(cls, gguf: Path, threads: int, port: int = 8012) -> LlamaSession:
@@ -145,7 +145,7 @@ class LlamaSession:
         text = self.texts[uri]
         self.texts[uri] = text[:start] + new_text + text[end:]
 
-    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Answer]:
+    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Received]:
         previous = self._inflight.pop(uri, None)
         if previous is not None and not previous.done():
             previous.cancel()  # closes its connection: the server aborts it
@@ -173,7 +173,7 @@ class LlamaSession:
             **REQUEST,
         }
 
-    async def _infill(self, payload: dict[str, object]) -> Answer:
+    async def _infill(self, payload: dict[str, object]) -> Received:
         sent = time.perf_counter()
         body = json.dumps(payload).encode()
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
@@ -187,7 +187,7 @@ class LlamaSession:
             response = await reader.read()
         except asyncio.CancelledError:
             writer.close()
-            return Answer("", time.perf_counter() - sent)
+            return Received("", time.perf_counter() - sent)
         finally:
             writer.close()
         latency = time.perf_counter() - sent
@@ -196,13 +196,13 @@ class LlamaSession:
             result = json.loads(data)
         except ValueError:
             self.log.append(f"unreadable answer: {data[:200]!r}")
-            return Answer("", latency)
+            return Received("", latency)
         content = str(result.get("content", ""))
         self.log.append(
             f"prompt {result.get('timings', {}).get('prompt_n')} tokens, cached "
             f"{result.get('tokens_cached')}, stop {result.get('stop_type', '')}"
         )
-        return Answer(content, latency)
+        return Received(content, latency)
 
     async def stop(self) -> None:
         for task in self._inflight.values():

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from codegen_complete.context.classify import FINISHING_CHARACTERS
 from codegen_complete.measure.data import FIXTURES, VENDOR
-from codegen_complete.measure.lspclient import Answer, EditorSession
+from codegen_complete.measure.lspclient import EditorSession, Received
 from codegen_complete.measure.peer import LlamaSession
 from codegen_complete.models.catalog import DEFAULT_MODEL
 from codegen_complete.models.store import SOURCE_GGUF, models_root
@@ -63,7 +63,7 @@ class Editor(Protocol):
 
     def replace(self, uri: str, start: int, end: int, new_text: str) -> None: ...
 
-    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Answer]: ...
+    def request(self, uri: str, offset: int, invoked: bool) -> asyncio.Task[Received]: ...
 
     async def stop(self) -> None: ...
 
@@ -169,7 +169,7 @@ async def one_jump(
     })  # fmt: skip
 
     # (b) type the line back.
-    pending: list[asyncio.Task[Answer]] = []
+    pending: list[asyncio.Task[Received]] = []
     for character in typed:
         session.replace(uri, cursor, cursor, character)
         cursor += 1

@@ -34,10 +34,10 @@ from typing import Any
 
 from codegen_complete.completion.backend import Limits
 from codegen_complete.completion.completer import Completer
-from codegen_complete.completion.endpoint import RemoteConfig
 from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.completion.prompt import Prompt
-from codegen_complete.completion.remote import RemoteBackend
+from codegen_complete.completion.remote.backend import RemoteBackend
+from codegen_complete.completion.remote.endpoint import RemoteConfig
 from codegen_complete.measure import realuse
 from codegen_complete.measure.vllm import VllmServer, start_vllm
 from codegen_complete.models.catalog import DEFAULT_MODEL

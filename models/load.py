@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen_complete.completion.completer import Completer, ModelFiles, ModelLoadError
-from codegen_complete.completion.endpoint import RemoteConfig
+from codegen_complete.completion.remote.endpoint import RemoteConfig
 from codegen_complete.models.catalog import KNOWN_MODELS
 from codegen_complete.models.store import (
     InstalledModel,

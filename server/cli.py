@@ -39,7 +39,7 @@ from codegen_complete.server.commands import (
 from codegen_complete.server.positions import PositionError, parse_location, resolve_cursor
 
 if TYPE_CHECKING:
-    from codegen_complete.context.index import RepoIndex
+    from codegen_complete.context.index.repo import RepoIndex
 
 EXIT_BAD_INPUT = 2
 COMMANDS = ("serve", "model", "bench", "eval", "index")
@@ -108,7 +108,7 @@ CLI_INDEX_BUDGET_S = 3.0
 
 
 def _workspace_index(root: Path) -> RepoIndex:
-    from codegen_complete.context.index import RepoIndex
+    from codegen_complete.context.index.repo import RepoIndex
     from codegen_complete.server.service import index_cache_dir
 
     index = RepoIndex.for_workspace(root, index_cache_dir())

@@ -10,8 +10,8 @@ import shutil
 import time
 from pathlib import Path
 
-from codegen_complete.completion.endpoint import RemoteConfig, check_url
 from codegen_complete.completion.options import DEFAULTS, Options
+from codegen_complete.completion.remote.endpoint import RemoteConfig, check_url
 from codegen_complete.models.catalog import DEFAULT_MODEL, KNOWN_MODELS, PRECISIONS
 from codegen_complete.models.store import SOURCE_GGUF, installed_models, models_root
 from codegen_complete.server.settings import Settings, env_name
@@ -426,7 +426,7 @@ def run_index(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if not args.root.is_dir():
         raise UsageError(f"{args.root}: not a directory")
-    from codegen_complete.context.index import RepoIndex
+    from codegen_complete.context.index.repo import RepoIndex
     from codegen_complete.server.service import index_cache_dir
 
     index = RepoIndex.for_workspace(args.root, index_cache_dir())

@@ -1,4 +1,4 @@
-"""The indexer process of one workspace root (context/indexer.py), followed from a thread, and
+"""The indexer process of one workspace root (context/index/indexer.py), followed from a thread, and
 the model's worker thread, which says how long the model has been idle so that the indexer
 process can be paused while it works."""
 
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+INDEXER = "codegen_complete.context.index.indexer"  # run as a module
+
 T = TypeVar("T")
 
 
@@ -32,14 +34,14 @@ class Built:
 
 
 class IndexBuild:
-    """`python -m codegen_complete.context.indexer` for one root; `follow` reads its progress
+    """`python -m codegen_complete.context.index.indexer` for one root; `follow` reads its progress
     until it ends, `stop` kills it (safe at any moment: the index is crash-consistent)."""
 
     def __init__(self, root: Path, cache_dir: Path) -> None:
         self.root = root
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by follow)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "codegen_complete.context.indexer", str(root), str(cache_dir)],
+            [sys.executable, "-m", INDEXER, str(root), str(cache_dir)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors, text=True,
             start_new_session=True,  # out of the editor's process group and its signals
         )  # fmt: skip

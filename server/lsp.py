@@ -30,14 +30,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
-from codegen_complete.completion.endpoint import Health
-from codegen_complete.context.index import SUFFIXES
+from codegen_complete.completion.remote.endpoint import Health
+from codegen_complete.context.index.repo import SUFFIXES
 from codegen_complete.server import framing
 from codegen_complete.server.positions import PositionError
 from codegen_complete.server.service import (
     Answer,
     CompletionService,
-    Suggestion,
+    EditorSuggestion,
     index_cache_dir,
     path_of,
 )
@@ -452,7 +452,7 @@ def did_close(ls: CompletionServer, params: types.DidCloseTextDocumentParams) ->
 
 async def _suggest(
     ls: CompletionServer, uri: str, position: types.Position, explicit: bool
-) -> Suggestion | None:
+) -> EditorSuggestion | None:
     """The suggestion at `position`, or None; logs one line saying what happened."""
     # A request the client cancels is not logged: editors cancel the last one at every
     # keystroke, and a line each made four fifths of "Show log" noise.
@@ -509,7 +509,7 @@ async def _answer(
         raise
 
 
-def _range(suggestion: Suggestion) -> types.Range:
+def _range(suggestion: EditorSuggestion) -> types.Range:
     """The cursor, or from it over the closers the suggestion replaces (`f(se|)` with
     `lf) -> int:`)."""
     at = types.Position(line=suggestion.line, character=suggestion.character)

@@ -31,15 +31,15 @@ from urllib.parse import unquote, urlparse
 
 from codegen_complete.completion.backend import BackendUnavailableError
 from codegen_complete.completion.completer import Completer
-from codegen_complete.completion.endpoint import Health
 from codegen_complete.completion.options import Options
+from codegen_complete.completion.remote.endpoint import Health
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest, warm
 from codegen_complete.context.classify import FINISHED_LINE, Mode, classify
 from codegen_complete.context.documents import Document
 from codegen_complete.context.edits import EditLog, changed_lines
 from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.context.gather import PlaceMemo
-from codegen_complete.context.index import INDEX_ENV, RepoIndex
+from codegen_complete.context.index.repo import INDEX_ENV, RepoIndex
 from codegen_complete.context.workspace import resolved
 from codegen_complete.models.load import load
 from codegen_complete.models.store import ModelError, cache_home
@@ -53,7 +53,7 @@ from codegen_complete.server.settings import Settings
 
 
 @dataclass(frozen=True)
-class Suggestion:
+class EditorSuggestion:
     text: str  # to insert at the cursor
     line: int  # LSP position of the cursor
     character: int
@@ -74,7 +74,7 @@ def _end(text: str, offset: int, replaced: str) -> int | None:
 class Answer:
     """A request's outcome and the log line that explains it."""
 
-    suggestion: Suggestion | None
+    suggestion: EditorSuggestion | None
     log: str
 
 
@@ -673,8 +673,8 @@ class CompletionService:
         text, offset = snapshot.document.text, snapshot.offset
         replaced = self._remember(snapshot, suggestion, replaces)
         line, character = offset_to_utf16(text, offset)
-        return Answer(Suggestion(suggestion, line, character, False, _end(text, offset, replaced)),
-                      report)  # fmt: skip
+        end = _end(text, offset, replaced)
+        return Answer(EditorSuggestion(suggestion, line, character, False, end), report)
 
     def shutdown(self) -> None:
         if self._closing:
@@ -705,7 +705,7 @@ def _rest_of(
     line, character = offset_to_utf16(text, offset)
     rest = suggestion[len(typed) :]
     return Answer(
-        Suggestion(rest, line, character, True, _end(text, offset, replaced)),
+        EditorSuggestion(rest, line, character, True, _end(text, offset, replaced)),
         f"{snapshot.describe()}: {source}, {len(rest)} characters",
     )
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from codegen_complete.completion.endpoint import RemoteConfig, check_url
 from codegen_complete.completion.options import DEFAULTS, INTERACTIVE, Options
+from codegen_complete.completion.remote.endpoint import RemoteConfig, check_url
 from codegen_complete.models.catalog import DEFAULT_MODEL
 
 

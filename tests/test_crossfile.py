@@ -10,7 +10,11 @@ from tokenizers import Tokenizer
 from codegen_complete.completion.prompt import Budget, PromptBuilder
 from codegen_complete.completion.templates import FAMILIES
 from codegen_complete.context.crossfile import imported_definitions
-from codegen_complete.context.python_imports import definitions_of, imports_of, resolve_module
+from codegen_complete.context.languages.python.imports import (
+    definitions_of,
+    imports_of,
+    resolve_module,
+)
 from codegen_complete.context.snippets import Snippet
 from codegen_complete.context.workspace import Workspace
 from codegen_complete.models.store import InstalledModel

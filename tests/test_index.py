@@ -1,4 +1,4 @@
-"""The repository index (context/index.py): found by the code above the cursor, fresh after a
+"""The repository index (context/index/repo.py): found by the code above the cursor, fresh after a
 save, blind to ignored and secret files, persistent across restarts, rebuilt when corrupt."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codegen_complete.context.gather import gather_context
-from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.index.repo import RepoIndex
 
 CLIENT = """import logging
 
@@ -235,7 +235,7 @@ def test_generated_minified_and_data_files_are_left_out_and_said_so(project: Pat
 def test_a_full_index_leaves_the_rest_out_and_takes_it_once_there_is_room(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codegen_complete.context import index as index_module
+    from codegen_complete.context.index import repo as index_module
 
     monkeypatch.setattr(index_module, "MAX_WINDOWS", 1)
     index = RepoIndex(project)
@@ -248,7 +248,7 @@ def test_a_full_index_leaves_the_rest_out_and_takes_it_once_there_is_room(
 def test_a_search_only_index_follows_what_the_indexer_commits(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codegen_complete.context import index as index_module
+    from codegen_complete.context.index import repo as index_module
 
     monkeypatch.setattr(index_module, "READER_RELOAD_S", 0.0)
     cache = tmp_path / "cache"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import tantivy
 
-from codegen_complete.context.index import RepoIndex
+from codegen_complete.context.index.repo import RepoIndex
 
 FILES = 240
 # The child commits every few files, as the server does every 500, so that kills land before,
@@ -18,7 +18,7 @@ FILES = 240
 CHILD = """
 import os, signal, sys, threading
 from pathlib import Path
-from codegen_complete.context import index
+from codegen_complete.context.index import repo as index
 index.COMMIT_FILES = 9
 built = index.RepoIndex.for_workspace(Path(sys.argv[1]), Path(sys.argv[2]))
 kill_after = float(sys.argv[3])

@@ -123,7 +123,7 @@ def indexers(root: Path) -> list[int]:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"codegen_complete.context.indexer" in command and str(root).encode() in command:
+        if b"codegen_complete.context.index.indexer" in command and str(root).encode() in command:
             found.append(int(entry.name))
     return found
 

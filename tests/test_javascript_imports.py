@@ -9,7 +9,7 @@ import pytest
 
 from codegen_complete.context.crossfile import imported_definitions
 from codegen_complete.context.gather import gather_context
-from codegen_complete.context.javascript_imports import (
+from codegen_complete.context.languages.javascript.imports import (
     definitions_of,
     imports_of,
     resolve,

@@ -11,10 +11,13 @@ from tokenizers import Tokenizer
 
 from codegen_complete.completion.prompt import Budget, PromptBuilder
 from codegen_complete.completion.templates import FAMILIES
-from codegen_complete.context import c_imports, go_imports, java_imports, rust_imports
 from codegen_complete.context.crossfile import imported_definitions
 from codegen_complete.context.gather import gather_context
 from codegen_complete.context.languages import detect
+from codegen_complete.context.languages.c import imports as c_imports
+from codegen_complete.context.languages.go import imports as go_imports
+from codegen_complete.context.languages.java import imports as java_imports
+from codegen_complete.context.languages.rust import imports as rust_imports
 from codegen_complete.context.workspace import Workspace
 from codegen_complete.models.store import InstalledModel
 

@@ -1,7 +1,7 @@
 """The one-way imports the design relies on, checked by walking every module's syntax tree
 (imports inside functions included):
 
-    server → measure → models → completion → context
+    server → measure → models → completion → checks → context
 
 Each package may import its own modules and those to its right; nothing imports leftwards.
 Outside libraries with one home: pygls and lsprotocol in the LSP server (and the measurements'
@@ -15,7 +15,7 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ORDER = ("server", "measure", "models", "completion", "context")
+ORDER = ("server", "measure", "models", "completion", "checks", "context")
 CONFINED = {
     "pygls": {"server/lsp.py", "measure/lspclient.py", "measure/replay.py"},
     "lsprotocol": {
@@ -28,7 +28,7 @@ CONFINED = {
     "transformers": {"models/export.py", "measure/bench_engines.py"},
     "onnxruntime_genai": {"models/export.py"},
     # The network: only the remote backend, and only when the user configures one.
-    "httpx": {"completion/remote.py"},
+    "httpx": {"completion/remote/backend.py"},
 }
 
 
@@ -63,6 +63,52 @@ def violations(root: Path) -> list[str]:
 
 def test_imports_flow_one_way() -> None:
     assert violations(REPO) == []
+
+
+def room_intrusions(root: Path) -> list[str]:
+    """Imports of a language's room (context/languages/<room>/) from outside it: the shared
+    code reaches a language only through the registry (context/languages/__init__.py)."""
+    languages = root / "context" / "languages"
+    rooms = {path.parent.name for path in languages.glob("*/__init__.py")}
+    found = []
+    for package in ORDER:
+        for path in sorted((root / package).rglob("*.py")):
+            relative = path.relative_to(root)
+            home = relative.parts[2] if relative.parts[:2] == ("context", "languages") else None
+            for name in imported_modules(path):
+                parts = name.split(".")
+                if parts[:3] == ["codegen_complete", "context", "languages"] and len(parts) > 3:
+                    room = parts[3]
+                    if room in rooms and room != home:
+                        found.append(f"{relative.as_posix()} imports {name}")
+    return found
+
+
+def test_only_the_registry_knows_the_rooms() -> None:
+    assert room_intrusions(REPO) == []
+
+
+def test_a_room_imported_by_shared_code_is_caught(tmp_path: Path) -> None:
+    for package in ORDER:
+        (tmp_path / package).mkdir()
+    rooms = tmp_path / "context" / "languages"
+    for room in ("python", "go"):
+        (rooms / room).mkdir(parents=True)
+        (rooms / room / "__init__.py").write_text("")
+    (rooms / "go" / "names.py").write_text(
+        "from codegen_complete.context.languages.go import GO\n"  # its own room: fine
+        "from codegen_complete.context.languages.spec import LanguageSpec\n"  # shared: fine
+    )
+    (rooms / "python" / "names.py").write_text(
+        "from codegen_complete.context.languages.go.names import RULES\n"
+    )
+    (tmp_path / "checks" / "namecheck.py").write_text(
+        "from codegen_complete.context.languages.python import names\n"
+    )
+    assert room_intrusions(tmp_path) == [
+        "checks/namecheck.py imports codegen_complete.context.languages.python",
+        "context/languages/python/names.py imports codegen_complete.context.languages.go.names",
+    ]
 
 
 def test_an_upward_import_is_caught(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The import a file is missing, offered where an import goes (context/missing_imports.py)."""
+"""The import a file is missing, offered where an import goes (checks/missing_imports.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from codegen_complete.checks.missing_imports import missing_import
 from codegen_complete.context import languages
-from codegen_complete.context.index import RepoIndex
-from codegen_complete.context.missing_imports import missing_import
-from codegen_complete.context.missing_python_imports import PYTHON_RULES
-from codegen_complete.context.python_imports import PYTHON
+from codegen_complete.context.index.repo import RepoIndex
+from codegen_complete.context.languages.python.imports import PYTHON
+from codegen_complete.context.languages.python.missing_imports import RULES as PYTHON_RULES
 from codegen_complete.measure import import_holes
 from codegen_complete.server.service import CompletionService, Snapshot
 from codegen_complete.server.settings import Settings

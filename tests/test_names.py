@@ -13,7 +13,8 @@ from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.completion.suggest import DocumentSnapshot, _checked_names
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import detect
-from codegen_complete.context.names import unresolved_names
+from codegen_complete.context.languages.python import PYTHON
+from codegen_complete.context.languages.python import names as python_names
 
 MODELS = """from dataclasses import dataclass, field
 from enum import Enum
@@ -76,7 +77,9 @@ def shop(tmp_path: Path) -> Path:
 
 
 def unresolved(shop: Path, suggestion: str, before: str = CHECKOUT) -> list[str]:
-    found = unresolved_names(suggestion, before, "\n", shop / "shop/checkout.py", shop)
+    found = python_names.unresolved(
+        suggestion, before, "\n", PYTHON, shop / "shop/checkout.py", shop
+    )
     return [u.name for u in found]
 
 

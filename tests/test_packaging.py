@@ -31,11 +31,19 @@ def test_wheel_holds_only_the_codegen_complete_namespace(tmp_path: Path) -> None
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
     assert tops == {"codegen_complete", wheel.name.split("-py3")[0] + ".dist-info"}
-    for package in ("server", "completion", "context", "models", "measure"):
+    for package in ("server", "completion", "checks", "context", "models", "measure"):
         assert f"codegen_complete/{package}/__init__.py" in names
         assert f"codegen_complete/{package}/py.typed" in names
     assert "codegen_complete/server/cli.py" in names
     assert "codegen_complete/measure/fixtures/bench_prompt.txt" in names
+    # Every package of the checkout ships (pyproject lists them one by one), with its queries.
+    for package in ("server", "completion", "checks", "context", "models", "measure"):
+        for init in (REPO / package).rglob("__init__.py"):
+            module = init.relative_to(REPO).as_posix()
+            assert f"codegen_complete/{module}" in names, f"{module} is not in the wheel"
+    for query in (REPO / "context" / "languages").rglob("*.scm"):
+        shipped = f"codegen_complete/{query.relative_to(REPO).as_posix()}"
+        assert shipped in names, f"{shipped} is not in the wheel"
 
 
 def test_no_top_level_packages_leak_into_the_environment(tmp_path: Path) -> None:

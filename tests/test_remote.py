@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from codegen_complete.completion.backend import Limits
-from codegen_complete.completion.endpoint import RemoteConfig, check_url
 from codegen_complete.completion.prompt import Prompt
-from codegen_complete.completion.remote import RemoteBackend, RemoteError
-from codegen_complete.completion.servercache import ServerCache
+from codegen_complete.completion.remote.backend import RemoteBackend, RemoteError
+from codegen_complete.completion.remote.endpoint import RemoteConfig, check_url
+from codegen_complete.completion.remote.servercache import ServerCache
 from codegen_complete.completion.templates import FAMILIES, family_of_model_name
 from tests.openai_server import Behaviour, OpenAIServer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codegen_complete.checks.namecheck import unresolved
 from codegen_complete.context.languages import detect
-from codegen_complete.context.namecheck import unresolved
 
 JS = detect("x.js")
 TS = detect("x.ts")

@@ -22,8 +22,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from codegen_complete.completion.completer import Completer, CompletionRequest
-from codegen_complete.completion.endpoint import RemoteConfig
 from codegen_complete.completion.options import DEFAULTS, Options
+from codegen_complete.completion.remote.endpoint import RemoteConfig
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import detect
 from codegen_complete.measure.vllm import VLLM_MODEL, VLLM_PYTHON, VllmServer, start_vllm
