@@ -3,19 +3,16 @@
 The server prepares the suggestion for the line after the one being finished, for the
 document as it will be once the user has taken the suggestion and pressed Enter. VS Code and
 Neovim indent that line the same way for the common cases: as the line before, one level
-deeper after a line that opens a block or a bracket, one level shallower in Python after a
-line that ends its block (`return`, `pass`, `raise`, `break`, `continue`). Where the guess is
-wrong, the prepared suggestion is simply not used.
+deeper after a line that opens a block or a bracket, one level shallower after a line that
+ends its block in a language of indented blocks (its spec's `block_end`: `return`, `pass`,
+...). Where the guess is wrong, the prepared suggestion is simply not used.
 """
 
 from __future__ import annotations
 
-import re
-
 from codegen_complete.context.languages import LanguageSpec
 
 _OPENERS = ("(", "[", "{")
-_PYTHON_BLOCK_ENDS = re.compile(r"^(return|pass|raise|break|continue)\b")
 
 
 def indent_unit(text: str) -> str:
@@ -43,8 +40,8 @@ def indent_after_enter(line: str, text: str, language: LanguageSpec | None) -> s
     opener = language.block_opener if language is not None else "{"
     if code.endswith((opener, *_OPENERS)):
         return indent + indent_unit(text)
-    python = language is not None and language.block_opener == ":"
-    if python and _PYTHON_BLOCK_ENDS.match(code):
+    block_end = language.block_end if language is not None else None
+    if block_end is not None and block_end.match(code):
         unit = indent_unit(text)
         return indent[: -len(unit)] if indent.endswith(unit) else indent
     return indent
