@@ -165,11 +165,13 @@ async def soak(args: argparse.Namespace) -> int:
     session = await EditorSession.start(root, settings)
     run = Soak(session, files, random.Random(args.seed))
     rss: list[float] = []
+    anonymous: list[float] = []  # the process's own memory, without mapped files (the index)
     started = time.perf_counter()
     try:
         for number in range(args.operations):
             if number % max(1, args.operations // 10) == 0:
                 rss.append(memory_mb("VmRSS", session.pid))
+                anonymous.append(memory_mb("RssAnon", session.pid))
             if session.crashed:
                 break
             await run.step()
@@ -177,6 +179,7 @@ async def soak(args: argparse.Namespace) -> int:
         run.cancel_pending()
         await asyncio.sleep(2)
         rss.append(memory_mb("VmRSS", session.pid))
+        anonymous.append(memory_mb("RssAnon", session.pid))
     finally:
         crashed = session.crashed
         with contextlib.suppress(Exception):
@@ -191,6 +194,7 @@ async def soak(args: argparse.Namespace) -> int:
               f"max {latencies[-1]:.2f} s, over {SLOW_S:.0f} s: "
               f"{sum(lat > SLOW_S for lat in latencies)}")  # fmt: skip
     print("RSS MB at each tenth: " + ", ".join(f"{value:.0f}" for value in rss))
+    print("of it anonymous (not mapped files): " + ", ".join(f"{v:.0f}" for v in anonymous))
     return 1 if crashed else 0
 
 

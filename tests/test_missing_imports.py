@@ -10,7 +10,7 @@ import pytest
 from codegen_complete.checks.missing_imports import missing_import
 from codegen_complete.context import languages
 from codegen_complete.context.index.repo import RepoIndex
-from codegen_complete.context.languages.python.imports import PYTHON
+from codegen_complete.context.languages.python import PYTHON
 from codegen_complete.context.languages.python.missing_imports import RULES as PYTHON_RULES
 from codegen_complete.measure import import_holes
 from codegen_complete.server.service import CompletionService, Snapshot
