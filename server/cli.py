@@ -109,7 +109,7 @@ CLI_INDEX_BUDGET_S = 3.0
 
 def _workspace_index(root: Path) -> RepoIndex:
     from codegen_complete.context.index.repo import RepoIndex
-    from codegen_complete.server.service import index_cache_dir
+    from codegen_complete.server.indexing import index_cache_dir
 
     index = RepoIndex.for_workspace(root, index_cache_dir())
     index.refresh(budget_s=CLI_INDEX_BUDGET_S)

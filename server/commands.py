@@ -427,7 +427,7 @@ def run_index(argv: list[str]) -> int:
     if not args.root.is_dir():
         raise UsageError(f"{args.root}: not a directory")
     from codegen_complete.context.index.repo import RepoIndex
-    from codegen_complete.server.service import index_cache_dir
+    from codegen_complete.server.indexing import index_cache_dir
 
     index = RepoIndex.for_workspace(args.root, index_cache_dir())
     if args.rebuild and index.folder is not None:

@@ -5,7 +5,9 @@ process can be paused while it works."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -17,6 +19,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+from codegen_complete.context.index.repo import INDEX_ENV, RepoIndex
+from codegen_complete.context.workspace import resolved
+from codegen_complete.models.store import cache_home
 
 INDEXER = "codegen_complete.context.index.indexer"  # run as a module
 
@@ -124,3 +130,107 @@ class ModelWorker(ThreadPoolExecutor):
         """Seconds since the last work ended; 0 while work runs or waits."""
         with self._activity:
             return 0.0 if self._active else time.monotonic() - self._idle_since
+
+
+# The indexer process goes on once the model has been idle this long (typing keeps it paused:
+# keys come every ~170 ms), and its pause is checked this often.
+BUILD_RESUME_QUIET_S = 0.5
+PACE_S = 0.05
+
+
+def index_cache_dir() -> Path:
+    """Where workspace indexes live: $CODEGEN_COMPLETE_INDEX, else $XDG_CACHE_HOME (or
+    ~/.cache)/codegen-complete/index."""
+    if folder := os.environ.get(INDEX_ENV):
+        return Path(folder)
+    return cache_home() / "index"
+
+
+class Workspaces:
+    """The workspace roots, the search index of each (once `build` has opened it) and the
+    indexer process that brings it up to date."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = [root.resolve() for root in roots]
+        self.indexes: dict[Path, RepoIndex] = {}
+        self._builds: dict[Path, IndexBuild] = {}
+        self._saved_while_building: dict[Path, set[Path]] = {}
+        self._closing = False
+
+    def root_for(self, path: Path | None) -> Path | None:
+        """The root a file is in, or None."""
+        if path is None:
+            return None
+        real = resolved(path)
+        for root in self.roots:
+            if real is not None and real.is_relative_to(root):
+                return root
+        return None
+
+    def index_of(self, root: Path | None) -> RepoIndex | None:
+        return self.indexes.get(root) if root is not None else None
+
+    def build(
+        self,
+        cache_dir: Path,
+        say: Callable[[str], None],
+        progress: Callable[[Path, int, int], None],
+        model_quiet_for: Callable[[], float],
+    ) -> str:
+        """Bring each root's index up to date, whole, in an indexer process of its own (slow:
+        for a thread of its own, which only waits), paused while the model works (its
+        worker's `model_quiet_for`). Meanwhile completions search what the index held
+        already and what the build commits. `say` gets the log lines, `progress` (root,
+        files done, files found); the summary is returned."""
+        summaries = []
+        for root in self.roots:
+            if self._closing:
+                break
+            # Opened first, for searching only: the indexer process writes.
+            self.indexes[root] = reader = RepoIndex.for_workspace(root, cache_dir, writable=False)
+            for line in reader.log:
+                say(line)
+            build = self._builds[root] = IndexBuild(root, cache_dir)
+            pacing = threading.Thread(target=self._pace, args=(build, model_quiet_for))
+            pacing.daemon = True
+            pacing.start()
+            built = build.follow(functools.partial(progress, root), say)
+            if self._closing:
+                break
+            # Searching and updating now: files saved during the build are read again.
+            self.indexes[root] = writer = RepoIndex.for_workspace(root, cache_dir)
+            reader.close()
+            for path in self._saved_while_building.pop(root, set()):
+                writer.update(path)
+            files, windows, size = writer.stats()
+            say(f"index of {root}: {built.report or 'not finished'}; {files} files, "
+                f"{windows} windows, {size / 1e6:.1f} MB")  # fmt: skip
+            summaries.append(f"{built.done:,} of {built.total:,} files")
+        return ", ".join(summaries)
+
+    def _pace(self, build: IndexBuild, model_quiet_for: Callable[[], float]) -> None:
+        """Pause the indexer process while the model works (a request, or idle-time warming
+        after it) and for BUILD_RESUME_QUIET_S after; it builds while the user rests."""
+        while build.process.poll() is None and not self._closing:
+            build.pause(model_quiet_for() < BUILD_RESUME_QUIET_S)
+            time.sleep(PACE_S)
+        build.pause(False)
+
+    def file_changed(self, path: Path) -> None:
+        """A file was saved, created, changed or deleted on disk: re-read it into its index
+        (after the build, when one runs)."""
+        root = self.root_for(path)
+        if root is None or root not in self.indexes:
+            return
+        index = self.indexes[root]
+        if index.writable:
+            index.update(path)
+        else:
+            self._saved_while_building.setdefault(root, set()).add(path)
+
+    def close(self) -> None:
+        self._closing = True
+        for build in self._builds.values():
+            build.stop()
+        for index in self.indexes.values():
+            index.close()

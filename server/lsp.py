@@ -33,14 +33,10 @@ from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from codegen_complete.completion.remote.endpoint import Health
 from codegen_complete.context.index.repo import SUFFIXES
 from codegen_complete.server import framing
-from codegen_complete.server.positions import PositionError
-from codegen_complete.server.service import (
-    Answer,
-    CompletionService,
-    EditorSuggestion,
-    index_cache_dir,
-    path_of,
-)
+from codegen_complete.server.indexing import index_cache_dir
+from codegen_complete.server.positions import PositionError, path_of
+from codegen_complete.server.requests import Answer, EditorSuggestion
+from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import UNKNOWN_SETTING, Settings, parse_settings
 
 log = logging.getLogger(__name__)
@@ -247,7 +243,7 @@ async def _begin_progress(
 async def _index_workspaces(ls: CompletionServer) -> None:
     """Build or refresh the workspace's search index beside everything else, with progress;
     completions go on meanwhile, without it."""
-    if not ls.service.settings.options().retrieval or not ls.service.roots:
+    if not ls.service.settings.options().retrieval or not ls.service.workspaces.roots:
         return
     loop = asyncio.get_running_loop()
     token = "codegen-complete/index"

@@ -1,10 +1,14 @@
-"""Cursor positions given on the command line: `FILE:LINE[:COL]`, 1-based."""
+"""Places: `FILE:LINE[:COL]` on the command line (1-based), LSP's UTF-16 positions, and the
+file a `file://` URI names."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from codegen_complete.context.workspace import resolved
 
 _LOCATION = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<column>\d+))?$")
 
@@ -101,3 +105,15 @@ def offset_to_utf16(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset)
     start = text.rfind("\n", 0, offset) + 1
     return line, sum(2 if ord(c) > 0xFFFF else 1 for c in text[start:offset])
+
+
+def path_of(uri: str) -> Path | None:
+    """The file a `file://` URI names; None for other schemes (untitled buffers, ...) and
+    for a name no file can have (no path, a NUL byte, a symlink loop): such a document is
+    completed as an untitled buffer, and nothing else sees its name."""
+    if not uri.startswith("file://"):
+        return None
+    path = Path(unquote(urlparse(uri).path))
+    if not path.is_absolute() or resolved(path) is None:
+        return None
+    return path

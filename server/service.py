@@ -19,175 +19,47 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
-import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from codegen_complete.completion.backend import BackendUnavailableError
 from codegen_complete.completion.completer import Completer
-from codegen_complete.completion.options import Options
 from codegen_complete.completion.remote.endpoint import Health
 from codegen_complete.completion.suggest import DocumentSnapshot, suggest, warm
 from codegen_complete.context.classify import FINISHED_LINE, Mode, classify
 from codegen_complete.context.documents import Document
 from codegen_complete.context.edits import EditLog, changed_lines
-from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.context.gather import PlaceMemo
-from codegen_complete.context.index.repo import INDEX_ENV, RepoIndex
-from codegen_complete.context.workspace import resolved
 from codegen_complete.models.load import load
-from codegen_complete.models.store import ModelError, cache_home
-from codegen_complete.server.indexing import IndexBuild, ModelWorker
+from codegen_complete.models.store import ModelError
+from codegen_complete.server.indexing import ModelWorker, Workspaces
 from codegen_complete.server.positions import (
     offset_to_utf16,
+    path_of,
     position_in_text,
     utf16_to_offset,
 )
+from codegen_complete.server.requests import (
+    Answer,
+    EditorSuggestion,
+    Run,
+    Snapshot,
+    Ticket,
+    after_enter,
+    end_of_replaced,
+    rest_of,
+    why_dropped,
+)
 from codegen_complete.server.settings import Settings
-
-
-@dataclass(frozen=True)
-class EditorSuggestion:
-    text: str  # to insert at the cursor
-    line: int  # LSP position of the cursor
-    character: int
-    from_cache: bool = False
-    # Where the text it replaces ends (closers the editor typed ahead); None: at the cursor.
-    end_character: int | None = None
-
-
-def _end(text: str, offset: int, replaced: str) -> int | None:
-    """The UTF-16 character where the closers a suggestion replaces end, when they are still
-    right after the cursor (typing through `)` passes over an editor's closer); else None."""
-    if not replaced or not text.startswith(replaced, offset):
-        return None
-    return offset_to_utf16(text, offset + len(replaced))[1]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A request's outcome and the log line that explains it."""
-
-    suggestion: EditorSuggestion | None
-    log: str
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the worker needs, copied on the event loop."""
-
-    uri: str
-    document: DocumentSnapshot
-    options: Options
-    explicit: bool
-    ticket: Ticket  # its cancellation
-    # The generation of an earlier key that this request waits for: the user typed what it
-    # was writing.
-    run: Run | None = None
-    # The first request on its line: the user has just arrived (a jump, Enter), not typing on.
-    new_line: bool = False
-
-    @property
-    def offset(self) -> int:
-        return self.document.offset
-
-    def describe(self) -> str:
-        line, character = offset_to_utf16(self.document.text, self.document.offset)
-        kind = "invoked" if self.explicit else "automatic"
-        return f"#{self.ticket.number} {self.uri}:{line + 1}:{character + 1} {kind}"
-
-
-@dataclass
-class Ticket:
-    """Cancellation of one request: superseded, or cancelled by the client."""
-
-    number: int
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    superseded: bool = False
-
-
-# A run whose newest request the client cancelled goes on this long, for the request of the
-# next key to take it over: editors cancel the previous request before sending the next one.
-ORPHAN_GRACE_S = 0.5
-
-
-@dataclass
-class Run:
-    """One generation on the worker, which the requests of later keys take over while the
-    user types what it writes: they extend its text before the cursor, leave the text after
-    it alone, and agree with what the model has written so far."""
-
-    number: int  # the ticket of the request that started it
-    before: str  # the document up to the cursor, when it started
-    after: str
-    owner: int  # the ticket of the newest request waiting for it
-    future: Future[Answer] | None = None
-    started: bool = False
-    finished: bool = False
-    written: str = ""  # the model's text after the cursor so far (the worker updates it)
-    typed: str = ""  # what the newest request typed after `before`
-    stopped: threading.Event = field(default_factory=threading.Event)
-    orphaned_at: float | None = None
-
-    def typed_since(self, text: str, offset: int) -> str | None:
-        """What was typed since the run started, when `text` with the cursor at `offset`
-        only extends its text before the cursor; else None."""
-        before = text[:offset]
-        if before.startswith(self.before) and text[offset:] == self.after:
-            return before[len(self.before) :]
-        return None
-
-    def agrees(self, typed: str) -> bool:
-        written = self.written
-        return written.startswith(typed) or typed.startswith(written)
-
-    def cancelled(self) -> bool:
-        """Whether the generation should stop: nobody can use what it writes any more."""
-        if self.stopped.is_set() or not self.agrees(self.typed):
-            return True
-        orphaned = self.orphaned_at
-        return orphaned is not None and time.monotonic() - orphaned > ORPHAN_GRACE_S
-
-    def progress(self, written: str) -> None:
-        self.written = written
-
-
-# The indexer process goes on once the model has been idle this long (typing keeps it paused:
-# keys come every ~170 ms), and its pause is checked this often.
-BUILD_RESUME_QUIET_S = 0.5
-PACE_S = 0.05
-
-
-def index_cache_dir() -> Path:
-    """Where workspace indexes live: $CODEGEN_COMPLETE_INDEX, else $XDG_CACHE_HOME (or
-    ~/.cache)/codegen-complete/index."""
-    if folder := os.environ.get(INDEX_ENV):
-        return Path(folder)
-    return cache_home() / "index"
-
-
-def path_of(uri: str) -> Path | None:
-    """The file a `file://` URI names; None for other schemes (untitled buffers, ...) and
-    for a name no file can have (no path, a NUL byte, a symlink loop): such a document is
-    completed as an untitled buffer, and nothing else sees its name."""
-    if not uri.startswith("file://"):
-        return None
-    path = Path(unquote(urlparse(uri).path))
-    if not path.is_absolute() or resolved(path) is None:
-        return None
-    return path
 
 
 class CompletionService:
     def __init__(self, settings: Settings, roots: list[Path] | None = None) -> None:
         self.settings = settings
-        self.roots = [root.resolve() for root in roots or []]
+        self.workspaces = Workspaces(roots or [])
         self.documents: dict[str, Document] = {}
         self._executor = ModelWorker()
         self._completer: Completer | None = None
@@ -207,10 +79,6 @@ class CompletionService:
         self._waiting = 0
         self._waiting_lock = threading.Lock()
         self._closing = False
-        # The search index of each workspace root, once `index_workspaces` has opened it.
-        self.indexes: dict[Path, RepoIndex] = {}
-        self._builds: dict[Path, IndexBuild] = {}  # the indexer process of each root
-        self._saved_while_building: dict[Path, set[Path]] = {}
         self.warnings: list[str] = []  # about the settings of the last load
 
     # --- the model ---------------------------------------------------------------------------
@@ -298,66 +166,16 @@ class CompletionService:
         say: Callable[[str], None],
         progress: Callable[[Path, int, int], None] = lambda root, done, total: None,
     ) -> str:
-        """Bring each root's index up to date, whole, in an indexer process of its own (slow:
-        for a thread of its own, which only waits). Meanwhile completions search what the
-        index held already and what the build commits. `say` gets the log lines, `progress`
-        (root, files done, files found); the summary is returned."""
-        summaries = []
-        for root in self.roots:
-            if self._closing:
-                break
-            # Opened first, for searching only: the indexer process writes.
-            self.indexes[root] = reader = RepoIndex.for_workspace(root, cache_dir, writable=False)
-            for line in reader.log:
-                say(line)
-            build = self._builds[root] = IndexBuild(root, cache_dir)
-            pacing = threading.Thread(target=self._pace, args=(build,), daemon=True)
-            pacing.start()
-            built = build.follow(functools.partial(progress, root), say)
-            if self._closing:
-                break
-            # Searching and updating now: files saved during the build are read again.
-            self.indexes[root] = writer = RepoIndex.for_workspace(root, cache_dir)
-            reader.close()
-            for path in self._saved_while_building.pop(root, set()):
-                writer.update(path)
-            files, windows, size = writer.stats()
-            say(f"index of {root}: {built.report or 'not finished'}; {files} files, "
-                f"{windows} windows, {size / 1e6:.1f} MB")  # fmt: skip
-            summaries.append(f"{built.done:,} of {built.total:,} files")
-        return ", ".join(summaries)
-
-    def _pace(self, build: IndexBuild) -> None:
-        """Pause the indexer process while the model works (a request, or idle-time warming
-        after it) and for BUILD_RESUME_QUIET_S after; it builds while the user rests."""
-        while build.process.poll() is None and not self._closing:
-            build.pause(self._executor.quiet_for() < BUILD_RESUME_QUIET_S)
-            time.sleep(PACE_S)
-        build.pause(False)
+        """Bring each root's index up to date (server/indexing.py); the summary."""
+        return self.workspaces.build(cache_dir, say, progress, self._executor.quiet_for)
 
     def file_changed(self, uri: str) -> None:
-        """A file was saved, created, changed or deleted on disk: re-read it into its index
-        (after the build, when one runs)."""
+        """A file was saved, created, changed or deleted on disk: re-read it into its index."""
         path = path_of(uri)
-        root = self._root_for(path)
-        if path is None or root is None or root not in self.indexes:
-            return
-        index = self.indexes[root]
-        if index.writable:
-            index.update(path)
-        else:
-            self._saved_while_building.setdefault(root, set()).add(path)
+        if path is not None:
+            self.workspaces.file_changed(path)
 
     # --- requests ----------------------------------------------------------------------------
-
-    def _root_for(self, path: Path | None) -> Path | None:
-        if path is None:
-            return None
-        real = resolved(path)
-        for root in self.roots:
-            if real is not None and real.is_relative_to(root):
-                return root
-        return None
 
     def snapshot(self, uri: str, line: int, character: int, explicit: bool) -> Snapshot | Answer:
         """The request's immutable view, or the answer when there is nothing to complete."""
@@ -413,8 +231,8 @@ class CompletionService:
             mode=mode,
             language=document.spec,
             path=path,
-            root=(root := self._root_for(path)),
-            index=self.indexes.get(root) if root is not None else None,
+            root=(root := self.workspaces.root_for(path)),
+            index=self.workspaces.index_of(root),
             tree=document.tree.copy() if document.tree is not None else None,
             open_documents=open_documents,
             recent_edits=self.edits.regions(),
@@ -498,7 +316,7 @@ class CompletionService:
         # Typing nothing since is not typing the suggestion: asked again there, the model runs.
         if snapshot.document.text[: snapshot.offset] == previous_before:
             return None
-        return _rest_of(snapshot, previous_before, suggestion, replaced, "from the last suggestion")
+        return rest_of(snapshot, previous_before, suggestion, replaced, "from the last suggestion")
 
     def _from_prepared(self, snapshot: Snapshot) -> Answer | None:
         prepared = self._next.get(snapshot.uri)
@@ -507,7 +325,7 @@ class CompletionService:
         before, after, suggestion, replaced = prepared
         if snapshot.document.text[snapshot.offset :] != after:
             return None
-        answer = _rest_of(snapshot, before, suggestion, replaced, "prepared")
+        answer = rest_of(snapshot, before, suggestion, replaced, "prepared")
         if answer is not None:
             self._last[snapshot.uri] = (before, suggestion, replaced)  # typing on goes from it
         return answer
@@ -526,25 +344,14 @@ class CompletionService:
             self._executor.submit(self._prepare, snapshot, suggestion)
 
     def _predicted(self, snapshot: Snapshot, suggestion: str) -> tuple[str, int] | None:
-        """The document once the user has taken the one-line `suggestion` and pressed Enter,
-        and the cursor there; None where nothing is to be prepared (a block, the cursor
-        before other text on its line, the same place prepared already)."""
-        document = snapshot.document
-        text, offset = document.text, document.offset
-        line_end = text.find("\n", offset)
-        line_end = len(text) if line_end < 0 else line_end
-        if "\n" in suggestion or document.mode is not Mode.SINGLE_LINE:
-            return None
-        if text[offset:line_end].strip():
-            return None
-        line_start = text.rfind("\n", 0, offset) + 1
-        indent = indent_after_enter(text[line_start:offset] + suggestion, text, document.language)
-        inserted = suggestion + "\n" + indent
+        """Where the line after `suggestion` is, unless it is prepared already."""
+        predicted = after_enter(snapshot.document, suggestion)
         prepared = self._next.get(snapshot.uri)
-        before = text[:offset] + inserted
-        if prepared is not None and prepared[0] == before:
+        if predicted is None or (
+            prepared is not None and prepared[0] == predicted[0][: predicted[1]]
+        ):
             return None
-        return text[:offset] + inserted + text[offset:], offset + len(inserted)
+        return predicted
 
     def _prepare(self, snapshot: Snapshot, suggestion: str) -> None:
         """Idle time: the suggestion for the line after `suggestion`, kept for `from_cache`."""
@@ -614,7 +421,7 @@ class CompletionService:
         if completer is None:
             return Answer(None, f"{snapshot.describe()}: no model loaded")
         if ticket.cancelled.is_set():
-            return Answer(None, f"{snapshot.describe()}: {_why_dropped(ticket)} while queued")
+            return Answer(None, f"{snapshot.describe()}: {why_dropped(ticket)} while queued")
         try:
             result = suggest(
                 completer, snapshot.document, snapshot.options, run.cancelled, self._places,
@@ -642,8 +449,8 @@ class CompletionService:
             if result.text and generated.stop_reason != "cancelled":
                 # The user typed on, in agreement: this answers the request of the last key.
                 self._remember(snapshot, result.text, result.replaces)
-                return Answer(None, f"{report}: {_why_dropped(ticket)}, kept for #{run.owner}")
-            return Answer(None, f"{report}: {_why_dropped(ticket)}")
+                return Answer(None, f"{report}: {why_dropped(ticket)}, kept for #{run.owner}")
+            return Answer(None, f"{report}: {why_dropped(ticket)}")
         if not result.text:
             if generated.stop_reason == "time_limit":
                 why = "time limit"
@@ -673,42 +480,16 @@ class CompletionService:
         text, offset = snapshot.document.text, snapshot.offset
         replaced = self._remember(snapshot, suggestion, replaces)
         line, character = offset_to_utf16(text, offset)
-        end = _end(text, offset, replaced)
+        end = end_of_replaced(text, offset, replaced)
         return Answer(EditorSuggestion(suggestion, line, character, False, end), report)
 
     def shutdown(self) -> None:
         if self._closing:
             return  # the client's `shutdown`, then the end of its stream
         self._closing = True
-        for build in self._builds.values():
-            build.stop()
-        for index in self.indexes.values():
-            index.close()
+        self.workspaces.close()
         for ticket in self._latest.values():
             ticket.cancelled.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
         if self._completer is not None:
             self._completer.close()
-
-
-def _rest_of(
-    snapshot: Snapshot, before: str, suggestion: str, replaced: str, source: str
-) -> Answer | None:
-    """The rest of `suggestion` (made where the text before the cursor was `before`) when the
-    user has typed only its first characters since; None otherwise."""
-    text, offset = snapshot.document.text, snapshot.offset
-    if not text.startswith(before) or offset < len(before):
-        return None
-    typed = text[len(before) : offset]
-    if not suggestion.startswith(typed) or len(suggestion) <= len(typed):
-        return None
-    line, character = offset_to_utf16(text, offset)
-    rest = suggestion[len(typed) :]
-    return Answer(
-        EditorSuggestion(rest, line, character, True, _end(text, offset, replaced)),
-        f"{snapshot.describe()}: {source}, {len(rest)} characters",
-    )
-
-
-def _why_dropped(ticket: Ticket) -> str:
-    return "superseded by a newer request" if ticket.superseded else "cancelled"

@@ -13,7 +13,8 @@ from codegen_complete.context.index.repo import RepoIndex
 from codegen_complete.context.languages.python import PYTHON
 from codegen_complete.context.languages.python.missing_imports import RULES as PYTHON_RULES
 from codegen_complete.measure import import_holes
-from codegen_complete.server.service import CompletionService, Snapshot
+from codegen_complete.server.requests import Snapshot
+from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings
 
 MODELS = "class Order:\n    pass\n\n\nclass Item:\n    pass\n"

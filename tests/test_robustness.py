@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from codegen_complete.server import lsp
-from codegen_complete.server.service import CompletionService, Snapshot
+from codegen_complete.server.requests import Snapshot
+from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]

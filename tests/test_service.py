@@ -15,7 +15,8 @@ from codegen_complete.completion.suggest import suggest
 from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.server import service as service_module
 from codegen_complete.server.positions import offset_to_utf16, utf16_to_offset
-from codegen_complete.server.service import Answer, CompletionService, Run, Snapshot
+from codegen_complete.server.requests import Answer, Run, Snapshot
+from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings, parse_settings
 
 URI = "file:///tmp/notes.txt"
@@ -183,7 +184,7 @@ def test_the_workspace_index_follows_saves(tmp_path: Path) -> None:
     lines: list[str] = []
     service.index_workspaces(tmp_path / "cache", lines.append)
     assert any("1 files indexed" in line for line in lines)
-    index = service.indexes[root.resolve()]
+    index = service.workspaces.indexes[root.resolve()]
     (root / "b.py").write_text(
         "def save_report(report, target_path):\n    target_path.write_text(report)\n"
     )

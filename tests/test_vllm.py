@@ -29,7 +29,8 @@ from codegen_complete.context.languages import detect
 from codegen_complete.measure.vllm import VLLM_MODEL, VLLM_PYTHON, VllmServer, start_vllm
 from codegen_complete.models.load import load_model
 from codegen_complete.models.store import InstalledModel
-from codegen_complete.server.service import CompletionService, Snapshot
+from codegen_complete.server.requests import Snapshot
+from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings
 from tests.test_lsp import inline, record_statuses, wait_for_status
 from tests.test_nvim import ghost_text, nvim, reconfigure, wait_for
