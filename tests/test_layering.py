@@ -17,9 +17,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ORDER = ("server", "measure", "models", "completion", "checks", "context")
 CONFINED = {
-    "pygls": {"server/lsp.py", "measure/lspclient.py", "measure/replay.py"},
+    "pygls": {"server/lsp.py", "server/protocol.py", "measure/lspclient.py", "measure/replay.py"},
     "lsprotocol": {
         "server/lsp.py",
+        "server/protocol.py",
         "measure/lspclient.py",
         "measure/replay.py",
         "measure/soak.py",
