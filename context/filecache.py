@@ -12,8 +12,8 @@ T = TypeVar("T")
 
 class FileCache(Generic[T]):
     def __init__(self, limit: int = 4096) -> None:
-        self.limit = limit  # the oldest entry goes past this many files
-        self._entries: dict[Path, tuple[tuple[int, int], T]] = {}
+        self.limit = limit  # past this many files, the least recently used goes
+        self._entries: dict[Path, tuple[tuple[int, int], T]] = {}  # oldest use first
 
     def get(self, path: Path, compute: Callable[[], T]) -> T | None:
         """The value for `path`: remembered, or `compute()` when the file changed; None when
@@ -23,11 +23,15 @@ class FileCache(Generic[T]):
         except OSError:
             return None
         key = (status.st_size, status.st_mtime_ns)
-        cached = self._entries.get(path)
+        cached = self._entries.pop(path, None)
         if cached is not None and cached[0] == key:
+            self._entries[path] = cached  # the most recently used now
             return cached[1]
         value = compute()
         if len(self._entries) >= self.limit:
             self._entries.pop(next(iter(self._entries)))
         self._entries[path] = (key, value)
         return value
+
+    def __len__(self) -> int:
+        return len(self._entries)

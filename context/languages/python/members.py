@@ -157,7 +157,9 @@ class Resolver:
         return _PARSED.get(path, parse)
 
 
-_PARSED: FileCache[ParsedFile | None] = FileCache(limit=256)
+# Parsed files cost ~0.3 MB each (the tree more than the text): 256 of them held 80+ MB, and
+# the name check reads a few per open file (its imports and their bases).
+_PARSED: FileCache[ParsedFile | None] = FileCache(limit=64)
 
 
 def _simple_name(annotation: str) -> str:
