@@ -17,7 +17,7 @@ help:  ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # Strict editable installs link each module file: re-run when a package folder gains a file.
-$(BIN)/codegen-complete: pyproject.toml server completion context models measure
+$(BIN)/codegen-complete: pyproject.toml server completion checks context models measure
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[export,dev]' --config-settings editable_mode=strict
@@ -39,8 +39,8 @@ lint: setup  ## ruff
 	$(BIN)/ruff format --check .
 
 typecheck: setup  ## mypy (strict) on the installed package
-	$(BIN)/mypy -p codegen_complete.server -p codegen_complete.completion -p codegen_complete.context \
-		-p codegen_complete.models -p codegen_complete.measure
+	$(BIN)/mypy -p codegen_complete.server -p codegen_complete.completion -p codegen_complete.checks \
+		-p codegen_complete.context -p codegen_complete.models -p codegen_complete.measure
 
 $(VSIX): $(addprefix editors/vscode/,extension.js package.json package-lock.json .vscodeignore)
 	editors/vscode/build-vsix.sh $@
@@ -78,8 +78,8 @@ bench: model  ## speed table: this engine against transformers and llama.cpp whe
 	$(BIN)/codegen-complete bench
 
 bench-real: model  ## real use: jumps and typing in real projects, quiet and one core busy, beside llama.cpp
-	$(BIN)/python -m codegen_complete.measure.peer ensure
-	$(BIN)/python -m codegen_complete.measure.realuse --busy --peer
+	$(BIN)/python -m codegen_complete.measure.editor.peer ensure
+	$(BIN)/python -m codegen_complete.measure.editor.realuse --busy --peer
 
 # The checkout the typing benchmark compares with (a branch, tag or commit).
 BASE ?= main
@@ -88,11 +88,12 @@ bench-typing: model  ## what the user gets while typing (keys saved...), against
 	test -d build/base-src || git worktree add --detach build/base-src $(BASE)
 	git -C build/base-src checkout --quiet --detach $(BASE)
 	mkdir -p build/base/codegen_complete
-	for d in server completion context models measure; do ln -sfn ../../base-src/$$d build/base/codegen_complete/$$d; done
-	$(BIN)/python -m codegen_complete.measure.keystrokes --server base=build/base --server this --lookup
+	for d in server completion checks context models measure; do \
+		! test -d build/base-src/$$d || ln -sfn ../../base-src/$$d build/base/codegen_complete/$$d; done
+	$(BIN)/python -m codegen_complete.measure.editor.keystrokes --server base=build/base --server this --lookup
 
 bench-indexing: model  ## typing while the server indexes a 10,000-file workspace folder, against the same server without
-	$(BIN)/python -m codegen_complete.measure.keystrokes --scenario jump --scenario write --places 12 --indexing build/indexing-corpus
+	$(BIN)/python -m codegen_complete.measure.editor.keystrokes --scenario jump --scenario write --places 12 --indexing build/indexing-corpus
 
 clean:  ## remove the virtual environment and build outputs (installed models stay)
 	rm -rf $(VENV) $(VLLM_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache artifacts

@@ -35,7 +35,8 @@ class KnownModel:
     gguf_sha256: str
     default_precision: str
     # Where the editor holds back a one-line suggestion: the probability the model gives its
-    # line, measured on the fresh suite's dev half (measure/confidence.py); None: not measured.
+    # line, measured on the fresh suite's dev half (measure/quality/confidence.py); None: not
+    # measured.
     min_line_probability: float | None = None
 
 

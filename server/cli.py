@@ -211,7 +211,7 @@ def run_serve(argv: list[str]) -> int:
 
 
 def run_bench(argv: list[str]) -> int:
-    from codegen_complete.measure.bench import main as bench_main
+    from codegen_complete.measure.speed.bench import main as bench_main
 
     return bench_main(argv)
 

@@ -289,8 +289,12 @@ def print_recommendation() -> None:
 
 
 def _eval_parser() -> argparse.ArgumentParser:
-    from codegen_complete.measure.data import EVAL_DIR
-    from codegen_complete.measure.evaluation import CROSSFILE_FIXTURES, DEFAULT_SUITES, SUITES
+    from codegen_complete.measure.quality.data import EVAL_DIR
+    from codegen_complete.measure.quality.evaluation import (
+        CROSSFILE_FIXTURES,
+        DEFAULT_SUITES,
+        SUITES,
+    )
 
     parser = argparse.ArgumentParser(
         prog="codegen-complete eval",
@@ -340,7 +344,7 @@ def _eval_parser() -> argparse.ArgumentParser:
         type=Path,
         default=[],
         help="a git repository holding the edits suite's commits (repeatable; "
-        "measure/edits.py names them)",
+        "measure/quality/edits.py names them)",
     )
     parser.add_argument(
         "--recent-edits",
@@ -385,7 +389,7 @@ def run_eval(argv: list[str]) -> int:
     )
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
-    from codegen_complete.measure import evaluation
+    from codegen_complete.measure.quality import evaluation
     from codegen_complete.models.load import load
 
     completer = load(

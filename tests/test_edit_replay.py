@@ -1,5 +1,5 @@
-"""The edit-replay suite (measure/edits.py): holes cut from a commit's new lines, replayed with
-the commit's other files open, from a real git repository made here."""
+"""The edit-replay suite (measure/quality/edits.py): holes cut from a commit's new lines, replayed
+with the commit's other files open, from a real git repository made here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import subprocess
 from pathlib import Path
 
-from codegen_complete.measure.edits import changes, cut, hole_of, workspace
+from codegen_complete.measure.quality.edits import changes, cut, hole_of, workspace
 
 ORDERS_BEFORE = "class Order:\n    def __init__(self, items):\n        self.items = items\n"
 ORDERS_AFTER = (

@@ -10,7 +10,7 @@ import pytest
 
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.gather import gather_context
-from codegen_complete.measure.evaluation import (
+from codegen_complete.measure.quality.evaluation import (
     Outcome,
     edit_similarity,
     load_suite,

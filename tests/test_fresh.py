@@ -1,13 +1,20 @@
-"""The fresh cross-file suite (measure/fresh.py): holes in real 2025 projects, and the no-model
-lookup floor it is measured against."""
+"""The fresh cross-file suite (measure/quality/fresh.py): holes in real 2025 projects, and the no-
+model lookup floor it is measured against."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from codegen_complete.measure.evaluation import evaluate_case, load_fresh
-from codegen_complete.measure.fresh import FRESH, NextLines, compare, cut, hole_lines, lookup
+from codegen_complete.measure.quality.evaluation import evaluate_case, load_fresh
+from codegen_complete.measure.quality.fresh import (
+    FRESH,
+    NextLines,
+    compare,
+    cut,
+    hole_lines,
+    lookup,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

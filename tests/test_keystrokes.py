@@ -1,6 +1,6 @@
-"""The typing benchmark (measure/keystrokes.py): its simulated user, and one small run through
-the real server with the tiny model in CI (mechanics only: its figures are the benchmark's,
-in docs/benchmarks.md)."""
+"""The typing benchmark (measure/editor/keystrokes.py): its simulated user, and one small run
+through the real server with the tiny model in CI (mechanics only: its figures are the
+benchmark's, in docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen_complete.measure import keystrokes
-from codegen_complete.measure.keystrokes import (
+from codegen_complete.measure.editor import keystrokes
+from codegen_complete.measure.editor.keystrokes import (
     PROFILES,
     InProcessEditor,
     Place,

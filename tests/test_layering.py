@@ -17,16 +17,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ORDER = ("server", "measure", "models", "completion", "checks", "context")
 CONFINED = {
-    "pygls": {"server/lsp.py", "server/protocol.py", "measure/lspclient.py", "measure/replay.py"},
+    "pygls": {
+        "server/lsp.py",
+        "server/protocol.py",
+        "measure/editor/lspclient.py",
+        "measure/editor/replay.py",
+    },
     "lsprotocol": {
         "server/lsp.py",
         "server/protocol.py",
-        "measure/lspclient.py",
-        "measure/replay.py",
-        "measure/soak.py",
+        "measure/editor/lspclient.py",
+        "measure/editor/replay.py",
+        "measure/editor/soak.py",
     },
-    "torch": {"models/export.py", "measure/bench_engines.py"},
-    "transformers": {"models/export.py", "measure/bench_engines.py"},
+    "torch": {"models/export.py", "measure/speed/bench_engines.py"},
+    "transformers": {"models/export.py", "measure/speed/bench_engines.py"},
     "onnxruntime_genai": {"models/export.py"},
     # The network: only the remote backend, and only when the user configures one.
     "httpx": {"completion/remote/backend.py"},

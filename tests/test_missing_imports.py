@@ -12,7 +12,7 @@ from codegen_complete.context import languages
 from codegen_complete.context.index.repo import RepoIndex
 from codegen_complete.context.languages.python import PYTHON
 from codegen_complete.context.languages.python.missing_imports import RULES as PYTHON_RULES
-from codegen_complete.measure import import_holes
+from codegen_complete.measure.quality import import_holes
 from codegen_complete.server.requests import Snapshot
 from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings
@@ -258,7 +258,7 @@ def test_script_names_bound_every_way_are_not_missing(app: Path) -> None:
 def test_the_measurement_counts_right_offers_and_offers_where_nothing_is_missing(
     shop: Path,
 ) -> None:
-    """measure/import_holes.py on a project: the report's import line is offered back, and
+    """measure/quality/import_holes.py on a project: the report's import line is offered back, and
     its last member."""
     (shop / "shop" / "report.py").write_text(
         "from shop.models import Item, Order\n\n\ndef f(order: Order, item: Item) -> None:\n"

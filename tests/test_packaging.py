@@ -49,7 +49,7 @@ def test_wheel_holds_only_the_codegen_complete_namespace(tmp_path: Path) -> None
 def test_no_top_level_packages_leak_into_the_environment(tmp_path: Path) -> None:
     code = (
         "import importlib.util as u;"
-        "print([n for n in ('server', 'context', 'completion', 'models', 'measure')"
+        "print([n for n in ('server', 'checks', 'context', 'completion', 'models', 'measure')"
         " if u.find_spec(n)])"
     )
     result = subprocess.run(

@@ -1,4 +1,4 @@
-"""The peer pipeline's request (measure/peer.py): what llama.vscode sends to llama.cpp's
+"""The peer pipeline's request (measure/editor/peer.py): what llama.vscode sends to llama.cpp's
 /infill, built from the same documents the real-use benchmark types into."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from codegen_complete.measure.peer import PREFIX_LINES, SUFFIX_LINES, LlamaSession
+from codegen_complete.measure.editor.peer import PREFIX_LINES, SUFFIX_LINES, LlamaSession
 
 
 def test_the_infill_request_is_llama_vscodes(tmp_path: Path) -> None:

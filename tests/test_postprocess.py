@@ -21,7 +21,7 @@ from codegen_complete.completion.postprocess import (
 )
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import detect, parser
-from codegen_complete.measure.data import VENDOR
+from codegen_complete.measure.quality.data import VENDOR
 
 PYTHON = detect("a.py")
 JS = detect("a.js")

@@ -1,4 +1,4 @@
-"""The real-use benchmark's behaviour in CI (measure/realuse.py, here with the tiny model and
+"""The real-use benchmark's behaviour in CI (measure/editor/realuse.py, here with the tiny model and
 a few jumps in a vendored real project): every first request at a new place is answered, the
 typing requests are answered or dropped, the server's log explains the empty answers, and
 nothing crashes. Its timings are for the benchmark (docs/benchmarks.md), not for a test."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codegen_complete.measure.realuse import VENDOR, measure, table
+from codegen_complete.measure.editor.realuse import VENDOR, measure, table
 from tests.conftest import TINY
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
-"""10,000 keystrokes against `codegen-complete serve` (measure/replay.py, here with the tiny model
-and a fast typist): every edit a didChange and an automatic inline-completion request, every
-25th request cancelled, the document closed and reopened every 2,000 keystrokes. The server
+"""10,000 keystrokes against `codegen-complete serve` (measure/editor/replay.py, here with the tiny
+model and a fast typist): every edit a didChange and an automatic inline-completion request,
+every 25th request cancelled, the document closed and reopened every 2,000 keystrokes. The server
 must not crash, answer every request it was not told to drop, and keep its memory flat.
 docs/server.md has the same replay's latencies with the default model."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codegen_complete.measure.replay import REOPEN_EVERY, replay, report
+from codegen_complete.measure.editor.replay import REOPEN_EVERY, replay, report
 from tests.conftest import TINY
 
 KEYSTROKES = 10_000

@@ -26,7 +26,7 @@ from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.completion.remote.endpoint import RemoteConfig
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import detect
-from codegen_complete.measure.vllm import VLLM_MODEL, VLLM_PYTHON, VllmServer, start_vllm
+from codegen_complete.measure.speed.vllm import VLLM_MODEL, VLLM_PYTHON, VllmServer, start_vllm
 from codegen_complete.models.load import load_model
 from codegen_complete.models.store import InstalledModel
 from codegen_complete.server.requests import Snapshot

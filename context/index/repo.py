@@ -3,7 +3,7 @@ serves, found by the identifiers around the cursor with BM25 (tantivy, a search 
 process: nothing to run; one folder per workspace under the user's cache).
 
 Why tantivy and not SQLite FTS5 (in the standard library), measured on the same 780,985
-windows of 10,000 files (`python -m codegen_complete.measure.index_time`, docs/benchmarks.md):
+windows of 10,000 files (`python -m codegen_complete.measure.speed.index_time`, docs/benchmarks.md):
 a query with every identifier OR-ed takes 5.4 ms p50 / 10.8 ms p95 in tantivy (top-k
 pruning), 66 / 352 ms in FTS5 with the 12 rarest terms and 34 / 81 ms with 6 (FTS5 scores
 every matching row); tantivy builds it in 4.6 s against 10.7 s, in 48 MB against 875 MB (the

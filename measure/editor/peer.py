@@ -1,8 +1,8 @@
 """The pipeline users would pick instead, for the real-use benchmark: llama.cpp's server on the
 same GGUF, called the way llama.vscode calls it.
 
-    python -m codegen_complete.measure.peer build     # once: ~10 minutes on 2 cores
-    python -m codegen_complete.measure.peer ensure    # build unless built
+    python -m codegen_complete.measure.editor.peer build     # once: ~10 minutes on 2 cores
+    python -m codegen_complete.measure.editor.peer ensure    # build unless built
 
 `build` compiles `llama-server` from the llama.cpp sources inside the llama-cpp-python sdist
 (PyPI is the only source reachable here) into the user cache folder. Only this benchmark
@@ -31,8 +31,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegen_complete.measure.bench_engines import memory_mb
-from codegen_complete.measure.lspclient import Received
+from codegen_complete.measure.editor.lspclient import Received
+from codegen_complete.measure.speed.bench_engines import memory_mb
 from codegen_complete.models.store import cache_home
 
 SDIST = "llama-cpp-python==0.3.36"

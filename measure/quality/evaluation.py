@@ -8,10 +8,10 @@ Suites (rows from the public slices in shared/eval, or any file of the same form
 - crossfile: holes at lines that use names imported from other files of small projects
   (tests/fixtures/crossfile); exact match; `--context off` is the ablation.
 - multilang: the same kind of holes in ten real projects, two each in TypeScript, Go, Rust,
-  Java and C (tests/fixtures/multilang, cut by measure/multilang_holes.py).
+  Java and C (tests/fixtures/multilang, cut by measure/quality/multilang_holes.py).
 - fresh: holes from Python and JavaScript repositories first published in 2025 (see
-  measure/fresh.py), one file open; the no-model `lookup` mode is its floor.
-- edits: commits of 2025 repositories replayed (measure/edits.py): one new line cut out,
+  measure/quality/fresh.py), one file open; the no-model `lookup` mode is its floor.
+- edits: commits of 2025 repositories replayed (measure/quality/edits.py): one new line cut out,
   the commit's other files open and its other hunks the recent edits (`--recent-edits off`
   is the ablation); needs the repositories (`--repo`).
 - santacoder: single-line FIM in Python, JavaScript and Java; exact match of the stripped
@@ -47,10 +47,10 @@ from codegen_complete.context.documents import syntax_damage
 from codegen_complete.context.edits import EditedRegion
 from codegen_complete.context.index.repo import RepoIndex
 from codegen_complete.context.languages import LanguageSpec, detect, parser
-from codegen_complete.measure.data import FIXTURES
-from codegen_complete.measure.edits import load_holes, repository_of, workspace
-from codegen_complete.measure.fresh import FRESH, NextLines, lookup
-from codegen_complete.measure.naive import naive_complete
+from codegen_complete.measure.quality.data import FIXTURES
+from codegen_complete.measure.quality.edits import load_holes, repository_of, workspace
+from codegen_complete.measure.quality.fresh import FRESH, NextLines, lookup
+from codegen_complete.measure.quality.naive import naive_complete
 from codegen_complete.models.store import cache_home
 
 SUITE_FILES = {
@@ -58,7 +58,8 @@ SUITE_FILES = {
     "humaneval-multi": "HumanEval-MultiLineInfilling.dev.jsonl.gz",
     "santacoder": "santacoder-fim-singleline.dev.jsonl.gz",
 }
-# "edits" replays commits of git repositories the caller names (measure/edits.py): not a default.
+# "edits" replays commits of git repositories the caller names (measure/quality/edits.py):
+# not a default.
 DEFAULT_SUITES = (*SUITE_FILES, "crossfile", "multilang", "fresh")
 SUITES = (*DEFAULT_SUITES, "edits")
 # The cross-file suites' projects live with the tests of this repository: small projects
@@ -165,7 +166,7 @@ def _line_case(
 
 
 def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
-    """Holes from projects first published in 2025 (measure/fresh.py), one file open; only
+    """Holes from projects first published in 2025 (measure/quality/fresh.py), one file open; only
     the `split` half ("dev" or "test") when given."""
     cases = []
     for hole in json.loads((fixtures / "holes.json").read_text()):
@@ -178,7 +179,7 @@ def load_fresh(fixtures: Path = FRESH, split: str | None = None) -> list[Case]:
 
 
 def load_edits(repos: Sequence[Path], split: str | None = None) -> list[Case]:
-    """Commits replayed as an editor saw them (measure/edits.py): the file open with one new
+    """Commits replayed as an editor saw them (measure/quality/edits.py): the file open with one new
     line cut out, the commit's other files open, its other hunks the recent edits."""
     cases = []
     for hole in load_holes():

@@ -1,6 +1,6 @@
 """Cut the multi-language cross-file suite's holes (tests/fixtures/multilang/holes.json).
 
-    python -m codegen_complete.measure.multilang_holes    # rewrites holes.json
+    python -m codegen_complete.measure.quality.multilang_holes    # rewrites holes.json
 
 The projects under tests/fixtures/multilang/ are real code (two each in TypeScript, Go, Rust,
 Java and C; see the README there). A hole is a line that uses a name declared in ANOTHER file
@@ -41,7 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen_complete.measure.data import FIXTURES
+from codegen_complete.measure.quality.data import FIXTURES
 
 MULTILANG = FIXTURES / "multilang"
 HOLES_PER_LANGUAGE = 25

@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from codegen_complete.context.index.repo import INDEX_ENV
-from codegen_complete.measure.bench_engines import memory_mb
+from codegen_complete.measure.speed.bench_engines import memory_mb
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".mjs": "javascript"}

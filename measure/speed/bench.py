@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen_complete.completion.prompt import Budget, PromptBuilder
-from codegen_complete.measure.bench_engines import read_bandwidth_gb_s
+from codegen_complete.measure.speed.bench_engines import read_bandwidth_gb_s
 from codegen_complete.models.catalog import DEFAULT_MODEL
 from codegen_complete.models.store import SOURCE_GGUF, InstalledModel, models_root, open_model
 
@@ -34,7 +34,7 @@ ENGINES = ("ours", "ours-plain", "llama.cpp", "transformers")
 # Real code, with the repetition real code has and no verbatim copy of what comes next: the
 # runtime's own modules as they were on 2026-11-23 (when docs/benchmarks.md was measured),
 # pinned in a fixture so that editing or moving the code does not change the benchmark.
-PROMPT_SOURCE = Path(__file__).with_name("fixtures") / "bench_prompt.txt"
+PROMPT_SOURCE = Path(__file__).parents[1] / "fixtures" / "bench_prompt.txt"
 
 
 def build_prompts(model: InstalledModel, prompt_tokens: int) -> tuple[list[int], list[int]]:
@@ -83,7 +83,7 @@ def _median(values: list[float]) -> float:
 
 def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     """Measure one engine (in this, a child process)."""
-    from codegen_complete.measure import bench_engines
+    from codegen_complete.measure.speed import bench_engines
 
     prompts = json.loads(Path(args.prompts).read_text())
     prompt, keystroke = prompts["prompt"], prompts["keystroke"]
@@ -205,7 +205,7 @@ def run_parent(args: argparse.Namespace) -> int:
                 print(f"skipping {engine}: {reason}", flush=True)
                 continue
             command = [
-                sys.executable, "-m", "codegen_complete.measure.bench", "--worker", engine,
+                sys.executable, "-m", "codegen_complete.measure.speed.bench", "--worker", engine,
                 "--prompts", str(prompts_file), "--model-dir", str(model.path),
                 "--gguf", str(model.file(SOURCE_GGUF)), "--threads", str(threads),
                 "--repeats", str(args.repeats), "--decode-tokens", str(args.decode_tokens),

@@ -1,8 +1,8 @@
 """The typing benchmark: what a user gets while typing, scored as keys saved.
 
-    python -m codegen_complete.measure.keystrokes [--places 24] [--split test] [--profile realistic]
-        [--scenario jump --scenario write] [--busy] [--server LABEL[=DIR]] [--lookup]
-        [--indexing DIR]
+    python -m codegen_complete.measure.editor.keystrokes [--places 24] [--split test]
+        [--profile realistic] [--scenario jump --scenario write] [--busy]
+        [--server LABEL[=DIR]] [--lookup] [--indexing DIR]
 
 Through `codegen-complete serve` as the editors drive it (server defaults, so `debounceMs`
 120; one `didChange` and one automatic inline-completion request per key; the editor cancels
@@ -61,9 +61,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from codegen_complete.measure.fresh import FRESH, NextLines, source_files
-from codegen_complete.measure.lspclient import EditorSession
-from codegen_complete.measure.realuse import busy_core
+from codegen_complete.measure.editor.lspclient import EditorSession
+from codegen_complete.measure.editor.realuse import busy_core
+from codegen_complete.measure.quality.fresh import FRESH, NextLines, source_files
 from codegen_complete.models.catalog import DEFAULT_MODEL
 
 ARRIVAL_S = 0.6  # from arriving at a place to the first key

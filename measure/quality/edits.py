@@ -1,7 +1,8 @@
 """The edit-replay suite: holes cut from commits of repositories first published in 2025, each
 replayed as an editor saw it just before one of the commit's new lines was written.
 
-    python -m codegen_complete.measure.edits cut REPO[=HOLES]...  # measure/fixtures/edit_holes.json
+    # writes measure/fixtures/edit_holes.json:
+    python -m codegen_complete.measure.quality.edits cut REPO[=HOLES]...
     codegen-complete eval --suite edits --repo REPO ...  # git folders holding those commits
 
 Why: the fresh suite has one file open and no history, so it cannot say whether the places
@@ -40,9 +41,9 @@ from pathlib import Path
 
 from codegen_complete.context.edits import REGIONS
 from codegen_complete.context.languages import SPECS
-from codegen_complete.measure.fresh import is_code_line
+from codegen_complete.measure.quality.fresh import is_code_line
 
-HOLES = Path(__file__).resolve().with_name("fixtures") / "edit_holes.json"
+HOLES = Path(__file__).resolve().parents[1] / "fixtures" / "edit_holes.json"
 SEED = 2025
 SINCE = "2025-01-01"
 HOLES_PER_REPOSITORY = 16
@@ -236,7 +237,7 @@ def load_holes(path: Path = HOLES) -> list[EditHole]:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[0] != "cut":
-        print("usage: python -m codegen_complete.measure.edits cut REPO[=HOLES]...",
+        print("usage: python -m codegen_complete.measure.quality.edits cut REPO[=HOLES]...",
               file=sys.stderr)  # fmt: skip
         return 2
     holes = []

@@ -1,7 +1,7 @@
 """The repository index at scale: build time, size, memory, and the time a search adds to a
 request, on a real tree of about 10,000 source files.
 
-    python -m codegen_complete.measure.index_time [ROOT] [--queries 300]
+    python -m codegen_complete.measure.speed.index_time [ROOT] [--queries 300]
 
 ROOT defaults to this interpreter's site-packages (real code, thousands of files). The index
 is built from scratch in a temporary folder, then queried from random places of random files
@@ -24,8 +24,8 @@ from pathlib import Path
 from codegen_complete.checks.missing_imports import missing_import
 from codegen_complete.context import languages
 from codegen_complete.context.index.repo import SUFFIXES, RepoIndex
-from codegen_complete.measure.bench_engines import memory_mb
-from codegen_complete.measure.import_holes import with_blank_line
+from codegen_complete.measure.quality.import_holes import with_blank_line
+from codegen_complete.measure.speed.bench_engines import memory_mb
 
 
 def main(argv: list[str] | None = None) -> int:

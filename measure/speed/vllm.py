@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # Where `make vllm` puts the engine's environment and the served model's folder.
 VLLM_PYTHON = Path(os.environ.get("CODEGEN_COMPLETE_VLLM_PYTHON", REPO / ".venv-vllm/bin/python"))
 VLLM_MODEL = Path(

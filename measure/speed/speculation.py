@@ -1,6 +1,6 @@
 """Plain greedy decoding against prompt-lookup speculation on real fill-in-the-middle prompts.
 
-    .venv/bin/python -m codegen_complete.measure.speculation \
+    .venv/bin/python -m codegen_complete.measure.speed.speculation \
         ../shared/eval/HumanEval-MultiLineInfilling.dev.jsonl.gz
 
 For each of N rows (`prompt`, `suffix`) it builds the product's prompt, decodes up to 48 tokens

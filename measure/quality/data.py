@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 FIXTURES = CHECKOUT / "tests" / "fixtures"
 VENDOR = FIXTURES / "vendor"
 EVAL_DIR = Path(os.environ.get("CODEGEN_COMPLETE_EVAL_DIR") or CHECKOUT.parent / "shared" / "eval")

@@ -1,6 +1,6 @@
 """Real use through the LSP server: jump to a place in a real file, ask, type a line, move on.
 
-    python -m codegen_complete.measure.realuse [--jumps 60] [--busy] [--seed 1]
+    python -m codegen_complete.measure.editor.realuse [--jumps 60] [--busy] [--seed 1]
 
 For each project (real packages vendored under tests/fixtures/vendor, and the cross-file
 fixtures) a fresh `codegen-complete serve` gets the project as its workspace, as an editor
@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codegen_complete.context.classify import FINISHING_CHARACTERS
-from codegen_complete.measure.data import FIXTURES, VENDOR
-from codegen_complete.measure.lspclient import EditorSession, Received
-from codegen_complete.measure.peer import LlamaSession
+from codegen_complete.measure.editor.lspclient import EditorSession, Received
+from codegen_complete.measure.editor.peer import LlamaSession
+from codegen_complete.measure.quality.data import FIXTURES, VENDOR
 from codegen_complete.models.catalog import DEFAULT_MODEL
 from codegen_complete.models.store import SOURCE_GGUF, models_root
 
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--busy", action="store_true", help="also run with one core busy")
     parser.add_argument(
-        "--peer", action="store_true", help="also replay against llama.cpp (measure/peer.py)"
+        "--peer", action="store_true", help="also replay against llama.cpp (measure/editor/peer.py)"
     )
     parser.add_argument("--project", type=Path, action="append", default=None)
     parser.add_argument("--model", default=DEFAULT_MODEL)

@@ -6,7 +6,7 @@ there is wrong). The same for the member lists of one-line imports ("members" ro
 last member of each such list of several, cut with the cursor after the comma before it,
 and a comma typed after the whole list, where nothing is missing.
 
-    python -m codegen_complete.measure.import_holes PROJECT...
+    python -m codegen_complete.measure.quality.import_holes PROJECT...
 
 Each PROJECT is a workspace root, indexed in memory first. Prints a table per language.
 """

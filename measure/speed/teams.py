@@ -1,18 +1,19 @@
 """The remote backend measured against a real vLLM on this machine, in one run:
 
-    python -m codegen_complete.measure.teams [--jumps 18] [--places 8] [--typists 1,2,4,8]
+    python -m codegen_complete.measure.speed.teams [--jumps 18] [--places 8] [--typists 1,2,4,8]
 
 1. Prompt layout and the server's prefix cache: at real places in real files, the time to the
    first streamed token of a cold request and of the same request one typed character later,
    for the product's layout (suffix first, the prefix and the cursor last) and the family's
    published one (prefix, suffix, middle). One token each, so the time is the prompt's.
-2. Local against remote through the LSP server: the real-use replay (measure/realuse.py: jump,
-   ask, type the line back) with the in-process model, then with vLLM, same jumps.
+2. Local against remote through the LSP server: the real-use replay
+   (measure/editor/realuse.py: jump, ask, type the line back) with the in-process model, then
+   with vLLM, same jumps.
 3. Load: N simulated typists, each with its own LSP server (as each developer has), replaying
    edits against the one vLLM at once: keystroke-to-suggestion p50/p95 and the share of
    requests superseded by the typist's next keystroke.
 
-vLLM comes from `make vllm` (measure/vllm.py). Prints markdown tables for docs/teams.md.
+vLLM comes from `make vllm` (measure/speed/vllm.py). Prints markdown tables for docs/teams.md.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.completion.prompt import Prompt
 from codegen_complete.completion.remote.backend import RemoteBackend
 from codegen_complete.completion.remote.endpoint import RemoteConfig
-from codegen_complete.measure import realuse
-from codegen_complete.measure.vllm import VllmServer, start_vllm
+from codegen_complete.measure.editor import realuse
+from codegen_complete.measure.speed.vllm import VllmServer, start_vllm
 from codegen_complete.models.catalog import DEFAULT_MODEL
 from codegen_complete.models.load import load
 from codegen_complete.models.store import models_root

@@ -1,7 +1,8 @@
 """The fresh cross-file suite: holes cut from real projects first published in 2025, after the
 default model's training data, so it cannot have memorized them (tests/fixtures/vendor/fresh).
 
-    python -m codegen_complete.measure.fresh cut     # writes tests/fixtures/vendor/fresh/holes.json
+    # writes tests/fixtures/vendor/fresh/holes.json:
+    python -m codegen_complete.measure.quality.fresh cut
 
 How the holes are cut: in each project, files of 30-5,000 lines (.py, .mjs, .js; not
 secret-looking), lines of code (at least 8 characters, not blank, not a comment, not inside
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen_complete.context.workspace import is_secret
-from codegen_complete.measure.data import VENDOR
+from codegen_complete.measure.quality.data import VENDOR
 
 FRESH = VENDOR / "fresh"
 SUFFIXES = (".py", ".mjs", ".js")

@@ -1,6 +1,6 @@
 """Replay typing against `codegen-complete serve`: keystroke-to-response latency under load.
 
-    .venv/bin/python -m codegen_complete.measure.replay --keystrokes 10000
+    .venv/bin/python -m codegen_complete.measure.editor.replay --keystrokes 10000
 
 Starts the server over stdio with the default model, opens a real source file, and retypes
 its lines one keystroke at a time, 40 ms apart with a 400 ms pause after each line (every
@@ -23,11 +23,11 @@ from typing import Any
 
 from lsprotocol import types
 
-from codegen_complete.measure.bench_engines import memory_mb
-from codegen_complete.measure.lspclient import EditorSession
+from codegen_complete.measure.editor.lspclient import EditorSession
+from codegen_complete.measure.speed.bench_engines import memory_mb
 
 # A real source file to retype, pinned so that editing the code does not change the replay.
-SOURCE = Path(__file__).with_name("fixtures") / "replay_source.py.txt"
+SOURCE = Path(__file__).parents[1] / "fixtures" / "replay_source.py.txt"
 REOPEN_EVERY = 2_000
 
 

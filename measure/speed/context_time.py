@@ -1,6 +1,6 @@
 """Context gathering time: a 5,000-line Python file in a 500-file workspace.
 
-    .venv/bin/python -m codegen_complete.measure.context_time
+    .venv/bin/python -m codegen_complete.measure.speed.context_time
 
 Builds the workspace in a temporary folder (25 packages of 20 modules), opens a 5,000-line
 file that imports from ten of them, with three other files open, gathers context once (the

@@ -2,7 +2,7 @@
 unsure suggestions off the screen (`Options.min_confidence`).
 
     codegen-complete eval --suite fresh --split dev --outcomes dev.jsonl
-    python -m codegen_complete.measure.confidence dev.jsonl [more.jsonl ...]
+    python -m codegen_complete.measure.quality.confidence dev.jsonl [more.jsonl ...]
 
 For each statistic of the first line's token log-probabilities (the lowest one, the mean, the
 sum) and each threshold, the table says what share of the suggestions would still be shown,
@@ -52,7 +52,9 @@ def table(records: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     paths = [Path(name) for name in (argv if argv is not None else sys.argv[1:])]
     if not paths:
-        raise SystemExit("usage: python -m codegen_complete.measure.confidence OUTCOMES.jsonl...")
+        raise SystemExit(
+            "usage: python -m codegen_complete.measure.quality.confidence OUTCOMES.jsonl..."
+        )
     records = [json.loads(line) for path in paths for line in path.read_text().splitlines()]
     print(table([r for r in records if r.get("mode") == "product"]))
     return 0

@@ -1,7 +1,7 @@
 """The soak: thousands of random operations of an editor (and of a careless client) against
 the server while it indexes a big workspace; crashes, slow answers and memory over time.
 
-    python -m codegen_complete.measure.soak WORKSPACE [--operations 10000] [--seed 1]
+    python -m codegen_complete.measure.editor.soak WORKSPACE [--operations 10000] [--seed 1]
 
 WORKSPACE is opened as the editor's root (the server builds its index meanwhile, in its
 indexer process). The operations, drawn at random: open a source file of the workspace (eight
@@ -30,8 +30,8 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from codegen_complete.measure.bench_engines import memory_mb
-from codegen_complete.measure.lspclient import EditorSession
+from codegen_complete.measure.editor.lspclient import EditorSession
+from codegen_complete.measure.speed.bench_engines import memory_mb
 from codegen_complete.models.catalog import DEFAULT_MODEL
 
 OPEN_FILES = 8
