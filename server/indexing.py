@@ -53,11 +53,16 @@ class IndexBuild:
         )  # fmt: skip
         self.stopped = False
         self.paused = False
+        # Set once the process said it dies with the server: paused before that, it would
+        # stay stopped for good if the server died then (tests left such orphans).
+        self.ready = threading.Event()
 
     def pause(self, paused: bool) -> None:
         """Stop the process where it is (SIGSTOP) or let it go on: it yields the cores to the
         model while requests are answered, and builds when the user rests."""
         if paused == self.paused or self.stopped or self.process.poll() is not None:
+            return
+        if not self.ready.is_set():
             return
         with contextlib.suppress(ProcessLookupError):
             self.process.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
@@ -73,7 +78,9 @@ class IndexBuild:
                 message = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if "log" in message:
+            if "ready" in message:
+                self.ready.set()
+            elif "log" in message:
                 say(str(message["log"]))
             elif "done" in message:
                 last = message

@@ -4,7 +4,9 @@ bar that counts files, searchable while it runs, and stopped at once by a shutdo
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -168,14 +170,66 @@ def test_a_paused_build_survives_the_hangup_of_an_orphaned_process_group(tmp_pat
     project = tmp_path / "project"
     make_project(project, 2_000)
     build = IndexBuild(project, tmp_path / "cache")
-    deadline = time.monotonic() + 30
-    while not ignores_hangup(build.process.pid) and time.monotonic() < deadline:
-        time.sleep(0.02)  # its start-up: the imports come first
+    results: list[Any] = []
+    follower = threading.Thread(
+        target=lambda: results.append(build.follow(lambda done, total: None, lambda line: None))
+    )
+    follower.start()
+    assert build.ready.wait(30)  # it dies with the server from here on: it may be paused
+    assert ignores_hangup(build.process.pid)
     build.pause(True)
+    assert process_state(build.process.pid) == "T"
     build.process.send_signal(signal.SIGHUP)
     build.pause(False)
-    built = build.follow(lambda done, total: None, lambda line: None)
+    follower.join(60)
+    (built,) = results
     assert built.finished and built.done == built.total == 2_000
+
+
+SERVER_GONE_AT_ONCE = """
+import os, sys, threading, time
+from pathlib import Path
+from codegen_complete.server.indexing import IndexBuild
+build = IndexBuild(Path(sys.argv[1]), Path(sys.argv[2]))
+threading.Thread(target=build.follow, args=(lambda d, t: None, print), daemon=True).start()
+print(build.process.pid, flush=True)
+deadline = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < deadline:  # the model at work from the start: pause it
+    build.pause(True)
+    time.sleep(0.005)
+os._exit(0)  # killed: no shutdown, no stop()
+"""
+
+
+@pytest.mark.parametrize("lifetime_s", [0.05, 0.3, 1.5])
+def test_a_server_gone_while_its_build_is_paused_leaves_no_stopped_build(
+    tmp_path: Path, lifetime_s: float
+) -> None:
+    # A build paused before it could arrange to die with the server stayed stopped for good,
+    # an orphan holding the index's lock (the next server's build then failed: LockBusy).
+    project = tmp_path / "project"
+    make_project(project, 200)
+    server = subprocess.run(
+        [sys.executable, "-c", SERVER_GONE_AT_ONCE, str(project), str(tmp_path / "cache"),
+         str(lifetime_s)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    pid = int(server.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = alive(pid) and process_state(pid)
+    if left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"the build outlived its server, state {left}"
+
+
+def alive(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting for its new parent."""
+    try:
+        return process_state(pid) != "Z"
+    except OSError:
+        return False
 
 
 def ignores_hangup(pid: int) -> bool:

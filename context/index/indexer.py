@@ -6,7 +6,8 @@ the model, and completions took twice as long while a 12,000-file repository was
 The process may be killed at any moment (the server's shutdown does): the index is
 crash-consistent (context/index/repo.py), and the next build goes on from what was committed.
 
-Lines on stdout: {"log": text}, {"done": files, "total": files} (a few a second), and last
+Lines on stdout: first {"ready": true} (it now dies with the server: only then may the server
+pause it), {"log": text}, {"done": files, "total": files} (a few a second), and last
 {"report": text, "done": files, "total": files, "files": indexed, "windows": n, "bytes": n}.
 """
 
@@ -21,8 +22,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-
-from codegen_complete.context.index.repo import RepoIndex
 
 NICENESS = 10  # under the server and the editor; the build takes what they leave
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -54,9 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     root, cache_dir = Path(args[0]), Path(args[1])
+    die_with_parent()
+    emit({"ready": True})
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    die_with_parent()
+    # Imported once this process dies with the server: the index and its libraries take a
+    # while to load, and the server may pause the process from the ready line on.
+    from codegen_complete.context.index.repo import RepoIndex
+
     index = RepoIndex.for_workspace(root, cache_dir)
     for line in index.log:
         emit({"log": line})
