@@ -1,6 +1,7 @@
-"""The indexer process of one workspace root (context/index/indexer.py), followed from a thread, and
-the model's worker thread, which says how long the model has been idle so that the indexer
-process can be paused while it works."""
+"""The workspace roots and their indexes (`Workspaces`), the indexer process that builds one
+(`IndexBuild`: context/index/indexer.py, followed from a thread), and the model's worker
+thread, which says how long the model has been idle so that the indexer process can be
+paused while it works."""
 
 from __future__ import annotations
 
