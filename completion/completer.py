@@ -27,7 +27,13 @@ from codegen_complete.completion.backend import (
     decode_text,
 )
 from codegen_complete.completion.engine import Constraint, Detour, Engine
-from codegen_complete.completion.healing import Healing, TokenTexts, partial_word
+from codegen_complete.completion.healing import (
+    Healing,
+    TokenTexts,
+    heal,
+    line_ending_tokens,
+    written_after,
+)
 from codegen_complete.completion.kvcache import SLOTS
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.postprocess import (
@@ -257,7 +263,7 @@ class Completer:
         written = decode_text(self.tokenizer, kept) if kept else ""
 
         def should_stop(text: str) -> bool:
-            so_far = _after(healed, written + text)
+            so_far = written_after(healed, written + text)
             if progress is not None:
                 progress(so_far)
             return unit_is_complete(so_far, situation)
@@ -277,7 +283,7 @@ class Completer:
                 generated_tokens=len(kept) + continuation.generated_tokens,
                 logprobs=(*kept_logprobs, *continuation.logprobs),
             )
-        text = _after(healed, continuation.text)
+        text = written_after(healed, continuation.text)
         if continuation.stop_reason in ("time_limit", "max_tokens"):
             text = cut_unfinished(text, situation)
         text, replaces = _postprocess_over_typed_ahead(text, situation)
@@ -399,38 +405,8 @@ class Completer:
         )
 
     def _heal(self, before: str, after: str) -> tuple[str, str, Healing | None]:
-        """(prompt text before the cursor, the text left out of it, the backend constraint).
-
-        A prompt ending in spaces or in a partial word derails a BPE model: it has rarely seen
-        a space token before a word, or a word cut where the user stopped typing. The spaces
-        are left out and the first token may not end the line ("return |" means to go on);
-        a partial word is left out and the model must spell it again (token healing).
-        """
-        stripped = before.rstrip(" \t")
-        if not self.backend.supports_constraints:
-            # A remote engine takes no constraint: the spaces are still left out (the model
-            # writes them itself, or starts the word at once); a partial word stays in.
-            return stripped, before[len(stripped) :], None
-        if stripped != before:
-            return stripped, before[len(stripped) :], Healing("", None, self.line_enders)
-        next_character = after[:1]
-        word = partial_word(before)
-        if word and not (next_character.isalnum() or next_character == "_"):
-            return before[: -len(word)], word, Healing(word, self.token_texts)
-        return before, "", None
-
-
-# Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE
-# ("Ġ" space, "ĉ" tab, "Ċ" newline) and SentencePiece ("▁", "<0x0A>").
-_LINE_ENDER = re.compile(r"^(?:[Ġĉ▁ ]|<0x20>|<0x09>)*(?:Ċ|<0x0A>|\n)")
-
-
-def _after(healed: str, text: str) -> str:
-    """What the model wrote after the text healing left out of the prompt. Spaces the user
-    typed stand for any the model writes (one `x = ` and the model's ` 1` make `x = 1`)."""
-    if text.startswith(healed):
-        return text[len(healed) :]
-    return text.lstrip(" \t") if not healed.strip() else text
+        constrained = self.backend.supports_constraints
+        return heal(before, after, constrained, self.line_enders, lambda: self.token_texts)
 
 
 def _postprocess_over_typed_ahead(text: str, situation: Situation) -> tuple[str, int]:
@@ -444,9 +420,3 @@ def _postprocess_over_typed_ahead(text: str, situation: Situation) -> tuple[str,
         if finished and typed_ahead(finished, situation) == replaces:
             return finished, replaces
     return postprocess(text, situation), 0
-
-
-def line_ending_tokens(tokenizer: Tokenizer) -> frozenset[int]:
-    """Tokens that would end the cursor's line with nothing on it."""
-    vocabulary = tokenizer.get_vocab(with_added_tokens=False)
-    return frozenset(i for token, i in vocabulary.items() if _LINE_ENDER.match(token))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -113,3 +114,51 @@ class Healing:
         if not len(candidates):  # nothing spells it: let the model choose
             return int(np.argmax(scores))
         return int(candidates[np.argmax(scores[candidates])])
+
+
+def heal(
+    before: str,
+    after: str,
+    constrained: bool,
+    line_enders: frozenset[int],
+    token_texts: Callable[[], TokenTexts],
+) -> tuple[str, str, Healing | None]:
+    """(prompt text before the cursor, the text left out of it, the backend constraint);
+    `constrained`: whether the backend takes a constraint.
+
+    A prompt ending in spaces or in a partial word derails a BPE model: it has rarely seen
+    a space token before a word, or a word cut where the user stopped typing. The spaces
+    are left out and the first token may not end the line ("return |" means to go on);
+    a partial word is left out and the model must spell it again (token healing).
+    """
+    stripped = before.rstrip(" \t")
+    if not constrained:
+        # A remote engine takes no constraint: the spaces are still left out (the model
+        # writes them itself, or starts the word at once); a partial word stays in.
+        return stripped, before[len(stripped) :], None
+    if stripped != before:
+        return stripped, before[len(stripped) :], Healing("", None, line_enders)
+    next_character = after[:1]
+    word = partial_word(before)
+    if word and not (next_character.isalnum() or next_character == "_"):
+        return before[: -len(word)], word, Healing(word, token_texts())
+    return before, "", None
+
+
+# Vocabulary spellings of tokens that are only whitespace up to a newline: byte-level BPE
+# ("Ġ" space, "ĉ" tab, "Ċ" newline) and SentencePiece ("▁", "<0x0A>").
+_LINE_ENDER = re.compile(r"^(?:[Ġĉ▁ ]|<0x20>|<0x09>)*(?:Ċ|<0x0A>|\n)")
+
+
+def written_after(healed: str, text: str) -> str:
+    """What the model wrote after the text healing left out of the prompt. Spaces the user
+    typed stand for any the model writes (one `x = ` and the model's ` 1` make `x = 1`)."""
+    if text.startswith(healed):
+        return text[len(healed) :]
+    return text.lstrip(" \t") if not healed.strip() else text
+
+
+def line_ending_tokens(tokenizer: Tokenizer) -> frozenset[int]:
+    """Tokens that would end the cursor's line with nothing on it."""
+    vocabulary = tokenizer.get_vocab(with_added_tokens=False)
+    return frozenset(i for token, i in vocabulary.items() if _LINE_ENDER.match(token))

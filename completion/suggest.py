@@ -19,6 +19,7 @@ from codegen_complete.completion.backend import BackendUnavailableError, Continu
 from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.options import Options
 from codegen_complete.context.classify import Mode
+from codegen_complete.context.documents import Document
 from codegen_complete.context.edits import EditedRegion
 from codegen_complete.context.gather import PLACE_LINES, PlaceMemo, gather_context
 from codegen_complete.context.index.repo import RepoIndex
@@ -46,6 +47,37 @@ class DocumentSnapshot:
     recent_edits: tuple[EditedRegion, ...] = ()
     # When the request arrived: the time limit counts from here, not from the queue.
     received: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def of(
+        cls,
+        document: Document,
+        offset: int,
+        mode: Mode,
+        *,
+        path: Path | None = None,
+        root: Path | None = None,
+        index: RepoIndex | None = None,
+        open_documents: tuple[tuple[Path, str], ...] | None = None,
+        recent_edits: tuple[EditedRegion, ...] = (),
+        received: float | None = None,
+    ) -> DocumentSnapshot:
+        """The snapshot of a parsed document (the server's, the CLI's, an evaluation case's):
+        its text, language and a copy of its tree, which the editor's next edits change in
+        place while the request runs."""
+        return cls(
+            text=document.text,
+            offset=offset,
+            mode=mode,
+            language=document.spec,
+            path=path,
+            root=root,
+            tree=document.tree.copy() if document.tree is not None else None,
+            open_documents=open_documents,
+            index=index,
+            recent_edits=recent_edits,
+            received=time.perf_counter() if received is None else received,
+        )
 
 
 @dataclass(frozen=True)

@@ -145,14 +145,12 @@ def run_complete(argv: list[str]) -> int:
     for warning in remote.warnings() if remote is not None else ():
         print(f"codegen-complete: warning: {warning}", file=sys.stderr)
     completer = load(args.models_dir, args.model, args.threads, remote, args.remote_fallback)
-    snapshot = DocumentSnapshot(
-        text=text,
-        offset=cursor.offset,
-        mode=mode,
-        language=document.spec,
+    snapshot = DocumentSnapshot.of(
+        document,
+        cursor.offset,
+        mode,
         path=location.path.resolve(),
         root=root,
-        tree=document.tree,
         index=_workspace_index(root) if options.context and options.retrieval else None,
         received=time.perf_counter(),  # the time limit is the completion's, not the load's
     )

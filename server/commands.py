@@ -289,12 +289,12 @@ def print_recommendation() -> None:
 
 
 def _eval_parser() -> argparse.ArgumentParser:
-    from codegen_complete.measure.quality.data import EVAL_DIR
-    from codegen_complete.measure.quality.evaluation import (
+    from codegen_complete.measure.quality.cases import (
         CROSSFILE_FIXTURES,
         DEFAULT_SUITES,
         SUITES,
     )
+    from codegen_complete.measure.quality.data import EVAL_DIR
 
     parser = argparse.ArgumentParser(
         prog="codegen-complete eval",
@@ -390,13 +390,14 @@ def run_eval(argv: list[str]) -> int:
     if not args.eval_dir.is_dir():
         raise UsageError(f"--eval-dir {args.eval_dir}: not a directory")
     from codegen_complete.measure.quality import evaluation
+    from codegen_complete.measure.quality.cases import DEFAULT_SUITES
     from codegen_complete.models.load import load
 
     completer = load(
         args.models_dir, args.model, args.threads, remote_config(args), args.remote_fallback
     )
     modes = ["naive"] if args.naive else (args.mode or ["product", "naive"])
-    suites = args.suite or list(evaluation.DEFAULT_SUITES)
+    suites = args.suite or list(DEFAULT_SUITES)
     if "edits" in suites and not args.repo:
         raise UsageError("--suite edits needs --repo: the git repositories of its commits")
     summaries = evaluation.run(

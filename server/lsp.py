@@ -13,264 +13,49 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
-from pygls.lsp.server import LanguageServer
 
-from codegen_complete.completion.remote.endpoint import Health
-from codegen_complete.context.index.repo import SUFFIXES
 from codegen_complete.server import framing
-from codegen_complete.server.indexing import index_cache_dir
-from codegen_complete.server.positions import PositionError, path_of
-from codegen_complete.server.protocol import Protocol
+from codegen_complete.server.languageserver import (
+    NAME,
+    CompletionServer,
+    index_workspaces,
+    log_message,
+    report_health,
+    report_settings,
+    roots,
+    start_loading,
+)
+from codegen_complete.server.positions import PositionError
 from codegen_complete.server.requests import Answer, EditorSuggestion
 from codegen_complete.server.service import CompletionService
-from codegen_complete.server.settings import UNKNOWN_SETTING, Settings, parse_settings
+from codegen_complete.server.settings import parse_settings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-NAME = "codegen-complete"
-STATUS = "codegenComplete/status"
 # From the clients: the user is at a place (a buffer focused, the cursor moved there) and has
 # not typed yet; params {textDocument: {uri}, position: {line, character}}.
 FOCUS = "codegenComplete/didFocus"
 
-
-class CompletionServer(LanguageServer):
-    def __init__(self) -> None:
-        super().__init__(
-            NAME,
-            "0.1.0",
-            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-            protocol_cls=Protocol,
-        )
-        self.service = CompletionService(Settings())
-        # The model's load in progress: a request that comes meanwhile waits for it.
-        self.loading: asyncio.Task[None] | None = None
-        # Settings problems already reported, and those of the current change.
-        self.reported_settings: set[str] = set()
-        self.new_setting_problems: list[str] = []
-        # The remote backend's state last sent to the client: a change is sent once, not a
-        # message per keystroke.
-        self.reported_health: Health | None = None
-        self.remote_check: asyncio.Future[None] | None = None  # kept: a task needs a reference
-
-    def report_server_error(self, error: Exception, source: Any) -> None:
-        # A malformed message is the client's bug, not the user's business: log it rather
-        # than pop up a message box for each one.
-        _log(self, f"{NAME}: {type(error).__name__}: {error}")
-
-
 server = CompletionServer()
-
-
-def _say(ls: CompletionServer, message: str, kind: types.MessageType) -> None:
-    ls.window_show_message(types.ShowMessageParams(type=kind, message=f"{NAME}: {message}"))
-
-
-def _log(ls: CompletionServer, message: str) -> None:
-    ls.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
-
-
-def _status(ls: CompletionServer, state: str, message: str) -> None:
-    """`codegenComplete/status`: loading / ready / error, for a client's status display.
-    Clients that do not know the notification ignore it (LSP: unknown notifications)."""
-    ls.protocol.notify(STATUS, {"state": state, "message": message})
-
-
-def _roots(params: types.InitializeParams) -> list[Path]:
-    uris = [folder.uri for folder in params.workspace_folders or []]
-    if not uris and params.root_uri:
-        uris = [params.root_uri]
-    return [path for uri in uris if (path := path_of(uri)) is not None]
-
-
-def _report_settings(ls: CompletionServer, problems: list[str]) -> None:
-    """Problems with the settings, respecting the user: keys that are not ours (another
-    tool's settings sent at the top level, a typo) go to the log once; each bad value pops up
-    once per session; one popup per settings change at most."""
-    for problem in problems:
-        if problem not in ls.reported_settings:
-            ls.reported_settings.add(problem)
-            if problem.startswith(UNKNOWN_SETTING):
-                _log(ls, f"{NAME}: {problem}")
-            else:
-                ls.new_setting_problems.append(problem)
-    if ls.new_setting_problems:
-        _say(ls, "; ".join(ls.new_setting_problems), types.MessageType.Warning)
-        ls.new_setting_problems.clear()
 
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: CompletionServer, params: types.InitializeParams) -> None:
     settings, errors = parse_settings(params.initialization_options)
-    ls.service = CompletionService(settings, _roots(params))
-    _report_settings(ls, errors)
+    ls.service = CompletionService(settings, roots(params))
+    report_settings(ls, errors)
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: CompletionServer, params: types.InitializedParams) -> None:
-    indexing = asyncio.ensure_future(_index_workspaces(ls))
+    indexing = asyncio.ensure_future(index_workspaces(ls))
     # Cancelled only when the server exits mid-way (the client gone): not an error to print.
     with contextlib.suppress(asyncio.CancelledError):
-        await _start_loading(ls)
+        await start_loading(ls)
         await indexing
-
-
-async def _begin_progress(
-    ls: CompletionServer, token: str, title: str, percentage: int | None = None
-) -> bool:
-    """Start a $/progress bar where the client supports one (with a percentage that reports
-    follow, when one is given); whether it started."""
-    window = ls.client_capabilities.window
-    if not (window and window.work_done_progress):
-        return False
-    try:
-        await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(
-            token, types.WorkDoneProgressBegin(title=f"{NAME}: {title}", percentage=percentage)
-        )
-    except Exception:  # a client may refuse the token; the work goes on without a bar
-        return False
-    return True
-
-
-async def _index_workspaces(ls: CompletionServer) -> None:
-    """Build or refresh the workspace's search index beside everything else, with progress;
-    completions go on meanwhile, without it."""
-    if not ls.service.settings.options().retrieval or not ls.service.workspaces.roots:
-        return
-    loop = asyncio.get_running_loop()
-    token = "codegen-complete/index"
-    progress = await _begin_progress(ls, token, "indexing the workspace", percentage=0)
-
-    def say(line: str) -> None:
-        loop.call_soon_threadsafe(_log, ls, f"{NAME}: {line}")
-
-    def report(root: Path, done: int, total: int) -> None:
-        if progress and total:
-            message = f"{root.name}: {done:,} of {total:,} files"
-            percentage = min(100, done * 100 // total)
-            loop.call_soon_threadsafe(
-                ls.work_done_progress.report,
-                token,
-                types.WorkDoneProgressReport(message=message, percentage=percentage),
-            )
-
-    summary = await _on_own_thread(ls.service.index_workspaces, index_cache_dir(), say, report)
-    if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"indexed {summary}"))
-    await _watch_files(ls)
-
-
-async def _watch_files(ls: CompletionServer) -> None:
-    """Ask the client to report files changed on disk (git checkout, generators), where it
-    can; saves in the editor come as didSave anyway."""
-    workspace = ls.client_capabilities.workspace
-    watched = workspace.did_change_watched_files if workspace else None
-    if not (watched and watched.dynamic_registration):
-        return
-    pattern = "**/*{" + ",".join(SUFFIXES) + "}"
-    options = types.DidChangeWatchedFilesRegistrationOptions(
-        watchers=[types.FileSystemWatcher(glob_pattern=pattern)]
-    )
-    with contextlib.suppress(Exception):  # a refusal only means no updates from outside
-        await ls.client_register_capability_async(
-            types.RegistrationParams(
-                registrations=[
-                    types.Registration(
-                        id="codegen-complete/watch",
-                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                        register_options=options,
-                    )
-                ]
-            )
-        )
-
-
-async def _start_loading(ls: CompletionServer) -> None:
-    ls.loading = asyncio.ensure_future(_load_model(ls))
-    await asyncio.shield(ls.loading)
-
-
-async def _load_model(ls: CompletionServer) -> None:
-    token = "codegen-complete/load"
-    model = ls.service.settings.model
-    _status(ls, "loading", f"loading {model}")
-    progress = await _begin_progress(ls, token, "loading the model")
-    error = await asyncio.get_running_loop().run_in_executor(None, ls.service.load)
-    if progress:
-        ls.work_done_progress.end(
-            token, types.WorkDoneProgressEnd(message="ready" if error is None else "failed")
-        )
-    if error is not None:
-        _say(ls, error, types.MessageType.Error)
-        _status(ls, "error", error)
-        return
-    for warning in ls.service.warnings:
-        _say(ls, warning, types.MessageType.Warning)
-    health = ls.reported_health = ls.service.health()
-    if health is None:
-        _log(ls, f"{NAME}: model {model} ready")
-        _status(ls, "ready", model)
-    else:
-        _log(ls, f"{NAME}: remote backend: {health.message} (prompts: {model}'s tokenizer)")
-        _status(ls, _state(health), health.message)
-        # Not awaited: requests are served (or fall back) while the server is asked.
-        ls.remote_check = asyncio.ensure_future(_check_remote(ls))
-
-
-async def _check_remote(ls: CompletionServer) -> None:
-    await _on_own_thread(ls.service.check_remote)
-    _report_health(ls)
-
-
-def _on_own_thread(function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-    """Run slow blocking work (an index build, a remote server's first answer) on a daemon
-    thread of its own: leaving `asyncio.run`, the server waits for the default executor's
-    threads, and an editor gone without a `shutdown` left it waiting for a whole build."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def run() -> None:
-        try:
-            result, error = function(*args), None
-        except Exception as failure:  # handed to the awaiting coroutine
-            result, error = None, failure
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=run, daemon=True, name=getattr(function, "__name__", "work")).start()
-    return future
-
-
-def _state(health: Health) -> str:
-    """The status for the remote server's health: "loading" until it has answered once."""
-    if not health.ok:
-        return "error"
-    return "ready" if health.answered else "loading"
-
-
-def _report_health(ls: CompletionServer) -> None:
-    """Tell the client when the remote server goes down or comes back (once per change)."""
-    health = ls.service.health()
-    if health is None or health == ls.reported_health:
-        return
-    ls.reported_health = health
-    _log(ls, f"{NAME}: {health.message}")
-    _status(ls, _state(health), health.message)
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -279,10 +64,10 @@ async def did_change_configuration(
 ) -> None:
     previous = ls.service.settings
     settings, errors = parse_settings(params.settings, previous)
-    _report_settings(ls, errors)
+    report_settings(ls, errors)
     ls.service.settings = settings
     if settings.engine_settings != previous.engine_settings:
-        await _start_loading(ls)
+        await start_loading(ls)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -305,7 +90,7 @@ def did_change(ls: CompletionServer, params: types.DidChangeTextDocumentParams) 
     try:
         ls.service.change(params.text_document.uri, changes)
     except (PositionError, ValueError) as error:
-        _log(ls, f"{NAME}: ignoring a change to {params.text_document.uri}: {error}")
+        log_message(ls, f"{NAME}: ignoring a change to {params.text_document.uri}: {error}")
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -334,10 +119,10 @@ def did_focus(ls: CompletionServer, params: Any) -> None:
         uri = params.textDocument.uri
         line, character = int(params.position.line), int(params.position.character)
     except (AttributeError, TypeError, ValueError):
-        _log(ls, f"{NAME}: {FOCUS} needs textDocument.uri and position: {params}")
+        log_message(ls, f"{NAME}: {FOCUS} needs textDocument.uri and position: {params}")
         return
     if ls.service.ready:
-        _log(ls, f"{NAME}: {ls.service.focus(uri, line, character)}")
+        log_message(ls, f"{NAME}: {ls.service.focus(uri, line, character)}")
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -352,8 +137,8 @@ async def _suggest(
     # A request the client cancels is not logged: editors cancel the last one at every
     # keystroke, and a line each made four fifths of "Show log" noise.
     answer = await _answer(ls, uri, position, explicit)
-    _log(ls, f"{NAME}: {answer.log}")
-    _report_health(ls)
+    log_message(ls, f"{NAME}: {answer.log}")
+    report_health(ls)
     return answer.suggestion
 
 

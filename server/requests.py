@@ -9,8 +9,9 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from codegen_complete.completion.backend import Continuation
 from codegen_complete.completion.options import Options
-from codegen_complete.completion.suggest import DocumentSnapshot
+from codegen_complete.completion.suggest import DocumentSnapshot, Suggestion
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.server.positions import offset_to_utf16
@@ -160,3 +161,90 @@ def rest_of(
 
 def why_dropped(ticket: Ticket) -> str:
     return "superseded by a newer request" if ticket.superseded else "cancelled"
+
+
+def describe_run(snapshot: Snapshot, result: Suggestion, generated: Continuation) -> str:
+    """The log line of a request the model answered: what its prompt held, what each step
+    cost, how it stopped, what the name check did."""
+    report = (
+        f"{snapshot.describe()}: {result.mode.value}, prompt {generated.prompt_tokens} tokens "
+        f"({generated.reused_tokens} reused), context {len(result.context_files)} files "
+        f"{result.context_ms:.0f} ms, {'small ' if result.small_prompt else ''}"
+        f"prefill {generated.prefill_ms:.0f} ms, decode {generated.generated_tokens} tokens "
+        f"{generated.decode_ms:.0f} ms, stop {generated.stop_reason}, "
+        f"total {result.total_ms:.0f} ms"
+    )
+    if result.unresolved:
+        report += f", name check {result.name_check} ({', '.join(result.unresolved)})"
+    return report
+
+
+def why_empty(result: Suggestion, generated: Continuation) -> str:
+    """Why a generation the model finished shows nothing."""
+    if generated.stop_reason == "time_limit":
+        return "time limit"
+    if result.unsure:
+        return f"the model was unsure, line probability {result.line_probability:.2f}"
+    if result.name_check == "dropped":
+        return "it reads names that resolve nowhere"
+    if generated.text.strip():
+        return "post-processing dropped it"
+    return "the model wrote nothing"
+
+
+class Remembered:
+    """Per document, the suggestions that answer without the model: the last one shown
+    (typing its first characters is answered with the rest) and the one prepared for the
+    line after it (arriving there is answered at once)."""
+
+    def __init__(self) -> None:
+        # The text before the cursor, the suggestion there, the closers after the cursor it
+        # replaces.
+        self.last: dict[str, tuple[str, str, str]] = {}
+        # The text before and after the cursor of the line after the last suggestion, the
+        # suggestion prepared there, the closers it replaces.
+        self.next: dict[str, tuple[str, str, str, str]] = {}
+
+    def answer(self, snapshot: Snapshot) -> Answer | None:
+        if (prepared := self._from_prepared(snapshot)) is not None:
+            return prepared
+        last = self.last.get(snapshot.uri)
+        if last is None:
+            return None
+        previous_before, suggestion, replaced = last
+        # Typing nothing since is not typing the suggestion: asked again there, the model runs.
+        if snapshot.document.text[: snapshot.offset] == previous_before:
+            return None
+        return rest_of(snapshot, previous_before, suggestion, replaced, "from the last suggestion")
+
+    def _from_prepared(self, snapshot: Snapshot) -> Answer | None:
+        prepared = self.next.get(snapshot.uri)
+        if prepared is None:
+            return None
+        before, after, suggestion, replaced = prepared
+        if snapshot.document.text[snapshot.offset :] != after:
+            return None
+        answer = rest_of(snapshot, before, suggestion, replaced, "prepared")
+        if answer is not None:
+            self.last[snapshot.uri] = (before, suggestion, replaced)  # typing on goes from it
+        return answer
+
+    def shown(self, snapshot: Snapshot, suggestion: str, replaces: int) -> str:
+        """Keep `suggestion`, shown at the snapshot's cursor; the closers it replaces."""
+        text, offset = snapshot.document.text, snapshot.offset
+        replaced = text[offset : offset + replaces]
+        self.last[snapshot.uri] = (text[:offset], suggestion, replaced)
+        return replaced
+
+    def is_prepared(self, uri: str, before: str) -> bool:
+        """Whether the suggestion for the place after `before` is prepared already."""
+        prepared = self.next.get(uri)
+        return prepared is not None and prepared[0] == before
+
+    def prepared(self, uri: str, text: str, offset: int, suggestion: str, replaces: int) -> None:
+        replaced = text[offset : offset + replaces]
+        self.next[uri] = (text[:offset], text[offset:], suggestion, replaced)
+
+    def forget(self, uri: str) -> None:
+        self.last.pop(uri, None)
+        self.next.pop(uri, None)

@@ -45,13 +45,15 @@ from codegen_complete.server.positions import (
 from codegen_complete.server.requests import (
     Answer,
     EditorSuggestion,
+    Remembered,
     Run,
     Snapshot,
     Ticket,
     after_enter,
+    describe_run,
     end_of_replaced,
-    rest_of,
     why_dropped,
+    why_empty,
 )
 from codegen_complete.server.settings import Settings
 
@@ -67,12 +69,7 @@ class CompletionService:
         self._runs: dict[str, Run] = {}  # the newest generation per document
         self._request_lines: dict[str, int] = {}  # the line of the last request per document
         self._tickets = 0
-        # Per document: the text before the cursor, the suggestion there, and the closers
-        # after the cursor that it replaces.
-        self._last: dict[str, tuple[str, str, str]] = {}
-        # Per document: the suggestion prepared for the line after the last suggestion, as
-        # (text before the cursor, text after it, suggestion, closers it replaces).
-        self._next: dict[str, tuple[str, str, str, str]] = {}
+        self.remembered = Remembered()  # the suggestions that answer without the model
         self._places = PlaceMemo()  # only the worker thread uses it
         self.edits = EditLog()  # where the user changed the open documents lately
         # Requests submitted and not started: warming the cache yields to them.
@@ -150,8 +147,7 @@ class CompletionService:
         self.documents.pop(uri, None)
         if (path := path_of(uri)) is not None:
             self.edits.forget(path)  # its text is no longer known
-        self._last.pop(uri, None)
-        self._next.pop(uri, None)
+        self.remembered.forget(uri)
         self._request_lines.pop(uri, None)
         if ticket := self._latest.pop(uri, None):
             ticket.cancelled.set()
@@ -225,15 +221,14 @@ class CompletionService:
             for other_uri, other in self.documents.items()
             if other_uri != uri and (other_path := path_of(other_uri)) is not None
         )
-        return DocumentSnapshot(
-            text=document.text,
-            offset=offset,
-            mode=mode,
-            language=document.spec,
+        root = self.workspaces.root_for(path)
+        return DocumentSnapshot.of(
+            document,
+            offset,
+            mode,
             path=path,
-            root=(root := self.workspaces.root_for(path)),
+            root=root,
             index=self.workspaces.index_of(root),
-            tree=document.tree.copy() if document.tree is not None else None,
             open_documents=open_documents,
             recent_edits=self.edits.regions(),
         )
@@ -307,28 +302,7 @@ class CompletionService:
     def from_cache(self, snapshot: Snapshot) -> Answer | None:
         """The rest of the last suggestion when the user typed its first characters, or the
         suggestion prepared for the place the user has arrived at."""
-        if (prepared := self._from_prepared(snapshot)) is not None:
-            return prepared
-        last = self._last.get(snapshot.uri)
-        if last is None:
-            return None
-        previous_before, suggestion, replaced = last
-        # Typing nothing since is not typing the suggestion: asked again there, the model runs.
-        if snapshot.document.text[: snapshot.offset] == previous_before:
-            return None
-        return rest_of(snapshot, previous_before, suggestion, replaced, "from the last suggestion")
-
-    def _from_prepared(self, snapshot: Snapshot) -> Answer | None:
-        prepared = self._next.get(snapshot.uri)
-        if prepared is None:
-            return None
-        before, after, suggestion, replaced = prepared
-        if snapshot.document.text[snapshot.offset :] != after:
-            return None
-        answer = rest_of(snapshot, before, suggestion, replaced, "prepared")
-        if answer is not None:
-            self._last[snapshot.uri] = (before, suggestion, replaced)  # typing on goes from it
-        return answer
+        return self.remembered.answer(snapshot)
 
     def prepare_after(self, snapshot: Snapshot, answer: Answer) -> None:
         """Have the worker prepare the suggestion after `answer`'s, when it is idle (an
@@ -346,9 +320,8 @@ class CompletionService:
     def _predicted(self, snapshot: Snapshot, suggestion: str) -> tuple[str, int] | None:
         """Where the line after `suggestion` is, unless it is prepared already."""
         predicted = after_enter(snapshot.document, suggestion)
-        prepared = self._next.get(snapshot.uri)
-        if predicted is None or (
-            prepared is not None and prepared[0] == predicted[0][: predicted[1]]
+        if predicted is None or self.remembered.is_prepared(
+            snapshot.uri, predicted[0][: predicted[1]]
         ):
             return None
         return predicted
@@ -378,8 +351,7 @@ class CompletionService:
         generated = result.continuation
         if not result.text or (generated is not None and generated.stop_reason == "cancelled"):
             return
-        replaced = text[offset : offset + result.replaces]
-        self._next[snapshot.uri] = (text[:offset], text[offset:], result.text, replaced)
+        self.remembered.prepared(snapshot.uri, text, offset, result.text, result.replaces)
 
     def submit(self, snapshot: Snapshot) -> Future[Answer]:
         """Run the model for `snapshot` on the worker thread."""
@@ -435,50 +407,24 @@ class CompletionService:
                 snapshot, result.text, result.replaces,
                 f"{snapshot.describe()}: an import the file is missing, {result.total_ms:.0f} ms",
             )  # fmt: skip
-        report = (
-            f"{snapshot.describe()}: {result.mode.value}, prompt {generated.prompt_tokens} tokens "
-            f"({generated.reused_tokens} reused), context {len(result.context_files)} files "
-            f"{result.context_ms:.0f} ms, {'small ' if result.small_prompt else ''}"
-            f"prefill {generated.prefill_ms:.0f} ms, decode {generated.generated_tokens} tokens "
-            f"{generated.decode_ms:.0f} ms, stop {generated.stop_reason}, "
-            f"total {result.total_ms:.0f} ms"
-        )
-        if result.unresolved:  # what the name check found, and what it did
-            report += f", name check {result.name_check} ({', '.join(result.unresolved)})"
+        report = describe_run(snapshot, result, generated)
         if ticket.cancelled.is_set():
             if result.text and generated.stop_reason != "cancelled":
                 # The user typed on, in agreement: this answers the request of the last key.
-                self._remember(snapshot, result.text, result.replaces)
+                self.remembered.shown(snapshot, result.text, result.replaces)
                 return Answer(None, f"{report}: {why_dropped(ticket)}, kept for #{run.owner}")
             return Answer(None, f"{report}: {why_dropped(ticket)}")
         if not result.text:
-            if generated.stop_reason == "time_limit":
-                why = "time limit"
-            elif result.unsure:
-                why = f"the model was unsure, line probability {result.line_probability:.2f}"
-            elif result.name_check == "dropped":
-                why = "it reads names that resolve nowhere"
-            elif generated.text.strip():
-                why = "post-processing dropped it"
-            else:
-                why = "the model wrote nothing"
-            return Answer(None, f"{report}: nothing to suggest ({why})")
+            return Answer(None, f"{report}: nothing to suggest ({why_empty(result, generated)})")
         return self._answered(
             snapshot, result.text, result.replaces,
             f"{report}: {len(result.text.splitlines() or [''])} lines",
         )  # fmt: skip
 
-    def _remember(self, snapshot: Snapshot, suggestion: str, replaces: int) -> str:
-        """Keep `suggestion` so that typing it on costs nothing; the closers it replaces."""
-        text, offset = snapshot.document.text, snapshot.offset
-        replaced = text[offset : offset + replaces]
-        self._last[snapshot.uri] = (text[:offset], suggestion, replaced)
-        return replaced
-
     def _answered(self, snapshot: Snapshot, suggestion: str, replaces: int, report: str) -> Answer:
         """The answer that shows `suggestion`, remembered so that typing it on costs nothing."""
         text, offset = snapshot.document.text, snapshot.offset
-        replaced = self._remember(snapshot, suggestion, replaces)
+        replaced = self.remembered.shown(snapshot, suggestion, replaces)
         line, character = offset_to_utf16(text, offset)
         end = end_of_replaced(text, offset, replaced)
         return Answer(EditorSuggestion(suggestion, line, character, False, end), report)

@@ -10,13 +10,9 @@ import pytest
 
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.gather import gather_context
-from codegen_complete.measure.quality.evaluation import (
-    Outcome,
-    edit_similarity,
-    load_suite,
-    passes,
-    summarise,
-)
+from codegen_complete.measure.quality.cases import load_suite
+from codegen_complete.measure.quality.evaluation import Outcome, summarise
+from codegen_complete.measure.quality.scoring import edit_similarity, passes
 from codegen_complete.server.cli import main
 
 CROSSFILE = Path(__file__).parent / "fixtures" / "crossfile"

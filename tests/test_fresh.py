@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codegen_complete.measure.quality.evaluation import evaluate_case, load_fresh
+from codegen_complete.measure.quality.cases import load_fresh
+from codegen_complete.measure.quality.evaluation import evaluate_case
 from codegen_complete.measure.quality.fresh import (
     FRESH,
     NextLines,

@@ -1,6 +1,6 @@
-"""The typing benchmark (measure/editor/keystrokes.py): its simulated user, and one small run
-through the real server with the tiny model in CI (mechanics only: its figures are the
-benchmark's, in docs/benchmarks.md)."""
+"""The typing benchmark (measure/editor/keystrokes.py, typist.py, places.py): its simulated
+user, and one small run through the real server with the tiny model in CI (mechanics only: its
+figures are the benchmark's, in docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -11,23 +11,23 @@ from pathlib import Path
 
 import pytest
 
-from codegen_complete.measure.editor import keystrokes
-from codegen_complete.measure.editor.keystrokes import (
-    PROFILES,
-    InProcessEditor,
+from codegen_complete.measure.editor import typist
+from codegen_complete.measure.editor.editors import InProcessEditor, server_start
+from codegen_complete.measure.editor.keystrokes import probe_table, run_places, table
+from codegen_complete.measure.editor.places import (
     Place,
-    Profile,
-    Score,
     Task,
-    Typist,
-    _acceptable,
     choose_places,
     keys_of,
     make_task,
-    run_places,
-    server_start,
-    table,
     tasks_for,
+)
+from codegen_complete.measure.editor.typist import (
+    PROFILES,
+    Profile,
+    Score,
+    Typist,
+    _acceptable,
 )
 from tests.conftest import TINY
 
@@ -134,17 +134,17 @@ def test_word_by_word_takes_the_words_that_match() -> None:
 def test_a_probe_compares_the_first_answer_with_the_one_after_idle_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(keystrokes, "IDLE_S", 0.05)
+    monkeypatch.setattr(typist, "IDLE_S", 0.05)
     task = make_task(PLACE, TEXT, "probe")
     assert task is not None
     answers = iter(["y = 2", "y = x + 1"])  # wrong at first, right once warmed
     editor = ScriptedEditor(lambda before: next(answers), delay_s=0.02)
     uri = editor.open(Path("/tmp/f.py"), TEXT)
     score = Score("probe")
-    asyncio.run(keystrokes.probe(editor, uri, task, score))
+    asyncio.run(typist.probe(editor, uri, task, score))
     assert (score.tasks, score.first_exact, score.later_exact) == (1, 0, 1)
     assert 0.02 <= score.first_answer_s[0] < 1.0
-    assert "| probe | 1 |" in keystrokes.probe_table([("probe", score)])
+    assert "| probe | 1 |" in probe_table([("probe", score)])
 
 
 async def test_a_small_run_through_the_server(tiny_store: Path) -> None:

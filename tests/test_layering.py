@@ -19,12 +19,14 @@ ORDER = ("server", "measure", "models", "completion", "checks", "context")
 CONFINED = {
     "pygls": {
         "server/lsp.py",
+        "server/languageserver.py",
         "server/protocol.py",
         "measure/editor/lspclient.py",
         "measure/editor/replay.py",
     },
     "lsprotocol": {
         "server/lsp.py",
+        "server/languageserver.py",
         "server/protocol.py",
         "measure/editor/lspclient.py",
         "measure/editor/replay.py",

@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from codegen_complete.server.lsp import STATUS
+from codegen_complete.server.languageserver import STATUS
 
 SERVER = [sys.executable, "-m", "codegen_complete.server.cli", "serve"]
 NOTES = "file:///tmp/codegen-complete-test/notes.txt"

@@ -74,7 +74,7 @@ def test_typing_through_keeps_replacing_closers_only_while_they_are_there(
     replacement; typing over the `)` (editors step over their own closer) ends it, and the
     rest goes in at the cursor, not over the next line's start."""
     service.open("file:///tmp/f.py", "y = f()\nz = 2\n", "python")
-    service._last["file:///tmp/f.py"] = ("y = f(", "x) + 1", ")")
+    service.remembered.last["file:///tmp/f.py"] = ("y = f(", "x) + 1", ")")
     service.change("file:///tmp/f.py", [((0, 6, 0, 6), "x")])
     typed = service.from_cache(service.snapshot("file:///tmp/f.py", 0, 7, explicit=True))
     assert typed is not None and typed.suggestion is not None
