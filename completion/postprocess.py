@@ -2,11 +2,13 @@
 
 A chain of small pure steps, each a function of (completion, situation):
   one_line / cut_block     keep the syntactic unit: the line, or the block body
+  (completion/noise.py)    no space after `(` or a member's `.`, no lint pragmas
   tidy_lines               no trailing whitespace
   remove_suffix_overlap    drop what repeats the text after the cursor
   drop_repetition          drop echoes of the line above and loops
   validate                 the file must not gain a syntax error: close what the line opened,
                            or trim, or drop
+  not_only_punctuation     (completion/noise.py) a suggestion must hold a word
 Real bad outputs are kept as regression cases in tests/test_postprocess.py.
 """
 
@@ -18,6 +20,12 @@ from dataclasses import dataclass
 
 from tree_sitter import Tree
 
+from codegen_complete.completion.noise import (
+    no_space_after_member_dot,
+    no_space_after_opening_bracket,
+    not_only_punctuation,
+    without_lint_pragmas,
+)
 from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage, with_insertion
@@ -349,21 +357,16 @@ def _unit(completion: str, situation: Situation) -> str:
     return one_line(completion)
 
 
-def no_space_after_opening_bracket(completion: str, situation: Situation) -> str:
-    """`f( x)` is nobody's style: a completion right after `(` or `[` starts with its word.
-    (The model often writes one space there; `{` is left alone, `{ a }` is common.)"""
-    if situation.line_before_cursor.endswith(("(", "[")) and completion.startswith(" "):
-        return completion.lstrip(" ")
-    return completion
-
-
 CHAIN: tuple[Step, ...] = (
     _unit,
     no_space_after_opening_bracket,
+    no_space_after_member_dot,
+    without_lint_pragmas,
     tidy_lines,
     remove_suffix_overlap,
     drop_repetition,
     validate,
+    not_only_punctuation,
 )
 
 

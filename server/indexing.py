@@ -170,10 +170,30 @@ class Workspaces:
         if path is None:
             return None
         real = resolved(path)
-        for root in self.roots:
-            if real is not None and real.is_relative_to(root):
-                return root
-        return None
+        if real is None:
+            return None
+        # The innermost: a project opened inside another one is a workspace of its own.
+        inside = [root for root in self.roots if real.is_relative_to(root)]
+        return max(inside, key=lambda root: len(root.parts), default=None)
+
+    def add(self, root: Path) -> bool:
+        """A workspace folder the client added (a file of another project opened); whether
+        it is new (then `build` indexes it)."""
+        root = root.resolve()
+        if root in self.roots or self._closing:
+            return False
+        self.roots.append(root)
+        return True
+
+    def remove(self, root: Path) -> None:
+        """A workspace folder the client removed: its build stops, its index closes."""
+        root = root.resolve()
+        if root in self.roots:
+            self.roots.remove(root)
+        if (build := self._builds.pop(root, None)) is not None:
+            build.stop()
+        if (index := self.indexes.pop(root, None)) is not None:
+            index.close()
 
     def index_of(self, root: Path | None) -> RepoIndex | None:
         return self.indexes.get(root) if root is not None else None
@@ -184,16 +204,19 @@ class Workspaces:
         say: Callable[[str], None],
         progress: Callable[[Path, int, int], None],
         model_quiet_for: Callable[[], float],
+        roots: list[Path] | None = None,
     ) -> str:
-        """Bring each root's index up to date, whole, in an indexer process of its own (slow:
-        for a thread of its own, which only waits), paused while the model works (its
-        worker's `model_quiet_for`). Meanwhile completions search what the index held
-        already and what the build commits. `say` gets the log lines, `progress` (root,
-        files done, files found); the summary is returned."""
+        """Bring each root's (or each of `roots`') index up to date, whole, in an indexer
+        process of its own (slow: for a thread of its own, which only waits), paused while
+        the model works (its worker's `model_quiet_for`). Meanwhile completions search what
+        the index held already and what the build commits. `say` gets the log lines,
+        `progress` (root, files done, files found); the summary is returned."""
         summaries = []
-        for root in self.roots:
+        for root in list(self.roots if roots is None else roots):
             if self._closing:
                 break
+            if root not in self.roots:
+                continue  # removed meanwhile
             # Opened first, for searching only: the indexer process writes.
             self.indexes[root] = reader = RepoIndex.for_workspace(root, cache_dir, writable=False)
             for line in reader.log:
@@ -205,6 +228,8 @@ class Workspaces:
             built = build.follow(functools.partial(progress, root), say)
             if self._closing:
                 break
+            if root not in self.roots:
+                continue  # removed while it was built: remove() closed its index
             # Searching and updating now: files saved during the build are read again.
             self.indexes[root] = writer = RepoIndex.for_workspace(root, cache_dir)
             reader.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from codegen_complete.server.settings import UNKNOWN_SETTING, Settings
 
 T = TypeVar("T")
 NAME = "codegen-complete"
+_INDEX_BUILDS = itertools.count(1)  # each build's progress has a token of its own
 STATUS = "codegenComplete/status"
 
 
@@ -56,8 +58,12 @@ def say(ls: CompletionServer, message: str, kind: types.MessageType) -> None:
     ls.window_show_message(types.ShowMessageParams(type=kind, message=f"{NAME}: {message}"))
 
 
-def log_message(ls: CompletionServer, message: str) -> None:
-    ls.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=message))
+def log_message(ls: CompletionServer, message: str, detail: bool = False) -> None:
+    """A line for the client's log. `detail`: one of the lines each request and each move of
+    the cursor make, sent as Debug so that a client shows them only when asked to (VS Code's
+    output channel at its Debug level, the Neovim plugin's `log_level`)."""
+    kind = types.MessageType.Debug if detail else types.MessageType.Log
+    ls.window_log_message(types.LogMessageParams(type=kind, message=message))
 
 
 def status(ls: CompletionServer, state: str, message: str) -> None:
@@ -107,13 +113,13 @@ async def _begin_progress(
     return True
 
 
-async def index_workspaces(ls: CompletionServer) -> None:
-    """Build or refresh the workspace's search index beside everything else, with progress;
-    completions go on meanwhile, without it."""
-    if not ls.service.settings.options().retrieval or not ls.service.workspaces.roots:
+async def index_workspaces(ls: CompletionServer, roots: list[Path] | None = None) -> None:
+    """Build or refresh the search index of every workspace folder (or of `roots`, folders
+    added later) beside everything else, with progress; completions go on meanwhile."""
+    if not ls.service.settings.options().retrieval or not (roots or ls.service.workspaces.roots):
         return
     loop = asyncio.get_running_loop()
-    token = "codegen-complete/index"
+    token = f"codegen-complete/index/{next(_INDEX_BUILDS)}"
     progress = await _begin_progress(ls, token, "indexing the workspace", percentage=0)
 
     def say(line: str) -> None:
@@ -129,10 +135,13 @@ async def index_workspaces(ls: CompletionServer) -> None:
                 types.WorkDoneProgressReport(message=message, percentage=percentage),
             )
 
-    summary = await on_own_thread(ls.service.index_workspaces, index_cache_dir(), say, report)
+    summary = await on_own_thread(
+        ls.service.index_workspaces, index_cache_dir(), say, report, roots
+    )
     if progress:
         ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"indexed {summary}"))
-    await _watch_files(ls)
+    if roots is None:  # the first build: files changed on disk are reported from now on
+        await _watch_files(ls)
 
 
 async def _watch_files(ls: CompletionServer) -> None:

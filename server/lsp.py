@@ -29,7 +29,7 @@ from codegen_complete.server.languageserver import (
     roots,
     start_loading,
 )
-from codegen_complete.server.positions import PositionError
+from codegen_complete.server.positions import PositionError, path_of
 from codegen_complete.server.requests import Answer, EditorSuggestion
 from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import parse_settings
@@ -68,6 +68,26 @@ async def did_change_configuration(
     ls.service.settings = settings
     if settings.engine_settings != previous.engine_settings:
         await start_loading(ls)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+async def did_change_workspace_folders(
+    ls: CompletionServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    """A client with one server for all its projects (the Neovim plugin) adds a folder when
+    a file of another project is opened: it gets its own context and index."""
+    for folder in params.event.removed:
+        if (path := path_of(folder.uri)) is not None:
+            ls.service.workspaces.remove(path)
+    added = [
+        path
+        for folder in params.event.added
+        if (path := path_of(folder.uri)) is not None and ls.service.workspaces.add(path)
+    ]
+    if added:
+        log_message(ls, f"{NAME}: workspace folders added: {', '.join(map(str, added))}")
+        with contextlib.suppress(asyncio.CancelledError):
+            await index_workspaces(ls, added)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -122,7 +142,7 @@ def did_focus(ls: CompletionServer, params: Any) -> None:
         log_message(ls, f"{NAME}: {FOCUS} needs textDocument.uri and position: {params}")
         return
     if ls.service.ready:
-        log_message(ls, f"{NAME}: {ls.service.focus(uri, line, character)}")
+        log_message(ls, f"{NAME}: {ls.service.focus(uri, line, character)}", detail=True)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -137,7 +157,7 @@ async def _suggest(
     # A request the client cancels is not logged: editors cancel the last one at every
     # keystroke, and a line each made four fifths of "Show log" noise.
     answer = await _answer(ls, uri, position, explicit)
-    log_message(ls, f"{NAME}: {answer.log}")
+    log_message(ls, f"{NAME}: {answer.log}", detail=True)
     report_health(ls)
     return answer.suggestion
 
@@ -266,6 +286,11 @@ def _reply(data: bytes) -> None:
 def serve() -> None:
     """Serve the client on stdin and stdout until it exits (pygls's loop, with our reading of
     the stream: server/framing.py)."""
+    # An editor cancels the request of the key before at each key, often after its answer has
+    # gone: routine, yet pygls warns on stderr, which VS Code shows as an error each time.
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(
+        lambda record: not record.getMessage().startswith("Cancel notification for unknown")
+    )
     stop = threading.Event()
     server._stop_event = stop  # pygls sets it on shutdown
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))

@@ -55,7 +55,7 @@ from codegen_complete.server.requests import (
     why_dropped,
     why_empty,
 )
-from codegen_complete.server.settings import Settings
+from codegen_complete.server.settings import Settings, language_id_of
 
 
 class CompletionService:
@@ -63,6 +63,7 @@ class CompletionService:
         self.settings = settings
         self.workspaces = Workspaces(roots or [])
         self.documents: dict[str, Document] = {}
+        self._language_ids: dict[str, str] = {}  # as the client named each document's language
         self._executor = ModelWorker()
         self._completer: Completer | None = None
         self._latest: dict[str, Ticket] = {}
@@ -122,6 +123,7 @@ class CompletionService:
     def open(self, uri: str, text: str, language_id: str | None) -> None:
         path = path_of(uri)
         self.documents[uri] = Document.open(text, str(path) if path else uri, language_id)
+        self._language_ids[uri] = language_id or language_id_of(path)
 
     def change(self, uri: str, changes: list[tuple[tuple[int, int, int, int] | None, str]]) -> None:
         """Apply LSP content changes: ((start line, start char, end line, end char) in UTF-16,
@@ -145,6 +147,7 @@ class CompletionService:
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
+        self._language_ids.pop(uri, None)
         if (path := path_of(uri)) is not None:
             self.edits.forget(path)  # its text is no longer known
         self.remembered.forget(uri)
@@ -161,9 +164,11 @@ class CompletionService:
         cache_dir: Path,
         say: Callable[[str], None],
         progress: Callable[[Path, int, int], None] = lambda root, done, total: None,
+        roots: list[Path] | None = None,
     ) -> str:
-        """Bring each root's index up to date (server/indexing.py); the summary."""
-        return self.workspaces.build(cache_dir, say, progress, self._executor.quiet_for)
+        """Bring each root's (or each of `roots`') index up to date (server/indexing.py);
+        the summary."""
+        return self.workspaces.build(cache_dir, say, progress, self._executor.quiet_for, roots)
 
     def file_changed(self, uri: str) -> None:
         """A file was saved, created, changed or deleted on disk: re-read it into its index."""
@@ -179,11 +184,10 @@ class CompletionService:
         document = self.documents.get(uri)
         if document is None:
             return Answer(None, f"{where}: not an open document")
-        enabled = self.settings.enabled_languages
-        if enabled and (
-            document.spec is None or not any(lang in enabled for lang in document.spec.lsp_ids)
-        ):
-            return Answer(None, f"{where}: language not in enabledLanguages")
+        language_id = self._language_ids.get(uri, "")
+        if not self.settings.serves(language_id, document.spec.lsp_ids if document.spec else ()):
+            why = "not in enabledLanguages" if self.settings.enabled_languages else "prose or data"
+            return Answer(None, f"{where}: skipped, {language_id or 'this language'} is {why}")
         if line >= 0 and character >= 0 and not position_in_text(document.text, line, character):
             return Answer(None, f"{where}: past the end of the document")
         offset = utf16_to_offset(document.text, line, character)

@@ -9,11 +9,32 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from codegen_complete.completion.options import DEFAULTS, INTERACTIVE, Options
 from codegen_complete.completion.remote.endpoint import RemoteConfig, check_url
 from codegen_complete.models.catalog import DEFAULT_MODEL
+
+# Prose and data: a code model writes neither well, and a ghost in a README or a settings file
+# is in the way. Suggested only where the user lists them in `enabledLanguages` (LSP language
+# ids, and Neovim's filetype names for the same).
+NOT_CODE = frozenset({
+    "markdown", "plaintext", "text", "restructuredtext", "rst", "asciidoc", "org", "tex",
+    "latex", "bibtex", "gitcommit", "git-commit", "json", "jsonc", "jsonl", "log", "ignore",
+    "properties", "csv", "tsv",
+})  # fmt: skip
+# The language of a document opened without an id, by its extension (the rest: its grammar's).
+_PROSE_AND_DATA_SUFFIXES = {
+    ".md": "markdown", ".markdown": "markdown", ".txt": "plaintext", ".rst": "restructuredtext",
+    ".json": "json", ".jsonl": "jsonl", ".log": "log", ".csv": "csv",
+}  # fmt: skip
+
+
+def language_id_of(path: PurePath | None) -> str:
+    """An LSP language id for a document whose client named none: prose and data by their
+    extension; otherwise "" (the grammar detected from the extension decides)."""
+    return _PROSE_AND_DATA_SUFFIXES.get(path.suffix.lower(), "") if path is not None else ""
 
 
 @dataclass(frozen=True)
@@ -27,7 +48,8 @@ class Settings:
     retrieval: bool = DEFAULTS.retrieval
     check_names: bool = DEFAULTS.check_names
     time_limit_s: float = DEFAULTS.time_limit_s
-    enabled_languages: tuple[str, ...] = ()  # LSP language ids; empty: every language
+    # LSP language ids; empty: every language but prose and data (NOT_CODE).
+    enabled_languages: tuple[str, ...] = ()
     # Where the model runs: "local" (in this process) or "remote" (a serving engine).
     backend: str = "local"
     remote_url: str | None = None
@@ -35,6 +57,14 @@ class Settings:
     remote_api_key_env: str | None = None  # the NAME of the variable holding the key
     remote_timeout_s: float = 10.0
     remote_fallback: bool = False  # answer with the local model while the server cannot
+
+    def serves(self, language_id: str, lsp_ids: tuple[str, ...] = ()) -> bool:
+        """Whether documents of this language get suggestions: those listed, or, with none
+        listed, all but prose and data. `lsp_ids`: the ids of the language it was detected
+        as, when its own id is an editor's name for it (Neovim's `text`, `typescriptreact`)."""
+        if self.enabled_languages:
+            return any(x in self.enabled_languages for x in (language_id, *lsp_ids))
+        return language_id not in NOT_CODE
 
     def remote(self) -> RemoteConfig | None:
         """The remote backend's configuration; None for the local one. ValueError: remote
@@ -192,7 +222,9 @@ SETTINGS = (
             "Seconds one suggestion may take before it is cut short."),
     Setting("enabledLanguages", "enabled_languages", _languages,
             {"type": "array", "items": {"type": "string"}},
-            "Language ids to suggest in (e.g. `python`, `typescript`). Empty: every language."),
+            "Language ids to suggest in (e.g. `python`, `typescript`). Empty: every language "
+            "but prose and data (Markdown, plain text, JSON, logs and the like), which get "
+            "suggestions only where listed here."),
     Setting("backend", "backend", _backend, {"type": "string", "enum": list(BACKENDS)},
             "Where the model runs: `local` (on this machine) or `remote` (a shared vLLM or "
             "other OpenAI-compatible server at `remoteUrl`; see docs/teams.md)."),

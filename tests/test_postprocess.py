@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codegen_complete.completion.completer import _postprocess_over_typed_ahead
+from codegen_complete.completion.noise import no_space_after_opening_bracket
 from codegen_complete.completion.postprocess import (
     Situation,
     block_is_complete,
@@ -12,7 +13,6 @@ from codegen_complete.completion.postprocess import (
     cut_unfinished,
     drop_repetition,
     line_is_complete,
-    no_space_after_opening_bracket,
     one_line,
     postprocess,
     remove_suffix_overlap,
@@ -304,3 +304,31 @@ def test_no_space_right_after_an_opening_bracket(
     marked: str, completion: str, expected: str
 ) -> None:
     assert no_space_after_opening_bracket(completion, at(marked)) == expected
+
+
+@pytest.mark.parametrize(
+    ("marked", "raw", "expected"),
+    [
+        # Real junk, shown on real projects (issue 28).
+        ("main_transport = agent_card_data.|\n", "\\", ""),
+        ("status = TaskStatus(|\n", "  # noqa: PLR0913", ""),
+        ("task = owner_tasks.|\n", " get(task_id, None)", "get(task_id, None)"),
+        # Only punctuation: nothing; a word with it stays.
+        ("result = compute(x|\n", ")", ""),
+        ("result = compute(x|\n", ") + 1", ") + 1"),
+        # A pragma after code goes, the code stays; inside a string it is text.
+        ("import os|\n", "  # noqa: F401", ""),
+        ("x = load(|\n", "path)  # type: ignore[arg-type]", "path)"),
+        ("label = |\n", '"# noqa is how ruff is silenced"', '"# noqa is how ruff is silenced"'),
+        # Not a member access: a float, an ellipsis.
+        ("x = 1.|\n", "5", "5"),
+    ],
+)
+def test_noise_is_never_shown(marked: str, raw: str, expected: str) -> None:
+    assert postprocess(raw, at(marked)) == expected
+
+
+def test_a_lint_pragma_line_in_a_block_goes_and_the_rest_stays() -> None:
+    situation = at("def f(x):|\n", Mode.MULTI_LINE)
+    raw = "\n    # pylint: disable=unused-argument\n    return x  # noqa\n"
+    assert postprocess(raw, situation) == "\n    return x"

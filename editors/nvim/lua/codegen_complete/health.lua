@@ -62,10 +62,10 @@ function M.check()
     -- The local model still builds the prompts (its tokenizer); the server continues them.
     vim.health.info('remote backend: ' .. (opts.settings.remoteUrl or '(remoteUrl not set)'))
   end
-  if vim.lsp.inline_completion then
-    vim.health.ok('ghost text: vim.lsp.inline_completion')
+  if vim.fn.has('nvim-0.10') == 1 then
+    vim.health.ok('ghost text: inline virtual text (Neovim 0.10+)')
   else
-    vim.health.warn('no vim.lsp.inline_completion (Neovim < 0.12): suggestions come as completion items')
+    vim.health.error('Neovim 0.10 or newer is needed for ghost text (inline virtual text)')
   end
   local state, message = plugin.status()
   if #vim.lsp.get_clients({ name = 'codegen_complete' }) == 0 then
@@ -73,7 +73,7 @@ function M.check()
   elseif state == 'ready' then
     vim.health.ok('server ready: ' .. message)
   elseif state == 'error' then
-    vim.health.error('server: ' .. message, { ':checkhealth vim.lsp, and the LSP log (:lua vim.cmd.edit(vim.lsp.log.get_filename()))' })
+    vim.health.error('server: ' .. message, { ':checkhealth vim.lsp, and the server log (:CodegenComplete log; more with log_level = \'debug\')' })
   else
     vim.health.info('server ' .. state .. ': ' .. message)
   end
