@@ -25,7 +25,7 @@ from codegen_complete.server.settings import UNKNOWN_SETTING, Settings
 
 T = TypeVar("T")
 NAME = "codegen-complete"
-_INDEX_BUILDS = itertools.count(1)  # each build's progress has a token of its own
+_INDEX_BUILDS = itertools.count(2)  # each later build's progress has a token of its own
 STATUS = "codegenComplete/status"
 
 
@@ -59,10 +59,11 @@ def say(ls: CompletionServer, message: str, kind: types.MessageType) -> None:
 
 
 def log_message(ls: CompletionServer, message: str, detail: bool = False) -> None:
-    """A line for the client's log. `detail`: one of the lines each request and each move of
-    the cursor make, sent as Debug so that a client shows them only when asked to (VS Code's
-    output channel at its Debug level, the Neovim plugin's `log_level`)."""
-    kind = types.MessageType.Debug if detail else types.MessageType.Log
+    """A line for the client's log: Info, or, for `detail` (the lines each request and each
+    move of the cursor make), Log, the LSP's lowest level that every client knows (Debug is
+    3.18's), which the editors/ clients show only when asked to (VS Code's output channel at
+    its Debug level, the Neovim plugin's `log_level = 'debug'`)."""
+    kind = types.MessageType.Log if detail else types.MessageType.Info
     ls.window_log_message(types.LogMessageParams(type=kind, message=message))
 
 
@@ -119,7 +120,10 @@ async def index_workspaces(ls: CompletionServer, roots: list[Path] | None = None
     if not ls.service.settings.options().retrieval or not (roots or ls.service.workspaces.roots):
         return
     loop = asyncio.get_running_loop()
-    token = f"codegen-complete/index/{next(_INDEX_BUILDS)}"
+    # The first build's token is the one clients know; a folder added later has its own.
+    token = "codegen-complete/index"
+    if roots is not None:
+        token += f"/{next(_INDEX_BUILDS)}"
     progress = await _begin_progress(ls, token, "indexing the workspace", percentage=0)
 
     def say(line: str) -> None:

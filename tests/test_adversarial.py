@@ -45,6 +45,8 @@ class Client:
             "capabilities": {},
             "initializationOptions": {
                 "model": "tiny-qwen", "modelsDir": str(store), "debounceMs": 0,
+                # Its documents are notes (plain text): prose gets suggestions where listed.
+                "enabledLanguages": ["plaintext", "python"],
             },
         }  # fmt: skip
         if root is not None:

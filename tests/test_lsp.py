@@ -34,6 +34,8 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> 
                 "modelsDir": str(tiny_store),
                 "debounceMs": 0,
                 "colour": "blue",
+                # The notes are plain text: prose gets suggestions only where listed.
+                "enabledLanguages": ["plaintext", "python"],
             },
         )
     )

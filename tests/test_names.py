@@ -187,3 +187,62 @@ def test_the_check_can_be_turned_off(shop: Path) -> None:
     document = snapshot(CHECKOUT, "\n", shop)
     off = replace(DEFAULTS, check_names=False)
     assert _checked_names("cart.total()", document, off) == ("cart.total()", (), "")
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "expected"),
+    [
+        # Found in real use: `os` star-imports `posix`, so every `os.<name>` passed.
+        ("os.路径.abspath(path)", ["路径"]),
+        ("os.ignorize(path)", ["ignorize"]),
+        ("os.path.abspath(path)", []),
+        ("os.getcwd() + os.sep", []),
+        ("os.environ.get('HOME')", []),
+        ("codecs.BOM_UTF16", []),  # `BOM = BOM_UTF16 = ...` under an `if`
+        ("re.IGNORECASE", []),  # made at run time (`global_enum`): not decided
+    ],
+)
+def test_attributes_of_standard_library_modules(
+    shop: Path, suggestion: str, expected: list[str]
+) -> None:
+    before = "import codecs\nimport os\nimport re\n\n\ndef where(path):\n    return "
+    assert unresolved(shop, suggestion, before) == expected
+
+
+KEYWORDS = CHECKOUT.rsplit("def total", 1)[0].replace(
+    "import json\n", "import json\nfrom shutil import copyfile\n"
+) + (
+    "cart = Cart('ann')\n\n\n"
+    "def pay(cart: Cart, *, method: str = 'card', receipt=True) -> None: ...\n\n\n"
+    "def log(*parts, **extra) -> None: ...\n\n\n"
+    "class Till:\n    def ring(self, amount: float, note: str = '') -> None:\n"
+    "        return "
+)
+
+
+@pytest.mark.parametrize(
+    ("suggestion", "expected"),
+    [
+        # Found in real use: an invented keyword argument of a known callee.
+        (
+            "pay(cart, project_config_auto_generation_mode=True)",
+            ["project_config_auto_generation_mode"],
+        ),
+        ("pay(cart, method='cash', receipt=False)", []),
+        ("log('x', anything=1)", []),  # **extra: any keyword goes
+        ("Item(name='a', price=1)", []),  # a dataclass's fields, from another file
+        ("Item(name='a', cost=1)", ["cost"]),
+        ("Cart(owner='a', items=[])", []),
+        ("Remote(colour='red')", []),  # a class whose base cannot be read: undecided
+        ("self.ring(1.0, note='tip')", []),
+        ("self.ring(1.0, memo='tip')", ["memo"]),
+        ("json.dumps(cart, indent=2, sort_keys=True)", []),
+        ("json.loads('{}', parse_float=float)", []),
+        ("copyfile(cart, cart, follow_symlink=False)", ["follow_symlink"]),  # installed
+        ("unknown(anything=1)", ["unknown"]),  # the name itself is reported, not its keyword
+    ],
+)
+def test_keyword_arguments_of_known_callees(
+    shop: Path, suggestion: str, expected: list[str]
+) -> None:
+    assert unresolved(shop, suggestion, KEYWORDS) == expected

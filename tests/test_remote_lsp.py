@@ -49,6 +49,7 @@ async def start(
                 "debounceMs": 0,
                 "context": False,
                 "backend": "remote",
+                "enabledLanguages": ["plaintext", "python", "dotenv"],
                 **settings,
             },
         )

@@ -80,6 +80,7 @@ def test_malformed_messages_do_not_stop_the_server(tiny_store: Path) -> None:
                     "model": "tiny-qwen",
                     "modelsDir": str(tiny_store),
                     "debounceMs": 0,
+                    "enabledLanguages": ["plaintext", "python"],
                 },
             },
         },

@@ -25,7 +25,11 @@ TEXT = "some notes about the plan\nnext "
 
 @pytest.fixture()
 def service(tiny_store: Path) -> Iterator[CompletionService]:
-    service = CompletionService(Settings(model="tiny-qwen", models_dir=str(tiny_store)))
+    # Plain text, which gets suggestions only where listed: the tiny model writes after it.
+    settings = Settings(
+        model="tiny-qwen", models_dir=str(tiny_store), enabled_languages=("plaintext", "python")
+    )
+    service = CompletionService(settings)
     assert service.load() is None
     service.open(URI, TEXT, "plaintext")
     yield service
@@ -343,3 +347,27 @@ def test_at_the_end_of_a_finished_line_the_next_one_is_prepared(
     prepared = service.from_cache(arrived)
     assert prepared is not None and "prepared" in prepared.log
     assert prepared.suggestion is not None and prepared.suggestion.text == "print(values)"
+
+
+def test_prose_and_data_get_no_suggestions_unless_listed(tiny_store: Path) -> None:
+    """Found in real use: Markdown got prose suggestions (45 tokens). Prose and data are
+    skipped by default, whatever the client calls them; listed, they are served."""
+    service = CompletionService(Settings(model="tiny-qwen", models_dir=str(tiny_store)))
+    try:
+        for uri, language in [
+            ("file:///tmp/README.md", "markdown"),
+            ("file:///tmp/notes.txt", "plaintext"),
+            ("file:///tmp/notes.txt", "text"),  # Neovim's name for it
+            ("file:///tmp/settings.json", "json"),
+            ("file:///tmp/CHANGES.md", None),  # no id: the extension says
+        ]:
+            service.open(uri, "Some words about the plan\nnext ", language)
+            answer = service.snapshot(uri, 1, 5, explicit=False)
+            assert isinstance(answer, Answer) and "prose or data" in answer.log, answer
+        service.open("file:///tmp/app.py", "x = 1\ny = ", "python")
+        assert isinstance(service.snapshot("file:///tmp/app.py", 1, 4, explicit=False), Snapshot)
+        service.settings = Settings(enabled_languages=("markdown",))
+        service.open("file:///tmp/README.md", "# Plan\nnext ", "markdown")
+        assert isinstance(service.snapshot("file:///tmp/README.md", 1, 5, False), Snapshot)
+    finally:
+        service.shutdown()

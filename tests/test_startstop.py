@@ -23,7 +23,11 @@ async def started(tiny_store: Path) -> LanguageClient:
     await client.initialize_async(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(),
-            initialization_options={"model": TINY, "modelsDir": str(tiny_store)},
+            initialization_options={
+                "model": TINY,
+                "modelsDir": str(tiny_store),
+                "enabledLanguages": ["plaintext"],
+            },
         )
     )
     client.initialized(types.InitializedParams())

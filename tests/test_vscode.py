@@ -75,9 +75,12 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60
 
 
 @contextmanager
-def code_server(tmp_path: Path, settings: dict[str, Any], files: dict[str, str]) -> Iterator[str]:
+def code_server(
+    tmp_path: Path, settings: dict[str, Any], files: dict[str, str], *more_args: str
+) -> Iterator[str]:
     """A code-server with the extension installed, `settings` in the user settings and
-    `files` in its workspace folder; yields the workbench URL."""
+    `files` in its workspace folder (and `more_args` on its command line); yields the
+    workbench URL."""
     env = {
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
@@ -113,7 +116,7 @@ def code_server(tmp_path: Path, settings: dict[str, Any], files: dict[str, str])
     process = subprocess.Popen(
         [CODE_SERVER, *common, "--bind-addr", f"127.0.0.1:{port}", "--auth", "none",
          "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-         "--disable-getting-started-override", str(workspace)],
+         "--disable-getting-started-override", *more_args, str(workspace)],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
@@ -172,10 +175,11 @@ def test_the_cursor_resting_on_a_line_tells_the_server_where_to_warm(
     tools: None, default_model: Any, tmp_path: Path
 ) -> None:
     """A click on a line, no key typed: the extension sends codegenComplete/didFocus, and
-    the server's log (in "Show log") says it warms that place."""
+    the server's log (in "Show log", at the Debug level) says it warms that place."""
     settings = {"codegenComplete.modelsDir": str(models_root())}
     lines = "".join(f"value_{i} = compute({i})\n" for i in range(30))
-    with code_server(tmp_path, settings, {"values.py": lines}) as url:
+    # The request and focus lines are the log's Debug level: shown at it, not by default.
+    with code_server(tmp_path, settings, {"values.py": lines}, "--log", "debug") as url:
         result = drive(url, "focus", ARTIFACTS / "vscode-focus.png", FILE="values.py", LINE="12")
     assert "values.py:12:" in result["log"], result["log"][-2000:]
     assert "focus, warming the prompt at the end of its line" in result["log"], result["log"]
@@ -281,4 +285,25 @@ CART = (
     "from dataclasses import dataclass\n\n\n@dataclass\nclass Item:\n    name: str\n"
     "    price: float\n\n\nclass Cart:\n    def __init__(self) -> None:\n"
     "        self.items: list[Item] = []\n\n    \n"
+)
+
+
+def test_tab_accepts_a_suggestion_that_starts_with_indentation(
+    tools: None, default_model: Any, tmp_path: Path
+) -> None:
+    """Found in real use (a 2-space file, a blank line): a suggestion starting with more
+    whitespace than a tab stop turned Tab into an indent, VS Code's rule for such text; the
+    extension's Tab key accepts it there."""
+    settings = {"codegenComplete.modelsDir": str(models_root())}
+    with code_server(tmp_path, settings, {"store.py": TWO_SPACES}) as url:
+        result = drive(url, "ghost", ARTIFACTS / "vscode-indented.png", FILE="store.py",
+                       LINE=str(TWO_SPACES.count("\n")), TYPE="", TRIGGER="1")  # fmt: skip
+    assert result["shown"].startswith("    ") and result["shown"].strip(), result
+    assert result["line"] == result["shown"], result  # accepted, not indented
+
+
+TWO_SPACES = (
+    "import json\n\n\ndef load(path):\n  with open(path) as handle:\n"
+    "    return json.load(handle)\n\n\ndef save(path, data):\n"
+    '  with open(path, "w") as handle:\n\n'
 )

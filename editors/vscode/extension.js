@@ -108,9 +108,13 @@ function config() { return vscode.workspace.getConfiguration(SECTION); }
 
 function isEnabled() { return config().get('enable', true); }
 
-// Settings and data, not code: no ghost text there (settings.json above all) unless the user
-// lists the language in `enabledLanguages`.
-const NOT_CODE = new Set(['json', 'jsonc', 'jsonl', 'log', 'ignore', 'properties']);
+// Prose and data, not code: no ghost text there (settings.json above all, READMEs) unless the
+// user lists the language in `enabledLanguages`. The server's rule too (server/settings.py);
+// checked here as well so that no request is sent for them.
+const NOT_CODE = new Set([
+  'markdown', 'plaintext', 'restructuredtext', 'asciidoc', 'latex', 'bibtex', 'git-commit',
+  'json', 'jsonc', 'jsonl', 'log', 'ignore', 'properties', 'csv', 'tsv',
+]);
 
 /** @param {vscode.TextDocument} document */
 function servesDocument(document) {
@@ -140,12 +144,29 @@ let status;
 let log;
 let stopping = false;
 
+/**
+ * The channel as the language client writes to it, with the server's `Log` messages (a line
+ * per request and per cursor move, which the client appends as they are) at the Debug level:
+ * "Show log" holds them when its level is Debug, and only what matters by default.
+ * @param {vscode.LogOutputChannel} channel
+ * @returns {vscode.LogOutputChannel}
+ */
+function detailsAtDebug(channel) {
+  return new Proxy(channel, {
+    get(target, property) {
+      if (property === 'appendLine') return (/** @type {string} */ line) => target.debug(line);
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** @returns {import('vscode-languageclient/node').LanguageClientOptions} */
 function clientOptions() {
   return {
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
     initializationOptions: serverSettings(),
-    outputChannel: log,
+    outputChannel: detailsAtDebug(log),
     middleware: {
       provideInlineCompletionItems: async (document, position, context, token, next) => {
         if (!isEnabled() || !servesDocument(document)) return null;

@@ -3,7 +3,8 @@
 //
 // ALSO: files to open (in tabs) before FILE.
 // SCENARIO=ghost: wait until the extension's status item says the model is ready, open FILE,
-//   type TYPE at the end of line LINE, wait for the ghost text, screenshot, accept with Tab.
+//   type TYPE at the end of line LINE (with TRIGGER: then press Alt+\ to ask), wait for the
+//   ghost text, screenshot, accept with Tab.
 // SCENARIO=toggle: turn suggestions off from the status item's menu, type (no ghost text may
 //   show), turn them on with the command palette's "Toggle suggestions", type again.
 // SCENARIO=broken: wait for the status item to say error; collect the notifications, then
@@ -19,7 +20,7 @@
 
 const { chromium } = require('playwright-core');
 
-const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT, ALSO, MORE, KEYS, VALUES } = process.env;
+const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT, ALSO, MORE, KEYS, VALUES, TRIGGER } = process.env;
 const GHOST = '.ghost-text-decoration, .ghost-text-decoration-preview';
 const status = (state) => `[aria-label="codegen-complete: ${state}"]`;
 const t0 = Date.now();
@@ -61,12 +62,14 @@ async function pick(page, text) {
   await page.keyboard.press('Enter');
 }
 
-/** Type TYPE at the end of line `index` (0-based), a key every 80 ms.
+/** Type TYPE at the end of line `index` (0-based), a key every 80 ms; with TRIGGER, ask for a
+ * suggestion there with Alt+\\ instead (the line may be empty).
  * @param {import('playwright-core').Page} page @param {number} index */
 async function typeAtEndOf(page, index) {
   await page.locator('.view-lines .view-line').nth(index).click();
   await page.keyboard.press('End');
-  await page.keyboard.type(TYPE, { delay: 80 });
+  if (TYPE) await page.keyboard.type(TYPE, { delay: 80 });
+  if (TRIGGER) await page.keyboard.press('Alt+\\');
 }
 
 /** @param {import('playwright-core').Page} page */

@@ -6,23 +6,25 @@ file or an installed module). None wherever it cannot be decided: the name check
 from __future__ import annotations
 
 import builtins
-import functools
-import importlib.util
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from tree_sitter import Node, Tree
+from tree_sitter import Node
 
 from codegen_complete.context import languages
 from codegen_complete.context.filecache import FileCache
-from codegen_complete.context.languages.importing import node_text
 from codegen_complete.context.languages.python import PYTHON
 from codegen_complete.context.languages.python import imports as python_imports
+from codegen_complete.context.languages.python.modules import (
+    OBJECT_MEMBERS,
+    ParsedFile,
+    assigned_names,
+    installed_module_file,
+    installed_module_names,
+    top_level_names,
+)
 from codegen_complete.context.workspace import Workspace
 
-OBJECT_MEMBERS = frozenset(dir(object)) | {"__dict__", "__slots__", "__weakref__", "__module__"}
 # Bases whose members are known without reading them.
 PLAIN_BASES = frozenset({"object", "ABC", "Protocol", "Generic"})
 BASE_EXTRAS = {
@@ -32,18 +34,6 @@ BASE_EXTRAS = {
 }  # fmt: skip
 DYNAMIC = frozenset({"__getattr__", "__getattribute__"})
 MAX_DEPTH = 4  # bases and imports followed
-
-
-@dataclass(frozen=True)
-class ParsedFile:
-    """A parsed Python file: the current one (with the suggestion) or one it imports."""
-
-    path: Path | None
-    data: bytes
-    tree: Tree
-
-    def text(self, node: Node | None) -> str:
-        return node_text(node)
 
 
 class Resolver:
@@ -122,10 +112,39 @@ class Resolver:
                     return None  # a name from a module: a class or value, not a module
             if target is not None:
                 module = self._read(target)
-                return _top_level_names(module) if module is not None else None
+                return top_level_names(module) if module is not None else None
             if item.name is None and "." not in item.module:
-                return _installed_module_names(item.module)
+                return installed_module_names(item.module)
             return None
+        return None
+
+    def module_file(self, source: ParsedFile, name: str) -> ParsedFile | None:
+        """The module `name` is bound to by an import in `source`, when it is one: a workspace
+        file, or an installed module's source."""
+        for item in python_imports.imports_of("", source.tree):
+            if item.local_name != name:
+                continue
+            if self.workspace is not None and source.path is not None:
+                target, names = python_imports.resolve(item, source.path, self.workspace)
+                if names is not None:
+                    return None  # a name from a module: a class or value, not a module
+                if target is not None:
+                    return self._read(target)
+            if item.name is None and "." not in item.module:
+                return installed_module_file(item.module)
+            return None
+        return None
+
+    def imported(self, source: ParsedFile, name: str) -> tuple[ParsedFile, str] | None:
+        """The file and name that `name` is imported from in `source`: a workspace file, or
+        an installed module's source (`from json import dumps`)."""
+        found = self._imported(source, name, MAX_DEPTH)
+        if found is not None:
+            return found
+        for item in python_imports.imports_of("", source.tree):
+            if item.local_name == name and item.name is not None and item.module[:1] != ".":
+                module = installed_module_file(item.module)
+                return (module, item.name) if module is not None else None
         return None
 
     def _imported(self, source: ParsedFile, name: str, depth: int) -> tuple[ParsedFile, str] | None:
@@ -258,7 +277,7 @@ def _find_class(source: ParsedFile, name: str) -> Node | None:
 
 def _binds_nowhere(source: ParsedFile, name: str) -> bool:
     """Whether the file leaves a builtin's name alone (no class, function or import of it)."""
-    names = _top_level_names(source)
+    names = top_level_names(source)
     return names is not None and name not in names
 
 
@@ -271,7 +290,7 @@ def _class_body_names(source: ParsedFile, node: Node) -> Iterator[str]:
         elif target.type == "expression_statement":
             for part in target.named_children:
                 if part.type == "assignment":
-                    yield from _assigned_names(source, part.child_by_field_name("left"))
+                    yield from assigned_names(source, part.child_by_field_name("left"))
     # `self.x = ...` anywhere in the methods
     stack = list(body.named_children) if body is not None else []
     while stack:
@@ -286,84 +305,3 @@ def _class_body_names(source: ParsedFile, node: Node) -> Iterator[str]:
                 if source.text(target.child_by_field_name("object")) in ("self", "cls"):
                     yield source.text(target.child_by_field_name("attribute"))
         stack.extend(child.named_children)
-
-
-def _assigned_names(source: ParsedFile, left: Node | None) -> Iterator[str]:
-    if left is None:
-        return
-    if left.type == "identifier":
-        yield source.text(left)
-    elif left.type in ("pattern_list", "tuple_pattern", "list_pattern"):
-        for part in left.named_children:
-            yield from _assigned_names(source, part)
-
-
-def _top_level_names(source: ParsedFile) -> frozenset[str] | None:
-    """Every name a module binds at its top level (also under `if`/`try`); None when it
-    imports with `*` or defines a module `__getattr__`."""
-    names: set[str] = set()
-    stack = list(source.tree.root_node.named_children)
-    while stack:
-        node = stack.pop()
-        target = node.named_children[-1] if node.type == "decorated_definition" else node
-        if target.type in ("function_definition", "class_definition"):
-            names.add(source.text(target.child_by_field_name("name")))
-        elif target.type == "expression_statement":
-            for part in target.named_children:
-                if part.type == "assignment":
-                    names.update(_assigned_names(source, part.child_by_field_name("left")))
-        elif target.type in ("import_statement", "import_from_statement"):
-            if any(child.type == "wildcard_import" for child in target.children):
-                return None
-        elif target.type in (
-            "if_statement",
-            "try_statement",
-            "else_clause",
-            "elif_clause",
-            "except_clause",
-            "finally_clause",
-            "block",
-            "with_statement",
-        ):
-            stack.extend(target.named_children)  # fmt: skip
-    for item in python_imports.imports_of("", source.tree):
-        names.add(item.local_name)
-    if "__getattr__" in names:
-        return None
-    if source.path is not None and source.path.name == "__init__.py":
-        folder = source.path.parent  # a package's submodules are its attributes too
-        names.update(p.stem for p in folder.glob("*.py"))
-        names.update(p.name for p in folder.iterdir() if (p / "__init__.py").is_file())
-    return frozenset(names) | OBJECT_MEMBERS
-
-
-def _is_standard_extension(origin: str) -> bool:
-    path = Path(origin)
-    return path.parent.name == "lib-dynload" and path.is_relative_to(sys.base_prefix)
-
-
-@functools.lru_cache(maxsize=256)
-def _installed_module_names(module: str) -> frozenset[str] | None:
-    """The top-level names of an installed or standard-library module, without running it:
-    a module built into the interpreter is imported (it runs no Python code), one with a
-    source file is parsed. None when neither works."""
-    if module in sys.builtin_module_names:
-        return frozenset(dir(importlib.import_module(module)))
-    try:
-        spec = importlib.util.find_spec(module)  # a top-level name: nothing is imported
-    except (ImportError, ValueError):
-        return None
-    if spec is None or spec.origin is None:
-        return None
-    if _is_standard_extension(spec.origin):  # `math`: compiled, part of Python itself
-        return frozenset(dir(importlib.import_module(module)))
-    if not spec.origin.endswith(".py"):
-        return None
-    parser = languages.parser(PYTHON)
-    try:
-        data = Path(spec.origin).read_bytes()
-    except OSError:
-        return None
-    if parser is None:
-        return None
-    return _top_level_names(ParsedFile(Path(spec.origin), data, parser.parse(data)))

@@ -4,7 +4,8 @@ A code model invents names: `cart.total()` where only `Item` has `total`, `cart.
 the field is `owner`. For each name a Python suggestion reads, this looks for its definition:
 a bare name in the file (anywhere outside the suggestion, or bound by the suggestion itself)
 or among Python's builtins; an attribute among the members of its receiver's class or module,
-when that receiver's type is known. A receiver's type is known from a parameter's annotation,
+when that receiver's type is known; a keyword argument among the callee's parameters, when its
+definition can be read (signatures.py). A receiver's type is known from a parameter's annotation,
 an assignment from a constructor call in the same scope, or `self`/`cls` in a method; a class's
 members are its methods, class-level names, `self.x` assignments and those of its bases
 (members.py).
@@ -28,7 +29,9 @@ from codegen_complete.context.documents import with_insertion
 from codegen_complete.context.languages.importing import node_text
 from codegen_complete.context.languages.naming import Unresolved
 from codegen_complete.context.languages.python import PYTHON
-from codegen_complete.context.languages.python.members import ParsedFile, Resolver
+from codegen_complete.context.languages.python.members import Resolver
+from codegen_complete.context.languages.python.modules import ParsedFile
+from codegen_complete.context.languages.python.signatures import keywords_of
 from codegen_complete.context.languages.spec import LanguageSpec
 from codegen_complete.context.workspace import Workspace
 
@@ -81,6 +84,16 @@ def unresolved(
             name = current.text(attribute)
             if members is not None and name not in members and name not in set_outside:
                 found.append(_at(attribute, data, start))
+        elif node.type == "keyword_argument":
+            keyword = node.child_by_field_name("name")
+            call = node.parent.parent if node.parent is not None else None
+            if keyword is None or keyword.start_byte < start or keyword.end_byte > end:
+                continue
+            if call is None or call.type != "call" or _inside_error(node):
+                continue
+            accepted = keywords_of(resolver, call)
+            if accepted is not None and current.text(keyword) not in accepted:
+                found.append(_at(keyword, data, start))
         elif (
             node.type == "identifier"
             and not star_import

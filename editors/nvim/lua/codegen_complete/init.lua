@@ -36,8 +36,8 @@ M.defaults = {
 
 local NAME = 'codegen_complete'
 local LEVELS = { debug = 1, info = 2, warn = 3, error = 4 }
--- LSP MessageType → level: Error, Warning, Info, Log, Debug.
-local MESSAGE_LEVELS = { 'error', 'warn', 'info', 'info', 'debug' }
+-- LSP MessageType → level: Error, Warning, Info, Log (the server's line per request), Debug.
+local MESSAGE_LEVELS = { 'error', 'warn', 'info', 'debug', 'debug' }
 
 -- The server's last `codegenComplete/status` notification: loading / ready / error; and how
 -- many requests are in flight.
