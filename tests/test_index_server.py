@@ -178,6 +178,10 @@ def test_a_paused_build_survives_the_hangup_of_an_orphaned_process_group(tmp_pat
     assert build.ready.wait(30)  # it dies with the server from here on: it may be paused
     assert ignores_hangup(build.process.pid)
     build.pause(True)
+    # SIGSTOP is delivered asynchronously: the state says "T" once the process has stopped.
+    deadline = time.monotonic() + 5
+    while process_state(build.process.pid) != "T" and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert process_state(build.process.pid) == "T"
     build.process.send_signal(signal.SIGHUP)
     build.pause(False)
