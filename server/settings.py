@@ -213,8 +213,10 @@ SETTINGS = (
     Setting("checkNames", "check_names", _flag, {"type": "boolean"},
             "Hold back a suggestion that uses a name defined nowhere: in Python a name or "
             "attribute that is not in the file, its imports or the builtins (a method its class "
-            "lacks); in JavaScript and TypeScript a function or class that the module neither "
-            "declares nor imports, or a member of this that its class lacks; in Go and Rust a "
+            "lacks, a function an imported module lacks) or a keyword argument its function "
+            "does not take; in JavaScript and TypeScript a function or class that the module "
+            "neither declares nor imports, or a member of this that its class lacks; in Go and "
+            "Rust a "
             "function called without a path, in Java a method called without a receiver, that "
             "the file, its package and the language lack."),
     Setting("timeLimit", "time_limit_s", _seconds,
