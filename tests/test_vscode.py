@@ -192,6 +192,13 @@ def test_suggestions_turn_off_and_on(tools: None, default_model: Any, tmp_path: 
         result = drive(url, "toggle", shot, FILE="arith.py", LINE="2", TYPE="return ")
     assert result["ghostWhileDisabled"] == 0, result
     assert result["ghostWhenEnabled"] > 0, result
+    # At the log's default level: the server's state, not a line per key (found in real use:
+    # one "skipped, inside a string" line per key, and "[error] Cancel notification for
+    # unknown message id" when the editor cancelled a request already answered).
+    log = result["log"]
+    assert "server ready" in log, log
+    assert "automatic" not in log and "skipped" not in log, log
+    assert "Cancel notification" not in log and "[error]" not in log, log
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@
 //   type TYPE at the end of line LINE (with TRIGGER: then ask from the palette), wait for the
 //   ghost text, screenshot, accept with Tab.
 // SCENARIO=toggle: turn suggestions off from the status item's menu, type (no ghost text may
-//   show), turn them on with the command palette's "Toggle suggestions", type again.
+//   show), turn them on with the command palette's "Toggle suggestions", type again; then
+//   read "Show log".
 // SCENARIO=broken: wait for the status item to say error; collect the notifications, then
 //   open "Show log" from the command palette and read it.
 // SCENARIO=quiet: open FILE, type TYPE at the end of line LINE, count ghost text after 4 s.
@@ -119,7 +120,19 @@ async function toggle(page) {
   await typeAtEndOf(page, index);
   await page.locator(GHOST).first().waitFor({ state: 'visible', timeout: 30000 });
   lap('ghost text again');
-  return { ghostWhileDisabled, ghostWhenEnabled: await page.locator(GHOST).count() };
+  const ghostWhenEnabled = await page.locator(GHOST).count();
+  return { ghostWhileDisabled, ghostWhenEnabled, log: await readLog(page) };
+}
+
+/** "Show log" from the command palette; its text as the Output panel shows it.
+ * @param {import('playwright-core').Page} page */
+async function readLog(page) {
+  await page.keyboard.press('Control+Shift+P');
+  await pick(page, 'codegen-complete: Show log');
+  const output = page.locator('.part.panel .view-lines');
+  await output.first().waitFor({ state: 'visible', timeout: 20000 });
+  await page.waitForTimeout(1000);
+  return (await output.first().textContent() || '').replace(/\u00a0/g, ' ');
 }
 
 /** @param {import('playwright-core').Page} page */
@@ -209,13 +222,9 @@ async function focus(page) {
   await page.locator('.view-lines .view-line').nth(Number(LINE) - 1).click();
   lap('clicked');
   await page.waitForTimeout(2000); // the extension waits for the cursor to rest
-  await page.keyboard.press('Control+Shift+P');
-  await pick(page, 'codegen-complete: Show log');
-  const output = page.locator('.part.panel .view-lines');
-  await output.first().waitFor({ state: 'visible', timeout: 20000 });
-  await page.waitForTimeout(1000);
+  const log = await readLog(page);
   await page.screenshot({ path: SHOT });
-  return { log: (await output.first().textContent() || '').replace(/\u00a0/g, ' ') };
+  return { log };
 }
 
 /** The title the Settings UI shows for a key: `codegenComplete.modelsDir` → "Models Dir".
