@@ -156,9 +156,13 @@ local function cancel(buf)
   end
 end
 
+--- The answer's first item: the result is an InlineCompletionList, a list of items, or null.
 local function first_item(result)
-  local items = result and (result.items or result) or {}
-  return items[1]
+  if type(result) ~= 'table' then
+    return nil
+  end
+  local items = result.items or result
+  return type(items) == 'table' and items[1] or nil
 end
 
 local function answered(buf, pending, err, result)
