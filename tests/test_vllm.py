@@ -248,8 +248,8 @@ def test_neovim_shows_ghost_text_from_vllm(
     wait_for(lambda: nvim.exec_lua("return #vim.lsp.get_clients({ bufnr = 0 }) == 1"))
     nvim.input("2GA")
     assert wait_for(lambda: ghost_text(nvim), timeout=60).strip() == "a + b"
-    state = nvim.exec_lua("return { require('codegen_complete').status() }")
-    assert state == ["ready", f"qwen2.5-coder-0.5b at {vllm.url}"]
+    state, message = nvim.exec_lua("return { require('codegen_complete').status() }")[:2]
+    assert (state, message) == ("ready", f"qwen2.5-coder-0.5b at {vllm.url}")
 
 
 def test_vscode_shows_ghost_text_from_vllm(
