@@ -266,6 +266,31 @@ def test_one_tab_takes_the_ghost_text_while_the_word_list_is_open(
     assert result["line"].startswith("    return sum("), result
 
 
+def test_with_the_word_list_on_request_it_never_hides_the_ghost_text(
+    tools: None, default_model: Any, tmp_path: Path
+) -> None:
+    """`wordList: onRequest`: the same `s` opens no list (VS Code's `editor.quickSuggestions`
+    is off in the user settings), the ghost text stays and Tab takes it. Suggestions turned
+    off, the user's own value of that setting is there again."""
+    own = {"other": "on", "comments": "off", "strings": "on"}
+    settings = {
+        "codegenComplete.modelsDir": str(models_root()),
+        "codegenComplete.wordList": "onRequest",
+        "editor.quickSuggestions": own,
+    }
+    with code_server(tmp_path, settings, {"stats.py": MEAN_AND_TOTAL}) as url:
+        result = drive(url, "wordlist", ARTIFACTS / "vscode-word-list-on-request.png",
+                       FILE="stats.py", LINE="6", TYPE="return ", MORE="s",
+                       THEN_DISABLE="1")  # fmt: skip
+    log = next((tmp_path / "user" / "logs").glob("*/exthost*/*/codegen-complete.log")).read_text()
+    assert not result["suggestWidget"], result
+    assert result["ghost"] and result["shown"].startswith("    return s"), result
+    assert result["line"] == result["shown"], result
+    assert "editor.quickSuggestions off" in log and "as it was" in log, log
+    user_settings = json.loads((tmp_path / "user" / "User" / "settings.json").read_text())
+    assert user_settings["editor.quickSuggestions"] == own, user_settings
+
+
 MEAN_AND_TOTAL = (
     "def mean(values):\n    return sum(values) / len(values)\n\n\ndef total(values):\n    \n"
 )

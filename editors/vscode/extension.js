@@ -142,6 +142,8 @@ let client;
 let status;
 /** @type {vscode.LogOutputChannel} */
 let log;
+/** @type {vscode.ExtensionContext} */
+let extensionContext;
 let stopping = false;
 
 /**
@@ -294,10 +296,43 @@ async function onConfigurationChanged(event) {
     return;
   }
   status.render();
+  if (event.affectsConfiguration(`${SECTION}.wordList`)
+    || event.affectsConfiguration(`${SECTION}.enable`)) {
+    await applyWordList();
+  }
   const serverChanged = SERVER_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
   if (serverChanged && client?.isRunning()) {
     await client.sendNotification(DidChangeConfigurationNotification.type,
       { settings: { [SECTION]: serverSettings() } });
+  }
+}
+
+// `wordList: onRequest` turns VS Code's word list off while typing (it opens on Ctrl+Space), as
+// a user would in their settings: VS Code hides ghost text that disagrees with the list's word,
+// and since 1.100 it ignores `editor.inlineSuggest.suppressSuggestions` for every extension.
+const QUIET_WORD_LIST = { other: 'off', comments: 'off', strings: 'off' };
+const SAVED_WORD_LIST = 'wordList.savedQuickSuggestions';
+
+/** Put `editor.quickSuggestions` (user settings) in line with `wordList` and `enable`; what the
+ * user had is kept in the extension's state and put back when the list is wanted again. */
+async function applyWordList() {
+  const editor = vscode.workspace.getConfiguration('editor');
+  const current = editor.inspect('quickSuggestions')?.globalValue;
+  /** @type {{value: unknown} | undefined} */
+  const saved = extensionContext.globalState.get(SAVED_WORD_LIST);
+  const quiet = isEnabled() && config().get('wordList') === 'onRequest';
+  if (quiet && saved === undefined) {
+    await extensionContext.globalState.update(SAVED_WORD_LIST, { value: current ?? null });
+    await editor.update('quickSuggestions', QUIET_WORD_LIST, vscode.ConfigurationTarget.Global);
+    log.info('word list: only on request (editor.quickSuggestions off in the user settings)');
+  } else if (!quiet && saved !== undefined) {
+    // Only our own value is put back: one the user wrote since then is theirs to keep.
+    if (JSON.stringify(current) === JSON.stringify(QUIET_WORD_LIST)) {
+      await editor.update('quickSuggestions', saved.value ?? undefined,
+        vscode.ConfigurationTarget.Global);
+    }
+    await extensionContext.globalState.update(SAVED_WORD_LIST, undefined);
+    log.info('word list: while typing (editor.quickSuggestions as it was)');
   }
 }
 
@@ -320,6 +355,7 @@ async function menu() {
 
 /** @param {vscode.ExtensionContext} context */
 async function activate(context) {
+  extensionContext = context;
   log = vscode.window.createOutputChannel(NAME, { log: true });
   status = new StatusItem();
   context.subscriptions.push(
@@ -333,6 +369,7 @@ async function activate(context) {
     vscode.window.onDidChangeActiveTextEditor(reportFocus),
     vscode.window.onDidChangeTextEditorSelection((event) => reportFocus(event.textEditor)),
   );
+  await applyWordList();
   await start();
 }
 

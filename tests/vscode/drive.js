@@ -13,6 +13,7 @@
 // SCENARIO=quiet: open FILE, type TYPE at the end of line LINE, count ghost text after 4 s.
 // SCENARIO=wordlist: as ghost; once the ghost text shows, type MORE (the start of a word that
 //   VS Code's word list matches); report whether the list showed and what one Tab put in.
+//   With THEN_DISABLE: then turn suggestions off from the command palette.
 // SCENARIO=focus: open FILE, click line LINE (no key typed), wait, then read "Show log".
 // SCENARIO=settings: open the Settings UI; search each setting in KEYS, type into the input box of each
 //   its input box its value in VALUES (both comma-separated); report which had an input box.
@@ -21,7 +22,9 @@
 
 const { chromium } = require('playwright-core');
 
-const { CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT, ALSO, MORE, KEYS, VALUES, TRIGGER } = process.env;
+const {
+  CS_URL, SCENARIO, FILE, LINE, TYPE, SHOT, ALSO, MORE, KEYS, VALUES, TRIGGER, THEN_DISABLE,
+} = process.env;
 const GHOST = '.ghost-text-decoration, .ghost-text-decoration-preview';
 const status = (state) => `[aria-label="codegen-complete: ${state}"]`;
 const t0 = Date.now();
@@ -181,7 +184,14 @@ async function wordlist(page) {
   await page.screenshot({ path: SHOT });
   await page.keyboard.press('Tab');
   await page.waitForTimeout(500);
-  return { ...shown, line: await lineText(page, index) };
+  const line = await lineText(page, index);
+  if (THEN_DISABLE) {
+    await page.keyboard.press('Control+Shift+P');
+    await pick(page, 'codegen-complete: Toggle suggestions');
+    await page.waitForSelector(status('disabled'), { timeout: 10000 });
+    await page.waitForTimeout(1000); // the extension writes the settings it changed
+  }
+  return { ...shown, line };
 }
 
 /** @param {import('playwright-core').Page} page */
