@@ -188,7 +188,9 @@ def why_empty(result: Suggestion, generated: Continuation) -> str:
     if result.name_check == "dropped":
         return "it reads names that resolve nowhere"
     if generated.text.strip():
-        return "post-processing dropped it"
+        # What was dropped says why (a line that repeats the next one, an unclosed bracket…).
+        written = generated.text if len(generated.text) <= 60 else generated.text[:57] + "..."
+        return f"post-processing dropped it: {written!r}"
     return "the model wrote nothing"
 
 

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from codegen_complete.completion.suggest import suggest
+from codegen_complete.completion.backend import Continuation
+from codegen_complete.completion.suggest import Suggestion, suggest
 from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.server import service as service_module
 from codegen_complete.server.positions import offset_to_utf16, utf16_to_offset
-from codegen_complete.server.requests import Answer, Run, Snapshot
+from codegen_complete.server.requests import Answer, Run, Snapshot, why_empty
 from codegen_complete.server.service import CompletionService
 from codegen_complete.server.settings import Settings, parse_settings
 
@@ -371,3 +372,18 @@ def test_prose_and_data_get_no_suggestions_unless_listed(tiny_store: Path) -> No
         assert isinstance(service.snapshot("file:///tmp/README.md", 1, 5, False), Snapshot)
     finally:
         service.shutdown()
+
+
+def test_the_log_says_what_post_processing_dropped() -> None:
+    """Found at new blank lines in real files: the model's line was the line below the cursor,
+    rightly dropped as a repeat; the log now shows it, so "dropped" can be told apart."""
+    generated = Continuation("    if isinstance(raw, str):\n", 8, "caller", 178, 3, 309.0, 44.0)
+    dropped = Suggestion("", "single-line", (), generated, (), "", 0, 2.0, True, 463.0)
+    assert why_empty(dropped, generated) == (
+        "post-processing dropped it: '    if isinstance(raw, str):\\n'"
+    )
+    long_line = dataclasses.replace(generated, text="x = " + "1 + " * 30)
+    assert why_empty(dropped, long_line).endswith("+ 1...'")
+    assert len(why_empty(dropped, long_line)) < 100
+    silent = dataclasses.replace(generated, text="\n")
+    assert why_empty(dropped, silent) == "the model wrote nothing"
