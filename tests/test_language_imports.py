@@ -55,15 +55,28 @@ def test_go_packages_of_the_module_are_folders(tmp_path: Path) -> None:
     main = root / "cmd/main.go"
     found = go_imports.imports_of(main.read_text())
     assert [(i.local_name, i.module) for i in found] == [
+        ("", go_imports.SAME_PACKAGE),
         ("fmt", "fmt"),
         ("m", "example.com/shop/models"),
     ]
     workspace = Workspace(root)
-    assert go_imports.resolve(found[1], main, workspace) == (root / "models", None)
-    assert go_imports.resolve(found[0], main, workspace) == (None, None)  # the standard library
+    assert go_imports.resolve(found[0], main, workspace) == (root / "cmd", None)
+    assert go_imports.resolve(found[2], main, workspace) == (root / "models", None)
+    assert go_imports.resolve(found[1], main, workspace) == (None, None)  # the standard library
     names = names_near_end(main, root, '\tcart := m.Cart{}\n\titem := m.NewItem("a", 1)\n\t')
     assert set(names) == {"Cart", "NewItem"}
     assert "TestHidden" not in go_imports.package_files(root / "models")
+
+
+def test_go_names_of_the_same_package_need_no_import(tmp_path: Path) -> None:
+    """Found trying the product: a Go file using `Cart` from another file of its package (no
+    import, as Go has it) got no definition of it in the prompt."""
+    files = {**GO_FILES, "models/checkout.go": "package models\n\nfunc Checkout(cart *Cart) {\n"}
+    root = write(tmp_path, files)
+    checkout = root / "models/checkout.go"
+    names = names_near_end(checkout, root, '\titem := NewItem("a", 1)\n\tcart.Items = nil\n\t')
+    assert set(names) == {"Cart", "NewItem"}
+    assert "TestHidden" not in names and "Checkout" not in names  # tests and its own names
 
 
 def test_go_definitions() -> None:
