@@ -232,6 +232,21 @@ def test_c_includes_resolve_beside_the_file_and_from_compile_commands(tmp_path: 
     assert c_imports.resolve(found[0], main, Workspace(root)) == (None, None)
 
 
+def test_c_declarations_of_headers_included_by_included_headers(tmp_path: Path) -> None:
+    """`app.c` includes `shop.h`, which includes `cart.h`: `cart_total` is visible in `app.c`
+    (as the compiler sees it), and its declaration goes to the context; an include cycle ends."""
+    files = {
+        **C_FILES,
+        "include/shop/shop.h": '#include "cart.h"\n#include "shop.h"\nvoid open_shop(void);\n',
+        "src/app.c": '#include "shop/shop.h"\n\nint main(void) {\n',
+    }
+    root = write(tmp_path, files)
+    app = root / "src/app.c"
+    text = app.read_text() + "  open_shop();\n  double t = cart_total(0, 0);\n  "
+    found = imported_definitions(text, len(text), app, Workspace(root))
+    assert {d.name: d.path.name for d in found} == {"open_shop": "shop.h", "cart_total": "cart.h"}
+
+
 def test_c_definitions_inside_header_guards_and_namespaces() -> None:
     header = c_imports.definitions_of(Path("cart.h"), C_FILES["include/shop/cart.h"])
     assert header["MAX_ITEMS"].summary == "#define MAX_ITEMS 64"
