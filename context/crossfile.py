@@ -60,30 +60,6 @@ def indexed_definitions(path: Path, workspace: Workspace) -> dict[str, Definitio
     return definitions if definitions is not None else {}
 
 
-# Files followed from one imported file through the files it passes on (a C header's own
-# includes): enough for a header that gathers a library's headers, bounded for include webs.
-MAX_PASSED_ON = 16
-
-
-def _file_definitions(
-    target: Path, rules: ImportRules, workspace: Workspace
-) -> dict[str, Definition]:
-    """The definitions of an imported file and of the files it passes on to its importers, where
-    the language has such files (a room's optional `passed_on`), nearest first, each file once."""
-    passed_on = getattr(rules, "passed_on", None)
-    found: dict[str, Definition] = {}
-    queue, seen = [target], {target.resolve()}
-    while queue:
-        path = queue.pop(0)
-        for name, definition in indexed_definitions(path, workspace).items():
-            found.setdefault(name, definition)
-        for nested in passed_on(path, workspace) if passed_on is not None else ():
-            if nested.resolve() not in seen and len(seen) < MAX_PASSED_ON:
-                seen.add(nested.resolve())
-                queue.append(nested)
-    return found
-
-
 def _package_definitions(
     folder: Path, current: Path, rules: ImportRules, workspace: Workspace
 ) -> dict[str, Definition]:
@@ -114,7 +90,7 @@ def imported_definitions(
         definitions = (
             _package_definitions(target, path, rules, workspace)
             if target.is_dir()
-            else _file_definitions(target, rules, workspace)
+            else indexed_definitions(target, workspace)
         )
         if names is None:  # a module: the attributes used near the cursor (`module.attr`)
             # A Java package or a C header binds no name (""): its names alone decide.

@@ -55,28 +55,15 @@ def test_go_packages_of_the_module_are_folders(tmp_path: Path) -> None:
     main = root / "cmd/main.go"
     found = go_imports.imports_of(main.read_text())
     assert [(i.local_name, i.module) for i in found] == [
-        ("", go_imports.SAME_PACKAGE),
         ("fmt", "fmt"),
         ("m", "example.com/shop/models"),
     ]
     workspace = Workspace(root)
-    assert go_imports.resolve(found[0], main, workspace) == (root / "cmd", None)
-    assert go_imports.resolve(found[2], main, workspace) == (root / "models", None)
-    assert go_imports.resolve(found[1], main, workspace) == (None, None)  # the standard library
+    assert go_imports.resolve(found[1], main, workspace) == (root / "models", None)
+    assert go_imports.resolve(found[0], main, workspace) == (None, None)  # the standard library
     names = names_near_end(main, root, '\tcart := m.Cart{}\n\titem := m.NewItem("a", 1)\n\t')
     assert set(names) == {"Cart", "NewItem"}
     assert "TestHidden" not in go_imports.package_files(root / "models")
-
-
-def test_go_names_of_the_same_package_need_no_import(tmp_path: Path) -> None:
-    """Found trying the product: a Go file using `Cart` from another file of its package (no
-    import, as Go has it) got no definition of it in the prompt."""
-    files = {**GO_FILES, "models/checkout.go": "package models\n\nfunc Checkout(cart *Cart) {\n"}
-    root = write(tmp_path, files)
-    checkout = root / "models/checkout.go"
-    names = names_near_end(checkout, root, '\titem := NewItem("a", 1)\n\tcart.Items = nil\n\t')
-    assert set(names) == {"Cart", "NewItem"}
-    assert "TestHidden" not in names and "Checkout" not in names  # tests and its own names
 
 
 def test_go_definitions() -> None:
@@ -230,21 +217,6 @@ def test_c_includes_resolve_beside_the_file_and_from_compile_commands(tmp_path: 
     assert set(names_near_end(main, root, typed)) == {"Item", "MAX_ITEMS", "cart_total"}
     (root / "compile_commands.json").unlink()
     assert c_imports.resolve(found[0], main, Workspace(root)) == (None, None)
-
-
-def test_c_declarations_of_headers_included_by_included_headers(tmp_path: Path) -> None:
-    """`app.c` includes `shop.h`, which includes `cart.h`: `cart_total` is visible in `app.c`
-    (as the compiler sees it), and its declaration goes to the context; an include cycle ends."""
-    files = {
-        **C_FILES,
-        "include/shop/shop.h": '#include "cart.h"\n#include "shop.h"\nvoid open_shop(void);\n',
-        "src/app.c": '#include "shop/shop.h"\n\nint main(void) {\n',
-    }
-    root = write(tmp_path, files)
-    app = root / "src/app.c"
-    text = app.read_text() + "  open_shop();\n  double t = cart_total(0, 0);\n  "
-    found = imported_definitions(text, len(text), app, Workspace(root))
-    assert {d.name: d.path.name for d in found} == {"open_shop": "shop.h", "cart_total": "cart.h"}
 
 
 def test_c_definitions_inside_header_guards_and_namespaces() -> None:

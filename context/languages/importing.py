@@ -55,11 +55,7 @@ class Definition:
 
 
 class ImportRules(Protocol):
-    """One language's rules (a module implements them: context/languages/python/imports.py, ...).
-
-    A room's module may also define `passed_on(path, workspace) -> tuple[Path, ...]`: the files
-    whose definitions an imported file makes visible to its importers too (C's headers
-    including headers); crossfile follows them."""
+    """One language's rules (a module implements them: context/languages/python/imports.py, ...)."""
 
     def imports_of(
         self, source: str, tree: Tree | None = None, path: Path | None = None

@@ -119,24 +119,6 @@ def package_files(folder: Path) -> list[Path]:
     return []
 
 
-# The headers each header includes, re-read only when it changes.
-_INCLUDED: FileCache[tuple[Path, ...]] = FileCache()
-
-
-def passed_on(path: Path, workspace: Workspace) -> tuple[Path, ...]:
-    """The workspace headers that `path` includes: what they declare is visible wherever
-    `path` is included (`shop.h` including `cart.h` gives `cart_total` to `main.c`)."""
-
-    def read() -> tuple[Path, ...]:
-        source = workspace.read(path)
-        if source is None:
-            return ()
-        found = (resolve(item, path, workspace)[0] for item in imports_of(source, path=path))
-        return tuple(header for header in found if header is not None)
-
-    return _INCLUDED.get(path, read) or ()
-
-
 def _declared_name(declarator: Node | None) -> str:
     """The name a (function, pointer, reference...) declarator declares."""
     while declarator is not None:

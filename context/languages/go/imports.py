@@ -1,5 +1,4 @@
-"""Go imports: packages of the same module (its path in `go.mod`) are folders of the workspace,
-and so is the file's own package (the other files of its folder, whose names need no import);
+"""Go imports: packages of the same module (its path in `go.mod`) are folders of the workspace;
 what their files define, as signatures. Standard-library and third-party packages are not
 read."""
 
@@ -17,19 +16,17 @@ from codegen_complete.context.summaries import MAX_MEMBERS, short_text, signatur
 from codegen_complete.context.workspace import Workspace
 
 MODULE_LINE = re.compile(r"^module\s+(\S+)", re.M)
-SAME_PACKAGE = "<package>"
 
 
 def imports_of(source: str, tree: Tree | None = None, path: Path | None = None) -> list[Imported]:
     """`import "example.com/app/models"` binds `models`; `m "..."` binds `m`. Blank (`_`) and
-    dot imports bind no qualifier and are left out. The file's own package comes first and
-    binds no name (local name ""): its names are matched by those used near the cursor."""
+    dot imports bind no qualifier and are left out."""
     parser, query = languages.parser(GO), languages.query(GO, "imports")
     if parser is None or query is None:
         return []
     if tree is None:
         tree = parser.parse(source.encode())
-    found = [Imported("", SAME_PACKAGE, None)]
+    found = []
     for node in tree.root_node.named_children:
         if node.type != "import_declaration":
             continue
@@ -59,8 +56,6 @@ def resolve(
     item: Imported, current: Path, workspace: Workspace
 ) -> tuple[Path | None, list[str] | None]:
     """The package's folder (a package is every .go file in it), or None outside the module."""
-    if item.module == SAME_PACKAGE:
-        return (current.parent if workspace.contains(current.parent) else None), None
     module = _module(current, workspace)
     if module is None:
         return None, None
