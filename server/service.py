@@ -76,6 +76,10 @@ class CompletionService:
         # Requests submitted and not started: warming the cache yields to them.
         self._waiting = 0
         self._waiting_lock = threading.Lock()
+        # The place (uri, text, cursor) whose next line the worker is preparing, and how many
+        # waiting requests are at that very place: those wait for it rather than stop it.
+        self._preparing: tuple[str, str, int] | None = None
+        self._waiting_here = 0
         self._closing = False
         self.warnings: list[str] = []  # about the settings of the last load
 
@@ -264,6 +268,12 @@ class CompletionService:
         or the server is shutting down."""
         return self._waiting > 0 or self._closing
 
+    def _busy_elsewhere(self) -> bool:
+        """Whether preparing a line must give way: a request is waiting at another place. One
+        at the prepared place (Enter came while it ran) waits and answers from it: stopping
+        there meant running it again from the start, after the user's next key."""
+        return self._waiting > self._waiting_here or self._closing
+
     def _warm_place(self, document: DocumentSnapshot) -> None:
         completer = self._completer
         if completer is None or self._busy():
@@ -347,11 +357,18 @@ class CompletionService:
             snapshot.document, text=text, offset=offset, mode=classification.mode,
             tree=document.tree, received=time.perf_counter(),
         )  # fmt: skip
+        with self._waiting_lock:
+            self._preparing = (snapshot.uri, text, offset)
         try:
             with completer.keeping_warm():
-                result = suggest(completer, there, snapshot.options, self._busy, self._places)
+                result = suggest(
+                    completer, there, snapshot.options, self._busy_elsewhere, self._places
+                )
         except BackendUnavailableError:
             return
+        finally:
+            with self._waiting_lock:
+                self._preparing = None
         generated = result.continuation
         if not result.text or (generated is not None and generated.stop_reason == "cancelled"):
             return
@@ -366,17 +383,22 @@ class CompletionService:
         if (previous := self._runs.get(snapshot.uri)) is not None:
             previous.stopped.set()
         self._runs[snapshot.uri] = run
+        place = (snapshot.uri, document.text, document.offset)
         with self._waiting_lock:
             self._waiting += 1
-        run.future = self._executor.submit(self._answer, snapshot, run)
+            here = place == self._preparing
+            self._waiting_here += here
+        run.future = self._executor.submit(self._answer, snapshot, run, here)
         return run.future
 
-    def _answer(self, snapshot: Snapshot, run: Run) -> Answer:
+    def _answer(self, snapshot: Snapshot, run: Run, here: bool = False) -> Answer:
         with self._waiting_lock:
             self._waiting -= 1
+            self._waiting_here -= here
         run.started = True
         try:
-            answer = self._complete(snapshot, run)
+            # A line prepared while this request waited answers it.
+            answer = self.from_cache(snapshot) or self._complete(snapshot, run)
         finally:
             run.finished = True
         # Idle time after an answer prepares the next line, then warms the full prompt of a

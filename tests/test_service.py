@@ -350,6 +350,44 @@ def test_at_the_end_of_a_finished_line_the_next_one_is_prepared(
     assert prepared.suggestion is not None and prepared.suggestion.text == "print(values)"
 
 
+def test_enter_while_the_next_line_is_prepared_waits_for_it(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on the typing benchmark (writing on, a key every 150 ms): Enter came while the
+    next line was being prepared, the preparation gave way to Enter's request, and that
+    request ran the model again from the start. Now the request at the prepared place waits
+    for the preparation and answers from it; the model runs once."""
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+    gave_way: list[bool] = []
+
+    def slow(completer: Any, document: Any, options: Any, cancelled: Any, *rest: Any) -> Any:
+        calls.append(document.offset)
+        if len(calls) == 1:  # the preparation: Enter arrives while it runs
+            started.set()
+            release.wait(10)
+            gave_way.append(cancelled())
+        result = suggest(completer, document, options, cancelled, *rest)
+        return dataclasses.replace(result, text="print(values)")
+
+    monkeypatch.setattr(service_module, "suggest", slow)
+    uri = "file:///tmp/values.py"
+    service.open(uri, "values = [1, 2]\nprint(values)\n", "python")
+    finished = service.snapshot(uri, 1, 13, explicit=False)
+    assert isinstance(finished, Answer) and "the line is finished" in finished.log
+    assert started.wait(10)
+    service.change(uri, [((1, 13, 1, 13), "\n")])
+    arrived = service.snapshot(uri, 2, 0, explicit=False)
+    assert isinstance(arrived, Snapshot) and service.from_cache(arrived) is None
+    waiting = service.submit(arrived)
+    release.set()
+    answer = waiting.result(timeout=30)
+    assert gave_way == [False]
+    assert answer.suggestion is not None and answer.suggestion.text == "print(values)"
+    # The model ran once at that place (a later call prepares the line after it).
+    assert "prepared" in answer.log and calls.count(arrived.offset) == 1, (answer.log, calls)
+
+
 def test_prose_and_data_get_no_suggestions_unless_listed(tiny_store: Path) -> None:
     """Found in real use: Markdown got prose suggestions (45 tokens). Prose and data are
     skipped by default, whatever the client calls them; listed, they are served."""
