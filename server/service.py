@@ -397,8 +397,9 @@ class CompletionService:
             self._waiting_here -= here
         run.started = True
         try:
-            # A line prepared while this request waited answers it.
-            answer = self.from_cache(snapshot) or self._complete(snapshot, run)
+            # Enter came while this line was being prepared: the prepared line answers it.
+            prepared = self.from_cache(snapshot) if here else None
+            answer = prepared or self._complete(snapshot, run)
         finally:
             run.finished = True
         # Idle time after an answer prepares the next line, then warms the full prompt of a
