@@ -391,7 +391,7 @@ class CompletionService:
         run.future = self._executor.submit(self._answer, snapshot, run, here)
         return run.future
 
-    def _answer(self, snapshot: Snapshot, run: Run, here: bool = False) -> Answer:
+    def _answer(self, snapshot: Snapshot, run: Run, here: bool) -> Answer:
         with self._waiting_lock:
             self._waiting -= 1
             self._waiting_here -= here

@@ -388,6 +388,40 @@ def test_enter_while_the_next_line_is_prepared_waits_for_it(
     assert "prepared" in answer.log and calls.count(arrived.offset) == 1, (answer.log, calls)
 
 
+def test_a_preparation_elsewhere_still_gives_way_to_a_waiting_request(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the preparation of the very place a request waits at may keep it waiting: one
+    for another file, queued before that request, gives way to it (it does not run the model
+    at all)."""
+    started, release = threading.Event(), threading.Event()
+    gave_way: dict[str, bool] = {}
+
+    def slow(completer: Any, document: Any, options: Any, cancelled: Any, *rest: Any) -> Any:
+        if not gave_way and not started.is_set():  # the first preparation: Enter comes
+            started.set()
+            release.wait(10)
+        gave_way.setdefault(document.text.split("\n", 1)[0], cancelled())
+        result = suggest(completer, document, options, cancelled, *rest)
+        return dataclasses.replace(result, text="print(values)")
+
+    monkeypatch.setattr(service_module, "suggest", slow)
+    here, other = "file:///tmp/values.py", "file:///tmp/other.py"
+    service.open(here, "values = [1, 2]\nprint(values)\n", "python")
+    service.open(other, "others = [3]\nprint(others)\n", "python")
+    assert isinstance(service.snapshot(here, 1, 13, explicit=False), Answer)
+    assert started.wait(10)
+    # Another file's finished line: its preparation is queued behind the running one.
+    assert isinstance(service.snapshot(other, 1, 13, explicit=False), Answer)
+    service.change(here, [((1, 13, 1, 13), "\n")])
+    arrived = service.snapshot(here, 2, 0, explicit=False)
+    assert isinstance(arrived, Snapshot)
+    waiting = service.submit(arrived)
+    release.set()
+    waiting.result(timeout=30)
+    assert gave_way == {"values = [1, 2]": False}
+
+
 def test_prose_and_data_get_no_suggestions_unless_listed(tiny_store: Path) -> None:
     """Found in real use: Markdown got prose suggestions (45 tokens). Prose and data are
     skipped by default, whatever the client calls them; listed, they are served."""
