@@ -14,12 +14,19 @@ Real bad outputs are kept as regression cases in tests/test_postprocess.py.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tree_sitter import Tree
 
+from codegen_complete.completion.brackets import (
+    closers_for,
+    leading_closers,
+    open_at,
+    still_open,
+)
 from codegen_complete.completion.noise import (
     no_space_after_member_dot,
     no_space_after_opening_bracket,
@@ -31,10 +38,8 @@ from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage, with_insertion
 from codegen_complete.context.languages import LanguageSpec, parser
 
-OPENERS = {"(": ")", "[": "]", "{": "}"}
 # Each repair candidate costs a parse; the first dozen cover real cases.
 MAX_REPAIRS = 12
-CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
 
 
 @dataclass(frozen=True)
@@ -263,22 +268,6 @@ def _next_code_line(text: str) -> str:
 # --- validation against the syntax tree ---------------------------------------------------
 
 
-def _closers_for(text: str) -> str:
-    """The closing brackets `text` leaves open, innermost first (strings ignored roughly)."""
-    stack: list[str] = []
-    quote = ""
-    for character in text:
-        if quote:
-            quote = "" if character == quote else quote
-        elif character in "\"'`":
-            quote = character
-        elif character in OPENERS:
-            stack.append(OPENERS[character])
-        elif character in CLOSERS and stack and stack[-1] == character:
-            stack.pop()
-    return "".join(reversed(stack))
-
-
 def validate(completion: str, situation: Situation) -> str:
     """The completion, closed or trimmed so that the file gains no syntax error; "" if none.
 
@@ -297,20 +286,70 @@ def validate(completion: str, situation: Situation) -> str:
     offset = len(situation.before)
     tree = situation.tree or language_parser.parse(text.encode())
 
-    def errors(candidate: str) -> int:
-        if not candidate:
+    def damage(inserted: str) -> int:
+        if not inserted:
             return syntax_damage(tree.root_node)
-        edited = with_insertion(language_parser, tree, text, offset, candidate)
+        edited = with_insertion(language_parser, tree, text, offset, inserted)
         return syntax_damage(edited.root_node)
 
+    # Two judgements, a candidate passing either: the file as it is, and at the end of a
+    # line, the file as if the code still to be written below closed the brackets open
+    # around the line (brackets.py says why), where closing them mends the file; a line
+    # ending with an opener, also as if its construct went on below.
+    line = situation.line_before_cursor
+    as_is = damage("")
+    # (Where the line goes on after the cursor, it closes what it must.)
+    at_line_end = not situation.rest_of_line.strip()
+
+    @functools.cache
+    def closed_judgement() -> tuple[str, int] | None:  # asked only when the first one fails
+        return _closed(tree, text, offset - len(line), line, damage, as_is)
+
+    def judged(candidate: str) -> tuple[bool, int]:
+        """Whether the file is broken with `candidate` in every judgement, and the least
+        damage it adds in one (negative: it mends)."""
+        found = damage(candidate)
+        if found == 0 or not at_line_end or (closed := closed_judgement()) is None:
+            return found > 0, found - as_is
+        outer, closed_damage = closed
+        broken, added = True, found - as_is
+        own, rest = still_open(line + candidate, outer)
+        for closing in {rest, own + rest} - {""}:
+            found = damage(candidate + "\n" + closing)
+            broken, added = broken and found > 0, min(added, found - closed_damage)
+        return broken, added
+
     # The file may be broken already (the line being typed is incomplete): the best candidate
-    # is the longest one with the fewest errors, and never more than without a completion.
-    best, best_errors = "", errors("")
+    # is the longest one that leaves it whole, else the longest one that adds no damage. (A
+    # trim that happens to shrink an error the file had is no better than the whole line.)
+    best, best_score = "", (True, 1)
     for candidate in _repairs(completion, situation)[:MAX_REPAIRS]:
-        if candidate.strip() and (count := errors(candidate)) < best_errors + (best == ""):
-            best, best_errors = candidate, count
-            if count == 0:
+        if not candidate.strip():
+            continue
+        broken, added = judged(candidate)
+        if (score := (broken, max(added, 0))) < best_score:
+            best, best_score = candidate, score
+            if not broken:
                 break
+    return best
+
+
+def _closed(
+    tree: Tree, text: str, line_start: int, line: str, damage: Callable[[str], int], as_is: int
+) -> tuple[str, int] | None:
+    """The brackets that lines above leave open (closers, innermost first) which, closed on
+    the next line with the line being typed, mend the broken file the most, and the damage
+    left then; None when closing mends nothing (they are closed further down)."""
+    if not as_is:
+        return "", 0  # nothing to close but what the line itself opens
+    outer = open_at(tree, text, line_start)
+    typed = closers_for(line)
+    best: tuple[str, int] | None = None
+    for count in range(len(outer) + 1):
+        if closing := typed + outer[:count]:
+            found = damage("\n" + closing)
+            if found < (as_is if best is None else best[1]):
+                best = outer[:count], found
     return best
 
 
@@ -319,8 +358,8 @@ def _repairs(completion: str, situation: Situation) -> list[str]:
     candidates = [completion]
     if "\n" not in completion:
         rest = situation.rest_of_line
-        closers = _closers_for(situation.line_before_cursor + completion)
-        missing = closers[: max(0, len(closers) - len(_leading_closers(rest)))]
+        closers = closers_for(situation.line_before_cursor + completion)
+        missing = closers[: max(0, len(closers) - len(leading_closers(rest)))]
         if missing:
             candidates.append(completion + missing)
         # Trim word by word from the end.
@@ -328,7 +367,7 @@ def _repairs(completion: str, situation: Situation) -> list[str]:
         for count in range(len(words) - 1, 0, -1):
             trimmed = " ".join(words[:count]).rstrip()
             candidates.append(trimmed)
-            trimmed_closers = _closers_for(situation.line_before_cursor + trimmed)
+            trimmed_closers = closers_for(situation.line_before_cursor + trimmed)
             if trimmed_closers:
                 candidates.append(trimmed + trimmed_closers)
         return candidates
@@ -336,14 +375,6 @@ def _repairs(completion: str, situation: Situation) -> list[str]:
     for count in range(len(lines) - 1, 0, -1):
         candidates.append("\n".join(lines[:count]).rstrip())
     return candidates
-
-
-def _leading_closers(rest: str) -> str:
-    stripped = rest.lstrip()
-    count = 0
-    while count < len(stripped) and stripped[count] in CLOSERS:
-        count += 1
-    return stripped[:count]
 
 
 # --- the chain ----------------------------------------------------------------------------

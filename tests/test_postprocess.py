@@ -121,6 +121,41 @@ def test_validate_trims_or_drops_what_breaks_the_file() -> None:
     assert validate(")))", situation) == ""
 
 
+def test_validate_judges_a_line_inside_brackets_left_open_above() -> None:
+    # Writing on, the lines that close `[` are not written yet: every line inside a
+    # multi-line list, call or object was dropped, as any insertion grew the open error.
+    situation = at("def f(configs):\n    messages = [\n        |\n    return messages\n")
+    assert validate('{"role": "user"},', situation) == '{"role": "user"},'
+    assert validate("x for x in configs", situation) == "x for x in configs"
+    assert validate("}", situation) == ""  # closes nothing that is open
+    assert validate("x for for", situation) != "x for for"  # still judged
+    situation = at("function f(a) {\n  const x = {\n    |\n  return x;\n}\n", path="a.js")
+    assert validate("b: a.b,", situation) == "b: a.b,"
+    assert validate("if (", situation) != "if ("
+
+
+def test_validate_keeps_a_line_that_opens_a_construct_going_on_below() -> None:
+    # `{` or `(` ending a line starts a block or a call written on the next lines: closing it
+    # on the same line (`{}`) made a suggestion the user must undo.
+    situation = at("function f(a) {\n  |\n  return 1;\n}\n", path="a.js")
+    assert validate("if (a.ready) {", situation) == "if (a.ready) {"
+    situation = at("def f(values):\n    |\n    return result\n")
+    assert validate("result = compute(", situation) == "result = compute("
+    assert validate("result = compute(values", situation) == "result = compute(values)"
+
+
+def test_validate_keeps_a_real_line_written_under_an_open_bracket() -> None:
+    # The typing benchmark, writing on in swesmith's rewrite.py: the dict's `}` and the
+    # comprehension's `for` below are not written yet, `[` and `{` still open above.
+    lines = (VENDOR / "fresh/swesmith/swesmith/bug_gen/llm/rewrite.py").read_text().split("\n")
+    code = lines[116].strip()
+    assert code.startswith('"role":')
+    before = "\n".join([*lines[:116], " " * 16])
+    after = "\n" + "\n".join(lines[119:])
+    situation = Situation(before, after, Mode.SINGLE_LINE, PYTHON)
+    assert validate(code, situation) == code
+
+
 @pytest.mark.parametrize(
     ("path", "line"),
     [
