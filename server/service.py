@@ -197,9 +197,16 @@ class CompletionService:
         offset = utf16_to_offset(document.text, line, character)
         classification = classify(document, offset, explicit)
         if classification.mode is Mode.SKIP:
+            at = Snapshot(
+                uri, self._document_at(uri, document, offset, Mode.SINGLE_LINE),
+                self.settings.options(), False, Ticket(0),
+            )  # fmt: skip
             if classification.reason == FINISHED_LINE:  # Enter comes next: prepare that line
-                at = self._document_at(uri, document, offset, Mode.SINGLE_LINE)
-                self._prepare_soon(Snapshot(uri, at, self.settings.options(), False, Ticket(0)), "")
+                self._prepare_soon(at, "")
+            # Typing along a suggestion into a string or a comment keeps the rest on screen:
+            # the model would not be asked there, but it has spoken already.
+            if (typed_along := self.remembered.answer(at)) is not None:
+                return typed_along
             return Answer(None, f"{where}: skipped, {classification.reason}")
         self._tickets += 1
         previous = self._latest.get(uri)

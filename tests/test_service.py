@@ -90,6 +90,24 @@ def test_typing_through_keeps_replacing_closers_only_while_they_are_there(
     assert (stepped.suggestion.text, stepped.suggestion.end_character) == (" + 1", None)
 
 
+def test_typing_along_a_suggestion_into_a_string_keeps_the_rest(
+    service: CompletionService,
+) -> None:
+    """Inside a string the model is not asked, but a suggestion it made before the string
+    began still answers: an empty answer there cleared the ghost the user was typing."""
+    service.open("file:///tmp/s.py", "y = load()\n", "python")
+    service.remembered.last["file:///tmp/s.py"] = ("y = load(", '"data/train.csv", split=1)', ")")
+    service.change("file:///tmp/s.py", [((0, 9, 0, 9), '"da')])
+    along = service.snapshot("file:///tmp/s.py", 0, 12, explicit=False)
+    assert isinstance(along, Answer) and along.suggestion is not None
+    assert along.suggestion.text == 'ta/train.csv", split=1)'
+    assert "from the last suggestion" in along.log
+    service.change("file:///tmp/s.py", [((0, 12, 0, 12), "X")])  # off the suggestion
+    skipped = service.snapshot("file:///tmp/s.py", 0, 13, explicit=False)
+    assert isinstance(skipped, Answer) and skipped.suggestion is None
+    assert "inside a string" in skipped.log
+
+
 def test_incremental_changes_in_utf16_positions(service: CompletionService) -> None:
     service.open("file:///tmp/e.txt", "a😀b\nline two\n", "plaintext")
     # "😀" is two UTF-16 units: character 3 is after it.
