@@ -13,7 +13,7 @@ def open_brackets(marked: str, path: str) -> str:
 
 
 def test_brackets_in_strings_and_comments_do_not_count() -> None:
-    assert open_brackets('x = [  # (\n    "(", \'[\',\n    |\ny = 1\n', "a.py") == "]"
+    assert open_brackets("x = [  # (\n    \"(\", '[',\n    |\ny = 1\n", "a.py") == "]"
     assert open_brackets("const x = {\n  a: `(${b}`, // [\n  |\n", "a.js") == "}"
 
 
