@@ -26,15 +26,16 @@ SUITE_FILES = {
     "humaneval-multi": "HumanEval-MultiLineInfilling.dev.jsonl.gz",
     "santacoder": "santacoder-fim-singleline.dev.jsonl.gz",
 }
-# "edits" replays commits of git repositories the caller names (measure/quality/edits.py):
-# not a default.
+# "edits" replays commits of git repositories the caller names (measure/quality/edits.py),
+# "members" holds argument and member holes (measure/quality/member_holes.py): not defaults.
 DEFAULT_SUITES = (*SUITE_FILES, "crossfile", "multilang", "fresh")
-SUITES = (*DEFAULT_SUITES, "edits")
+SUITES = (*DEFAULT_SUITES, "edits", "members")
 # The cross-file suites' projects live with the tests of this repository: small projects
 # written for the suite (Python), and real ones in five other languages (their README).
 CROSSFILE_FIXTURES = FIXTURES / "crossfile"
 EDITS_CACHE = cache_home() / "edits"  # the edits suite's commits, unpacked
 MULTILANG_FIXTURES = FIXTURES / "multilang"
+MEMBER_HOLES = FIXTURES / "members" / "holes.json"
 EXTENSIONS = {"py": ".py", "python": ".py", "js": ".js", "javascript": ".js", "java": ".java"}
 
 
@@ -76,14 +77,19 @@ def _every(rows: list[dict[str, str]], limit: int | None) -> list[dict[str, str]
     return [rows[int(index * step)] for index in range(limit)]
 
 
-def load_crossfile(fixtures: Path) -> list[Case]:
+def load_crossfile(
+    fixtures: Path, holes: Path | None = None, split: str | None = None
+) -> list[Case]:
     """Holes at lines that use names imported from other files of small projects.
 
-    `holes.json` lists {project, file, line, after}: the hole is the rest of that line after
-    the text `after`.
+    `holes` (default: fixtures/holes.json) lists {project, file, line, after}, projects
+    under `fixtures`: the hole is the rest of that line after the text `after`. The
+    argument-and-member suite's also say each hole's kind and split (only `split`'s kept).
     """
     cases = []
-    for hole in json.loads((fixtures / "holes.json").read_text()):
+    for hole in json.loads((holes or fixtures / "holes.json").read_text()):
+        if split is not None and hole.get("split", split) != split:
+            continue
         root = fixtures / hole["project"]
         path = root / hole["file"]
         text = path.read_text()
@@ -92,8 +98,9 @@ def load_crossfile(fixtures: Path) -> list[Case]:
         if not line.startswith(hole["after"]):
             raise ValueError(f"{path}:{hole['line']} does not start with {hole['after']!r}")
         before = "\n".join([*lines[: hole["line"] - 1], hole["after"]])
+        tags = "".join(f" {hole[tag]}" for tag in ("kind", "split") if tag in hole)
         cases.append(Case(
-            id=f"{hole['project']}/{hole['file']}:{hole['line']}",
+            id=f"{hole['project']}/{hole['file']}:{hole['line']}{tags}",
             before=before,
             after="\n" + "\n".join(lines[hole["line"] :]),
             expected=line[len(hole["after"]) :],
@@ -180,6 +187,8 @@ def load_suite(
         return _every_case(load_crossfile(MULTILANG_FIXTURES), limit)
     if name == "fresh":
         return _every_case(load_fresh(split=split), limit)
+    if name == "members":
+        return _every_case(load_crossfile(FIXTURES, MEMBER_HOLES, split), limit)
     if name == "edits":
         return _every_case(load_edits(repos, split), limit)
     path = eval_dir / SUITE_FILES[name]

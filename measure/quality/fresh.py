@@ -115,9 +115,23 @@ class NextLines:
 
 
 def lookup(project: Path, current: Path, text: str, offset: int) -> str:
-    """The no-model floor at `offset` of `current` (whose text is `text`, with the hole)."""
-    others = [path.read_text(encoding="utf-8") for path in source_files(project) if path != current]
-    return NextLines.of([*others, text]).suggest(text[:offset])
+    """The no-model floor at `offset` of `current` (whose text is `text`, with the hole): at a
+    line's start, the line that most often follows the line above in the project; after
+    text on the line, the most frequent rest of the project's lines that start with it."""
+    files = (
+        source_files(project) if current.suffix in SUFFIXES else project.rglob("*" + current.suffix)
+    )
+    others = [path.read_text(encoding="utf-8") for path in files if path != current]
+    typed = text[text.rfind("\n", 0, offset) + 1 : offset].strip()
+    if not typed:
+        return NextLines.of([*others, text]).suggest(text[:offset])
+    rests: Counter[str] = Counter()
+    for source in [*others, text]:
+        for line in source.split("\n"):
+            stripped = line.strip()
+            if stripped.startswith(typed) and len(stripped) > len(typed):
+                rests[stripped[len(typed) :]] += 1
+    return rests.most_common(1)[0][0] if rests else ""
 
 
 def repeated_elsewhere(case_id: str, expected: str, root: Path = FRESH) -> bool:
