@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 from tree_sitter import Node, Tree
 
+from codegen_complete.context.documents import lines_above
+
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
 # How far above the cursor an open bracket is looked for: a literal being written is rarely
@@ -23,18 +25,25 @@ WINDOW_LINES = 200
 MAX_DEPTH = 6
 
 
-def closers_for(text: str) -> str:
-    """The closing brackets `text` leaves open, innermost first (strings ignored roughly)."""
-    stack: list[str] = []
+def _brackets(text: str) -> Iterator[str]:
+    """The brackets of `text` outside its string literals (told apart roughly, by quotes)."""
     quote = ""
     for character in text:
         if quote:
             quote = "" if character == quote else quote
         elif character in "\"'`":
             quote = character
-        elif character in OPENERS:
-            stack.append(OPENERS[character])
-        elif character in CLOSERS and stack and stack[-1] == character:
+        elif character in OPENERS or character in CLOSERS:
+            yield character
+
+
+def closers_for(text: str) -> str:
+    """The closing brackets `text` leaves open, innermost first."""
+    stack: list[str] = []
+    for bracket in _brackets(text):
+        if bracket in OPENERS:
+            stack.append(OPENERS[bracket])
+        elif stack and stack[-1] == bracket:
             stack.pop()
     return "".join(reversed(stack))
 
@@ -52,12 +61,7 @@ def open_at(tree: Tree, text: str, offset: int) -> str:
     """The closers of the brackets open at `offset` of `text` (whose syntax tree is `tree`),
     innermost first: read from the tree's bracket tokens over the lines above, so brackets
     in strings and comments do not count."""
-    start = offset
-    for _ in range(WINDOW_LINES):
-        start = text.rfind("\n", 0, start)
-        if start <= 0:
-            start = 0
-            break
+    start = lines_above(text, offset, WINDOW_LINES)
     start_byte = len(text[:start].encode())
     end_byte = len(text[:offset].encode())
     stack: list[str] = []
@@ -90,18 +94,12 @@ def still_open(line: str, outer: str) -> tuple[str, str]:
     on the lines above, innermost first) that it does not close."""
     own: list[str] = []
     outer_left = list(outer)
-    quote = ""
-    for character in line:
-        if quote:
-            quote = "" if character == quote else quote
-        elif character in "\"'`":
-            quote = character
-        elif character in OPENERS:
-            own.append(OPENERS[character])
-        elif character in CLOSERS:
-            if own and own[-1] == character:
-                own.pop()
-            elif not own and outer_left and outer_left[0] == character:
-                outer_left.pop(0)
+    for bracket in _brackets(line):
+        if bracket in OPENERS:
+            own.append(OPENERS[bracket])
+        elif own and own[-1] == bracket:
+            own.pop()
+        elif not own and outer_left and outer_left[0] == bracket:
+            outer_left.pop(0)
     ends_open = line.rstrip()[-1:] in OPENERS
     return ("".join(reversed(own)) if ends_open else ""), "".join(outer_left)

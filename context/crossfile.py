@@ -15,6 +15,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegen_complete.context import languages
+from codegen_complete.context.documents import lines_above
 from codegen_complete.context.filecache import FileCache
 from codegen_complete.context.languages.importing import Definition, ImportRules
 from codegen_complete.context.workspace import Workspace
@@ -31,12 +32,7 @@ def rules_for(path: Path) -> ImportRules | None:
 
 def nearby_names(text: str, offset: int) -> Counter[str]:
     """Identifiers in the lines around the cursor (more above it than below)."""
-    start = offset
-    for _ in range(NEARBY_LINES):
-        start = text.rfind("\n", 0, start)
-        if start <= 0:
-            start = 0
-            break
+    start = lines_above(text, offset, NEARBY_LINES)
     end = offset
     for _ in range(NEARBY_LINES // 2):
         end = text.find("\n", end + 1)

@@ -68,6 +68,16 @@ class Document:
         self.tree = self._parse(self.tree)
 
 
+def lines_above(text: str, offset: int, count: int) -> int:
+    """Where the line `count` lines above the one holding `offset` starts (0 at the top)."""
+    start = offset
+    for _ in range(count):
+        start = text.rfind("\n", 0, start)
+        if start <= 0:
+            return 0
+    return start
+
+
 def with_insertion(parser: Parser, tree: Tree, text: str, offset: int, inserted: str) -> Tree:
     """The tree of `text` with `inserted` at `offset`, re-parsed incrementally from `tree` (the
     tree of `text`, left as it is): a candidate completion costs a re-parse of the region it
