@@ -56,6 +56,20 @@ def test_lookup_reads_the_project_but_not_the_hole(tmp_path: Path) -> None:
     assert lookup(tmp_path, current, holed, len("setup()\n")) == "run(fast=True)"
 
 
+def test_lookup_completes_a_started_line_from_the_project_lines_that_start_alike(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.go").write_text(
+        "v := store.Load(key)\n\tv := store.Load(key)\nv := store.Save()\n"
+    )
+    (tmp_path / "skip.py").write_text("v := store.Drop()\n" * 3)  # not Go
+    current = tmp_path / "b.go"
+    current.write_text("v := store.Load(key)\n")
+    holed = "v := store.\n"
+    assert lookup(tmp_path, current, holed, len("v := store.")) == "Load(key)"
+    assert lookup(tmp_path, current, "w := nothing.\n", len("w := nothing.")) == ""
+
+
 def test_the_lookup_row_runs_without_a_model() -> None:
     case = load_fresh(REPO / FRESH)[0]
     outcome = evaluate_case(None, case, "lookup")  # type: ignore[arg-type]
