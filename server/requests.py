@@ -4,8 +4,10 @@ answer in the editor's coordinates."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -238,10 +240,16 @@ class Remembered:
         self.last[snapshot.uri] = (text[:offset], suggestion, replaced)
         return replaced
 
-    def is_prepared(self, uri: str, before: str) -> bool:
-        """Whether the suggestion for the place after `before` is prepared already."""
-        prepared = self.next.get(uri)
-        return prepared is not None and prepared[0] == before
+    def place_to_prepare(self, snapshot: Snapshot, suggestion: str) -> tuple[str, int] | None:
+        """The document and cursor once `suggestion` is taken and Enter pressed, unless the
+        suggestion there is prepared already (or nothing is to be prepared)."""
+        predicted = after_enter(snapshot.document, suggestion)
+        prepared = self.next.get(snapshot.uri)
+        if predicted is None or (
+            prepared is not None and prepared[0] == predicted[0][: predicted[1]]
+        ):
+            return None
+        return predicted
 
     def prepared(self, uri: str, text: str, offset: int, suggestion: str, replaces: int) -> None:
         replaced = text[offset : offset + replaces]
@@ -250,3 +258,51 @@ class Remembered:
     def forget(self, uri: str) -> None:
         self.last.pop(uri, None)
         self.next.pop(uri, None)
+
+
+Place = tuple[str, str, int]  # a document's uri, its text, the cursor
+
+
+class Waiting:
+    """The requests waiting for the model's worker, and the place whose next line it is
+    preparing: idle-time work (warming, preparing) gives way to a waiting request, except
+    that a request at the very place being prepared (Enter came while it ran) waits for it
+    and answers from it: stopping there meant running it again after the user's next key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._here = 0  # of them, at the place being prepared
+        self._preparing: Place | None = None
+        self.closing = False
+
+    def busy(self) -> bool:
+        """Whether idle-time work must give way (or the server is shutting down)."""
+        return self._count > 0 or self.closing
+
+    def busy_elsewhere(self) -> bool:
+        """Whether preparing a line must give way: a request waits at another place."""
+        return self._count > self._here or self.closing
+
+    def arrived(self, place: Place) -> bool:
+        """A request was submitted at `place`; whether that is the place being prepared."""
+        with self._lock:
+            here = place == self._preparing
+            self._count += 1
+            self._here += here
+            return here
+
+    def started(self, here: bool) -> None:
+        with self._lock:
+            self._count -= 1
+            self._here -= here
+
+    @contextlib.contextmanager
+    def preparing(self, place: Place) -> Iterator[None]:
+        with self._lock:
+            self._preparing = place
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._preparing = None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -49,7 +48,7 @@ from codegen_complete.server.requests import (
     Run,
     Snapshot,
     Ticket,
-    after_enter,
+    Waiting,
     describe_run,
     end_of_replaced,
     why_dropped,
@@ -73,14 +72,7 @@ class CompletionService:
         self.remembered = Remembered()  # the suggestions that answer without the model
         self._places = PlaceMemo()  # only the worker thread uses it
         self.edits = EditLog()  # where the user changed the open documents lately
-        # Requests submitted and not started: warming the cache yields to them.
-        self._waiting = 0
-        self._waiting_lock = threading.Lock()
-        # The place (uri, text, cursor) whose next line the worker is preparing, and how many
-        # waiting requests are at that very place: those wait for it rather than stop it.
-        self._preparing: tuple[str, str, int] | None = None
-        self._waiting_here = 0
-        self._closing = False
+        self._waiting = Waiting()  # requests submitted and not started: idle work yields
         self.warnings: list[str] = []  # about the settings of the last load
 
     # --- the model ---------------------------------------------------------------------------
@@ -270,23 +262,12 @@ class CompletionService:
             self._executor.submit(self._warm_place, at)
         return f"{where}: focus, warming the prompt at the end of its line"
 
-    def _busy(self) -> bool:
-        """Whether idle-time work (warming, preparing) must give way: a request is waiting
-        or the server is shutting down."""
-        return self._waiting > 0 or self._closing
-
-    def _busy_elsewhere(self) -> bool:
-        """Whether preparing a line must give way: a request is waiting at another place. One
-        at the prepared place (Enter came while it ran) waits and answers from it: stopping
-        there meant running it again from the start, after the user's next key."""
-        return self._waiting > self._waiting_here or self._closing
-
     def _warm_place(self, document: DocumentSnapshot) -> None:
         completer = self._completer
-        if completer is None or self._busy():
+        if completer is None or self._waiting.busy():
             return
         with contextlib.suppress(BackendUnavailableError):
-            warm(completer, document, self.settings.options(), self._busy, self._places)
+            warm(completer, document, self.settings.options(), self._waiting.busy, self._places)
 
     def _take_over(self, uri: str, text: str, offset: int, ticket: Ticket) -> Run | None:
         """The document's running generation, when the new request can wait for it (the keys
@@ -333,26 +314,17 @@ class CompletionService:
 
     def _prepare_soon(self, snapshot: Snapshot, suggestion: str) -> None:
         """Have the worker prepare the line after `suggestion` (taken, then Enter) when idle."""
-        if self._predicted(snapshot, suggestion) is None:
+        if self.remembered.place_to_prepare(snapshot, suggestion) is None:
             return
         with contextlib.suppress(RuntimeError):  # the executor is shutting down
             self._executor.submit(self._prepare, snapshot, suggestion)
 
-    def _predicted(self, snapshot: Snapshot, suggestion: str) -> tuple[str, int] | None:
-        """Where the line after `suggestion` is, unless it is prepared already."""
-        predicted = after_enter(snapshot.document, suggestion)
-        if predicted is None or self.remembered.is_prepared(
-            snapshot.uri, predicted[0][: predicted[1]]
-        ):
-            return None
-        return predicted
-
     def _prepare(self, snapshot: Snapshot, suggestion: str) -> None:
         """Idle time: the suggestion for the line after `suggestion`, kept for `from_cache`."""
         completer = self._completer
-        if completer is None or self._busy():
+        if completer is None or self._waiting.busy():
             return
-        predicted = self._predicted(snapshot, suggestion)
+        predicted = self.remembered.place_to_prepare(snapshot, suggestion)
         if predicted is None:
             return
         text, offset = predicted
@@ -364,18 +336,12 @@ class CompletionService:
             snapshot.document, text=text, offset=offset, mode=classification.mode,
             tree=document.tree, received=time.perf_counter(),
         )  # fmt: skip
-        with self._waiting_lock:
-            self._preparing = (snapshot.uri, text, offset)
         try:
-            with completer.keeping_warm():
-                result = suggest(
-                    completer, there, snapshot.options, self._busy_elsewhere, self._places
-                )
+            with completer.keeping_warm(), self._waiting.preparing((snapshot.uri, text, offset)):
+                busy = self._waiting.busy_elsewhere
+                result = suggest(completer, there, snapshot.options, busy, self._places)
         except BackendUnavailableError:
             return
-        finally:
-            with self._waiting_lock:
-                self._preparing = None
         generated = result.continuation
         if not result.text or (generated is not None and generated.stop_reason == "cancelled"):
             return
@@ -390,18 +356,12 @@ class CompletionService:
         if (previous := self._runs.get(snapshot.uri)) is not None:
             previous.stopped.set()
         self._runs[snapshot.uri] = run
-        place = (snapshot.uri, document.text, document.offset)
-        with self._waiting_lock:
-            self._waiting += 1
-            here = place == self._preparing
-            self._waiting_here += here
+        here = self._waiting.arrived((snapshot.uri, document.text, document.offset))
         run.future = self._executor.submit(self._answer, snapshot, run, here)
         return run.future
 
     def _answer(self, snapshot: Snapshot, run: Run, here: bool) -> Answer:
-        with self._waiting_lock:
-            self._waiting -= 1
-            self._waiting_here -= here
+        self._waiting.started(here)
         run.started = True
         try:
             # Enter came while this line was being prepared: the prepared line answers it.
@@ -419,7 +379,7 @@ class CompletionService:
 
     def _warm(self) -> None:
         if self._completer is not None:
-            self._completer.warm(self._busy)
+            self._completer.warm(self._waiting.busy)
 
     def _complete(self, snapshot: Snapshot, run: Run) -> Answer:
         ticket = snapshot.ticket
@@ -464,9 +424,9 @@ class CompletionService:
         return Answer(EditorSuggestion(suggestion, line, character, False, end), report)
 
     def shutdown(self) -> None:
-        if self._closing:
+        if self._waiting.closing:
             return  # the client's `shutdown`, then the end of its stream
-        self._closing = True
+        self._waiting.closing = True
         self.workspaces.close()
         for ticket in self._latest.values():
             ticket.cancelled.set()

@@ -1,8 +1,8 @@
-"""Which brackets are open where the user types (completion/brackets.py)."""
+"""Which brackets are open where the user types (completion/postprocess/brackets.py)."""
 
 from __future__ import annotations
 
-from codegen_complete.completion.brackets import open_at, still_open
+from codegen_complete.completion.postprocess.brackets import open_at, still_open
 from codegen_complete.context.languages import detect, parser
 
 

@@ -9,7 +9,7 @@ from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.healing import TokenTexts, partial_word
 from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.context.classify import Mode
-from codegen_complete.measure.quality.naive import naive_complete
+from codegen_complete.measure.quality.evaluation import naive_complete
 from codegen_complete.models.load import load_model
 from codegen_complete.models.store import InstalledModel
 

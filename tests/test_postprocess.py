@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from codegen_complete.completion.completer import _postprocess_over_typed_ahead
-from codegen_complete.completion.noise import no_space_after_opening_bracket
 from codegen_complete.completion.postprocess import (
     Situation,
     block_is_complete,
@@ -19,6 +18,7 @@ from codegen_complete.completion.postprocess import (
     typed_ahead,
     validate,
 )
+from codegen_complete.completion.postprocess.noise import no_space_after_opening_bracket
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.languages import detect, parser
 from codegen_complete.measure.quality.data import VENDOR

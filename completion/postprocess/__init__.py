@@ -2,13 +2,14 @@
 
 A chain of small pure steps, each a function of (completion, situation):
   one_line / cut_block     keep the syntactic unit: the line, or the block body
-  (completion/noise.py)    no space after `(` or a member's `.`, no lint pragmas
+  (noise.py)               no space after `(` or a member's `.`, no lint pragmas
   tidy_lines               no trailing whitespace
   remove_suffix_overlap    drop what repeats the text after the cursor
   drop_repetition          drop echoes of the line above and loops
   validate                 the file must not gain a syntax error: close what the line opened,
-                           or trim, or drop
-  not_only_punctuation     (completion/noise.py) a suggestion must hold a word
+                           or trim, or drop (judged also as if brackets open above were
+                           closed below: brackets.py)
+  not_only_punctuation     (noise.py) a suggestion must hold a word
 Real bad outputs are kept as regression cases in tests/test_postprocess.py.
 """
 
@@ -21,19 +22,19 @@ from dataclasses import dataclass
 
 from tree_sitter import Tree
 
-from codegen_complete.completion.brackets import (
+from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.completion.postprocess.brackets import (
     closers_for,
     leading_closers,
     open_at,
     still_open,
 )
-from codegen_complete.completion.noise import (
+from codegen_complete.completion.postprocess.noise import (
     no_space_after_member_dot,
     no_space_after_opening_bracket,
     not_only_punctuation,
     without_lint_pragmas,
 )
-from codegen_complete.completion.options import DEFAULTS
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.documents import syntax_damage, with_insertion
 from codegen_complete.context.languages import LanguageSpec, parser
