@@ -337,7 +337,7 @@ class CompletionService:
             tree=document.tree, received=time.perf_counter(),
         )  # fmt: skip
         try:
-            with completer.keeping_warm(), self._waiting.preparing((snapshot.uri, text, offset)):
+            with self._waiting.preparing((snapshot.uri, text, offset)), completer.keeping_warm():
                 busy = self._waiting.busy_elsewhere
                 result = suggest(completer, there, snapshot.options, busy, self._places)
         except BackendUnavailableError:
