@@ -73,18 +73,21 @@ def open_at(tree: Tree, text: str, offset: int) -> str:
     return "".join(reversed(stack))[:MAX_DEPTH]
 
 
-def _tokens(node: Node, start_byte: int, end_byte: int) -> Iterator[Node]:
-    """The leaf nodes inside [start_byte, end_byte), in order, outside strings and comments."""
-    if node.end_byte <= start_byte or node.start_byte >= end_byte:
-        return
-    if "string" in node.type or "comment" in node.type:
-        return
-    if node.child_count == 0:
-        if node.start_byte >= start_byte and node.end_byte <= end_byte:
-            yield node
-        return
-    for child in node.children:
-        yield from _tokens(child, start_byte, end_byte)
+def _tokens(root: Node, start_byte: int, end_byte: int) -> Iterator[Node]:
+    """The leaf nodes inside [start_byte, end_byte), in order, outside strings and comments.
+    A stack, not recursion: generated code can nest deeper than Python's recursion limit."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= start_byte or node.start_byte >= end_byte:
+            continue
+        if "string" in node.type or "comment" in node.type:
+            continue
+        if node.child_count == 0:
+            if node.start_byte >= start_byte and node.end_byte <= end_byte:
+                yield node
+            continue
+        stack.extend(reversed(node.children))
 
 
 def still_open(line: str, outer: str) -> tuple[str, str]:
