@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from codegen_complete.measure.quality.fresh import FRESH
+from codegen_complete.measure.quality.fresh import FRESH, round_robin
 
 WRITE_LINES = 3  # a write task types up to this many consecutive lines
 
@@ -82,12 +82,7 @@ def choose_places(holes: list[dict[str, Any]], split: str, count: int, seed: int
             by_project.setdefault(hole["project"], []).append(place)
     for places in by_project.values():
         rng.shuffle(places)
-    chosen: list[Place] = []
-    while len(chosen) < count and any(by_project.values()):
-        for project in sorted(by_project):
-            if by_project[project] and len(chosen) < count:
-                chosen.append(by_project[project].pop())
-    return chosen
+    return round_robin(by_project, count)
 
 
 def tasks_for(places: list[Place], scenario: str) -> list[Task]:

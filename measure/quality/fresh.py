@@ -25,7 +25,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from codegen_complete.context.workspace import is_secret
 from codegen_complete.measure.quality.data import VENDOR
@@ -66,6 +66,21 @@ def hole_lines(text: str) -> list[int]:
         if is_code_line(stripped):
             candidates.append(index)
     return candidates
+
+
+Key = TypeVar("Key", str, Path)
+Item = TypeVar("Item")
+
+
+def round_robin(pools: dict[Key, list[Item]], count: int) -> list[Item]:
+    """Up to `count` items drawn one from each pool in turn (pools in key order, each giving
+    its last item first): a draw spread evenly over projects."""
+    drawn: list[Item] = []
+    while len(drawn) < count and any(pools.values()):
+        for key in sorted(pools):
+            if pools[key] and len(drawn) < count:
+                drawn.append(pools[key].pop())
+    return drawn
 
 
 def cut(

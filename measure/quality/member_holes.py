@@ -34,7 +34,7 @@ from tree_sitter import Node
 
 from codegen_complete.context.languages import detect, parser
 from codegen_complete.measure.quality.data import FIXTURES
-from codegen_complete.measure.quality.fresh import FRESH, source_files
+from codegen_complete.measure.quality.fresh import FRESH, round_robin, source_files
 from codegen_complete.measure.quality.multilang_scan import language_of
 
 MEMBERS = FIXTURES / "members"
@@ -105,7 +105,7 @@ def candidates(text: str, path: Path) -> Iterator[tuple[str, int, int]]:
 
 def cut(seed: int = SEED) -> list[dict[str, Any]]:
     rng = random.Random(seed)
-    pools: dict[tuple[str, str], dict[Path, list[tuple[Path, int, int]]]] = {}
+    pools: dict[tuple[str, str], dict[Path, list[tuple[Path, Path, int, int]]]] = {}
     for project in projects():
         for path in sources(project):
             text = path.read_text(encoding="utf-8")
@@ -117,18 +117,13 @@ def cut(seed: int = SEED) -> list[dict[str, Any]]:
                 per_file.setdefault(kind, []).append((path, row, column))
             for kind, found in per_file.items():
                 chosen = rng.sample(found, min(HOLES_PER_FILE, len(found)))
-                pools.setdefault((spec.name, kind), {}).setdefault(project, []).extend(chosen)
+                pool = pools.setdefault((spec.name, kind), {}).setdefault(project, [])
+                pool.extend((project, *hole) for hole in chosen)
     holes = []
     for (language, kind), by_project in sorted(pools.items()):
-        for found in by_project.values():
-            rng.shuffle(found)
-        drawn: list[tuple[Path, Path, int, int]] = []
-        while len(drawn) < HOLES_PER_KIND and any(by_project.values()):
-            for project in sorted(by_project):
-                if by_project[project] and len(drawn) < HOLES_PER_KIND:
-                    path, row, column = by_project[project].pop()
-                    drawn.append((project, path, row, column))
-        for project, path, row, column in sorted(drawn):
+        for project_holes in by_project.values():
+            rng.shuffle(project_holes)
+        for project, path, row, column in sorted(round_robin(by_project, HOLES_PER_KIND)):
             line = path.read_text(encoding="utf-8").split("\n")[row]
             holes.append({
                 "project": project.relative_to(FIXTURES).as_posix(),
