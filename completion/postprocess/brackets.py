@@ -10,7 +10,7 @@ autopairs plugin does not).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from tree_sitter import Node, Tree
 
@@ -18,6 +18,7 @@ from codegen_complete.context.documents import lines_above
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {closer: opener for opener, closer in OPENERS.items()}
+BRACKETS = OPENERS.keys() | CLOSERS.keys()
 # How far above the cursor an open bracket is looked for: a literal being written is rarely
 # longer, and the walk over the tokens stays a few milliseconds.
 WINDOW_LINES = 200
@@ -33,19 +34,24 @@ def _brackets(text: str) -> Iterator[str]:
             quote = "" if character == quote else quote
         elif character in "\"'`":
             quote = character
-        elif character in OPENERS or character in CLOSERS:
+        elif character in BRACKETS:
             yield character
 
 
-def closers_for(text: str) -> str:
-    """The closing brackets `text` leaves open, innermost first."""
+def _left_open(brackets: Iterable[str]) -> str:
+    """The closers of the brackets left open in `brackets`, innermost first."""
     stack: list[str] = []
-    for bracket in _brackets(text):
+    for bracket in brackets:
         if bracket in OPENERS:
             stack.append(OPENERS[bracket])
         elif stack and stack[-1] == bracket:
             stack.pop()
     return "".join(reversed(stack))
+
+
+def closers_for(text: str) -> str:
+    """The closing brackets `text` leaves open, innermost first."""
+    return _left_open(_brackets(text))
 
 
 def leading_closers(rest: str) -> str:
@@ -64,13 +70,8 @@ def open_at(tree: Tree, text: str, offset: int) -> str:
     start = lines_above(text, offset, WINDOW_LINES)
     start_byte = len(text[:start].encode())
     end_byte = len(text[:offset].encode())
-    stack: list[str] = []
-    for token in _tokens(tree.root_node, start_byte, end_byte):
-        if token.type in OPENERS:
-            stack.append(OPENERS[token.type])
-        elif token.type in CLOSERS and stack and stack[-1] == token.type:
-            stack.pop()
-    return "".join(reversed(stack))[:MAX_DEPTH]
+    tokens = _tokens(tree.root_node, start_byte, end_byte)
+    return _left_open(token.type for token in tokens if token.type in BRACKETS)[:MAX_DEPTH]
 
 
 def _tokens(root: Node, start_byte: int, end_byte: int) -> Iterator[Node]:
