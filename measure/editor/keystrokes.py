@@ -189,25 +189,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--setting", action="append", default=[], metavar="KEY=JSON")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="[LABEL:]KEY=JSON",
+        help="a server setting, for every server or (LABEL:) for one (its model, say)",
+    )
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args(argv)
     settings: dict[str, Any] = {"model": args.model, "threads": args.threads}
     if args.models_dir is not None:
         settings["modelsDir"] = str(args.models_dir)
+    servers = [server.partition("=") for server in args.server or ["this"]]
+    own: dict[str, dict[str, Any]] = {label: {} for label, _, _ in servers}
     for setting in args.setting:
         key, _, value = setting.partition("=")
-        settings[key] = json.loads(value)
+        label, colon, key = key.rpartition(":")
+        if colon and label not in own:
+            parser.error(f"--setting {setting}: no --server {label}")
+        (own[label] if colon else settings)[key] = json.loads(value)
 
     starts: dict[str, Start] = {}
-    servers = [server.partition("=") for server in args.server or ["this"]]
     for label, _, pythonpath in servers:
-        starts[label] = server_start(settings, pythonpath or None)
+        starts[label] = server_start({**settings, **own[label]}, pythonpath or None)
     if args.indexing is not None:
         if not args.indexing.exists():
             copy_corpus(args.indexing, CORPUS_FILES)
         for label, _, pythonpath in servers:
-            starts[f"{label}, indexing"] = server_start(settings, pythonpath or None, args.indexing)
+            starts[f"{label}, indexing"] = server_start(
+                {**settings, **own[label]}, pythonpath or None, args.indexing
+            )
     if args.lookup:
         starts["lookup"] = lookup_start
     holes = json.loads((FRESH / "holes.json").read_text())

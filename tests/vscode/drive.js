@@ -148,13 +148,7 @@ async function broken(page) {
   const notifications = (await page.locator('.notification-list-item-message').allTextContents())
     .map((text) => text.replace(/\u00a0/g, ' '));
   const stillError = await page.locator(status('error')).count() > 0;
-  await page.keyboard.press('Control+Shift+P');
-  await pick(page, 'codegen-complete: Show log');
-  const output = page.locator('.part.panel .view-lines');
-  await output.first().waitFor({ state: 'visible', timeout: 20000 });
-  await page.waitForTimeout(1000);
-  const logText = (await output.first().textContent() || '').replace(/\u00a0/g, ' ');
-  return { notifications, stillError, log: logText };
+  return { notifications, stillError, log: await readLog(page) };
 }
 
 /** @param {import('playwright-core').Page} page */
@@ -264,6 +258,8 @@ const SCENARIOS = { ghost, toggle, broken, quiet, wordlist, settings, focus };
   } catch (error) {
     result.error = String(error && error.stack || error);
     await page.screenshot({ path: SHOT.replace(/\.png$/, '-failed.png') }).catch(() => {});
+    // What the extension and the server logged, to tell a silent server from a hidden ghost.
+    result.log = await readLog(page).catch((e) => `log unreadable: ${e}`);
   } finally {
     await browser.close();
   }
