@@ -52,7 +52,11 @@ async function openFile(page) {
       .waitFor({ state: 'visible', timeout: 20000 });
     await page.keyboard.press('Enter');
     await page.waitForSelector('.quick-input-widget', { state: 'hidden', timeout: 20000 });
-    await page.waitForTimeout(500); // the editor opening, before the next quick-open
+    // Its tab active: the lines below are then this file's, not those of the file before it
+    // (on a slow machine the keys went to the previous file).
+    await page.locator('.tabs-container .tab.active', { hasText: name }).first()
+      .waitFor({ state: 'visible', timeout: 20000 });
+    await page.waitForTimeout(500); // the editor settling, before the next quick-open
   }
   await page.waitForSelector('.editor-instance .view-lines .view-line', { timeout: 30000 });
   lap('file open');
