@@ -1,6 +1,7 @@
 """The name check: the names a suggestion uses that exist nowhere, by the rules of its
 language's room (`names.py` there: context/languages/); a language without one is not
-checked."""
+checked. The same knowledge before the model writes: the names the member at the cursor may
+take (`members_at`), which the model then chooses among."""
 
 from __future__ import annotations
 
@@ -28,3 +29,19 @@ def unresolved(
     if language is None or check is None:
         return []
     return check(suggestion, before, after, language, path, root, tree)
+
+
+def members_at(
+    before: str,
+    after: str,
+    language: LanguageSpec | None,
+    path: Path | None,
+    root: Path | None,
+    tree: Tree | None = None,
+) -> frozenset[str] | None:
+    """The names the member written at the cursor (`cart.|`) may take, by the rules of the
+    language's room; None where they are not known (the model then writes freely)."""
+    lookup = languages.member_names(language) if language is not None else None
+    if lookup is None:
+        return None
+    return lookup(before, after, path, root, tree)

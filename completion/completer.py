@@ -35,6 +35,7 @@ from codegen_complete.completion.healing import (
     written_after,
 )
 from codegen_complete.completion.kvcache import SLOTS
+from codegen_complete.completion.members import NameChoice
 from codegen_complete.completion.options import Options
 from codegen_complete.completion.postprocess import (
     Situation,
@@ -97,6 +98,9 @@ class CompletionRequest:
     # Why the document's text must stay on this machine (a secret-looking or ignored file):
     # a remote backend gets no request from it. None: it may go.
     private: str | None = None
+    # The names the member written at the cursor may take (`cart.|`: its receiver's
+    # members), when the language's room knows them: the model chooses among them.
+    members: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -202,9 +206,19 @@ class Completer:
         """The completion at the request's cursor. `progress` gets the text written after
         the cursor so far at every token (the server continues a generation that the user
         is typing, and stops it when the keys disagree)."""
-        before, healed, constraint = self._heal(request.before, request.after)
+        before, healed, healing = self._heal(request.before, request.after)
+        constraint: Constraint | None = self._choosing_member(request, healed) or healing
         prompt = self._prompt(before, request)
         return self._continue(request, prompt, healed, constraint, cancelled, progress=progress)
+
+    def _choosing_member(self, request: CompletionRequest, healed: str) -> NameChoice | None:
+        """At a member whose possible names are known, the constraint that has the model
+        spell one of them (the partial word typed, left out of the prompt, starts it); None
+        where none starts with what was typed, or the backend takes no constraint."""
+        if not request.members or not self.backend.supports_constraints:
+            return None
+        choice = NameChoice(healed, request.members, self.token_texts)
+        return choice if choice.names else None
 
     def complete_without(
         self,

@@ -49,6 +49,10 @@ class TokenTexts:
                 by_text[text].append(token_id)
         self._by_text = dict(by_text)
         self._sorted = sorted(self._by_text)
+        # Tokens that go on a word: none may follow a name that must end.
+        self.word_starts = np.fromiter(
+            (token for token, text in self.texts.items() if word_goes_on(text)), dtype=np.int64
+        )
 
     @staticmethod
     def _decode(token: str, decoder: dict[str, int]) -> str | None:
@@ -162,3 +166,8 @@ def line_ending_tokens(tokenizer: Tokenizer) -> frozenset[int]:
     """Tokens that would end the cursor's line with nothing on it."""
     vocabulary = tokenizer.get_vocab(with_added_tokens=False)
     return frozenset(i for token, i in vocabulary.items() if _LINE_ENDER.match(token))
+
+
+def word_goes_on(text: str) -> bool:
+    """Whether `text` begins with a character that would go on the word before it."""
+    return bool(text) and (text[0].isalnum() or text[0] == "_")

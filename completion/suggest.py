@@ -4,6 +4,7 @@ evaluation: gather context, build the request, complete, and report what it cost
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 from tree_sitter import Tree
 
 from codegen_complete.checks.missing_imports import missing_import
-from codegen_complete.checks.namecheck import unresolved
+from codegen_complete.checks.namecheck import members_at, unresolved
 from codegen_complete.completion.backend import BackendUnavailableError, Continuation
 from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.options import Options
@@ -102,6 +103,7 @@ class Suggestion:
     # How sure the model was of the first line: its tokens' log-probabilities.
     logprobs: tuple[float, ...] = ()
     unsure: bool = False  # held back: the model gave its line too low a probability
+    members: int = 0  # at a member: how many names its receiver may take (0: not known)
 
     @property
     def line_probability(self) -> float | None:
@@ -128,6 +130,13 @@ def suggest(
             total_ms=round((time.perf_counter() - document.received) * 1000, 2),
         )  # fmt: skip
     request = _request(completer, document, options, places)
+    if options.check_names:
+        # The members the cursor's receiver has: the model chooses among them rather than
+        # invent one that the name check would then drop.
+        before, after = document.text[: document.offset], document.text[document.offset :]
+        members = members_at(before, after, document.language, document.path, document.root,
+                             document.tree)  # fmt: skip
+        request = dataclasses.replace(request, members=members)
     context_ms = (time.perf_counter() - started) * 1000
     result = completer.complete(request, cancelled, progress)
     text, unresolved, action = _checked_names(result.text, document, options)
@@ -156,6 +165,7 @@ def suggest(
         total_ms=round((time.perf_counter() - document.received) * 1000, 2),
         logprobs=logprobs,
         unsure=unsure,
+        members=len(request.members or ()),
     )
 
 

@@ -176,6 +176,8 @@ def describe_run(snapshot: Snapshot, result: Suggestion, generated: Continuation
         f"{generated.decode_ms:.0f} ms, stop {generated.stop_reason}, "
         f"total {result.total_ms:.0f} ms"
     )
+    if result.members:
+        report += f", a member of {result.members} known"
     if result.unresolved:
         report += f", name check {result.name_check} ({', '.join(result.unresolved)})"
     return report

@@ -1,6 +1,10 @@
-"""Token healing: the model re-spells the partial word at the cursor; spaces never end a line."""
+"""Token healing: the model re-spells the partial word at the cursor; spaces never end a line;
+at a member, the model spells one its receiver has (completion/members.py)."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import replace
 
 import pytest
 from tokenizers import Tokenizer
@@ -71,3 +75,28 @@ def test_the_naive_baseline_is_not_healed(completer: Completer) -> None:
         completer.family.plain_template, prompts.windows("x = compu", "\n", options.budget)
     )
     assert completer.engine._cached_tokens[: len(expected)] == expected
+
+
+@pytest.mark.parametrize(("before", "typed"), [("total = cart.", ""), ("total = cart.su", "su")])
+def test_at_a_member_the_model_writes_one_the_receiver_has(
+    completer: Completer, before: str, typed: str
+) -> None:
+    members = frozenset({"subtotal", "owner", "items", "sum_of"})
+    free = completer.complete(request(before, max_new_tokens=12))
+    chosen = completer.complete(replace(request(before, max_new_tokens=12), members=members))
+    # The random model writes no member by itself; among the receiver's, it spells one whole
+    # (starting with what was typed), then writes on freely.
+    assert first_word(free.continuation.text) not in members
+    name = first_word(chosen.continuation.text)
+    assert name in members and name.startswith(typed)
+
+
+def test_a_partial_word_no_member_starts_is_spelled_again(completer: Completer) -> None:
+    members = frozenset({"subtotal", "owner"})
+    result = completer.complete(replace(request("total = cart.zz", 6), members=members))
+    assert result.continuation.text.startswith("zz")
+
+
+def first_word(text: str) -> str:
+    match = re.match(r"\w*", text)
+    return match.group(0) if match else ""

@@ -246,3 +246,37 @@ def test_keyword_arguments_of_known_callees(
     shop: Path, suggestion: str, expected: list[str]
 ) -> None:
     assert unresolved(shop, suggestion, KEYWORDS) == expected
+
+
+def members_at(shop: Path, before: str, after: str = "\n") -> frozenset[str] | None:
+    return python_names.members_at(before, after, shop / "shop/checkout.py", shop)
+
+
+def test_the_members_a_receiver_may_take_at_the_cursor(shop: Path) -> None:
+    """What the model chooses among at `cart.|`: the class's fields and methods, its bases'
+    and the attributes set on it, as the name check counts them."""
+    members = members_at(shop, CHECKOUT + "cart.")
+    assert members is not None
+    assert {"owner", "items", "status", "add", "updated", "first", "last"} <= members
+    assert "total" not in members  # Item's, not Cart's
+    # A partial name typed after the dot, and a receiver that is a call.
+    assert members_at(shop, CHECKOUT + "cart.ow") == members
+    assert "freeze" in (members_at(shop, CHECKOUT + "FrozenCart(owner='a').") or ())
+    assert "sqrt" in (members_at(shop, CHECKOUT + "math.") or ())
+    # An attribute the file itself sets on some object counts, as in the name check.
+    assert "tag" in (members_at(shop, CHECKOUT + "cart.", "\ncart.tag = 1\n") or ())
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        CHECKOUT + "Remote().",  # a base that cannot be read
+        CHECKOUT + "Dynamic().",  # __getattr__
+        CHECKOUT + "unknown.",  # a value of unknown type
+        CHECKOUT + "cart",  # not at a member
+        CHECKOUT + "cart. ",
+        CHECKOUT + "1.",
+    ],
+)
+def test_no_members_where_they_cannot_be_known(shop: Path, before: str) -> None:
+    assert members_at(shop, before) is None

@@ -8,7 +8,8 @@ queries in `queries/`, and what it can do, each an optional module found by its 
 - `imports.py`: what the file imports and what the imported files define (ImportRules,
   context/languages/importing.py), for the cross-file context;
 - `names.py`: `unresolved`, the names a suggestion uses that resolve nowhere (NameCheck,
-  context/languages/naming.py), for the name check;
+  context/languages/naming.py), for the name check; and optionally `members_at`, the names a
+  member written at the cursor may take (MemberNames), which the model then chooses among;
 - `missing_imports.py`: `RULES`, the import statements and bindings the missing-import answer
   needs (MissingImportRules, context/languages/importing.py).
 
@@ -25,7 +26,7 @@ from pathlib import PurePath
 from types import ModuleType
 
 from codegen_complete.context.languages.importing import ImportRules, MissingImportRules
-from codegen_complete.context.languages.naming import NameCheck
+from codegen_complete.context.languages.naming import MemberNames, NameCheck
 from codegen_complete.context.languages.spec import LanguageSpec, grammar, parser, query
 
 # The rooms, one line each: packages of this one.
@@ -84,6 +85,12 @@ def name_check(spec: LanguageSpec) -> NameCheck | None:
     """The language's name check, or None when it has none."""
     module = _part(spec.room, "names")
     return getattr(module, "unresolved", None)
+
+
+def member_names(spec: LanguageSpec) -> MemberNames | None:
+    """What the language knows of the member written at the cursor, or None."""
+    module = _part(spec.room, "names")
+    return getattr(module, "members_at", None)
 
 
 def missing_import_rules(spec: LanguageSpec) -> MissingImportRules | None:

@@ -31,3 +31,12 @@ class NameCheck(Protocol):
         root: Path | None,
         tree: Tree | None = None,
     ) -> list[Unresolved]: ...
+
+
+class MemberNames(Protocol):
+    """A room's `names.members_at`: the names the member written at the cursor (`cart.|`)
+    may take, or None where that cannot be known (or the cursor is at no member)."""
+
+    def __call__(
+        self, before: str, after: str, path: Path | None, root: Path | None, tree: Tree | None
+    ) -> frozenset[str] | None: ...

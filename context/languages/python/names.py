@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from codegen_complete.context.languages.python.signatures import keywords_of
 from codegen_complete.context.languages.spec import LanguageSpec
 from codegen_complete.context.workspace import Workspace
 
+# A member being written at the end of the text: `cart.` or `cart.to`.
+MEMBER_AT_END = re.compile(r"(?<=[\w)\]])\.([A-Za-z_]\w*)?$")
 BUILTIN_NAMES = (
     frozenset(dir(builtins))
     | frozenset(keyword.kwlist)
@@ -163,3 +166,41 @@ def _is_read(node: Node, bound: list[Node]) -> bool:
         # `x.name`: the name is checked as an attribute; only the receiver `x` is read here.
         return parent.child_by_field_name("object") == node
     return not any(node == site for site in bound)
+
+
+def members_at(
+    before: str, after: str, path: Path | None, root: Path | None, tree: Tree | None = None
+) -> frozenset[str] | None:
+    """The names the member written at the cursor (`cart.|`, `cart.to|`) may take: the
+    members of its receiver's class or module and the attribute names the file assigns, as
+    the name check counts them. None where the cursor is not at a member, or its receiver's
+    members cannot be known."""
+    parser = languages.parser(PYTHON)
+    written = MEMBER_AT_END.search(before)
+    if parser is None or written is None:
+        return None
+    # A member with nothing typed yet does not parse: a stand-in name makes it an attribute.
+    filler = "" if written.group(1) else "_"
+    if tree is not None:
+        tree = with_insertion(parser, tree, before + after, len(before), filler)
+    data = (before + filler + after).encode()
+    current = ParsedFile(path, data, tree or parser.parse(data))
+    cursor = len(before.encode()) + len(filler)
+    name = current.tree.root_node.descendant_for_byte_range(cursor - 1, cursor)
+    attribute = name.parent if name is not None else None
+    if (
+        name is None
+        or attribute is None
+        or attribute.type != "attribute"
+        or attribute.child_by_field_name("attribute") != name
+        or name.end_byte != cursor
+    ):
+        return None
+    workspace = Workspace(root) if root is not None else None
+    members = Resolver(current, workspace).members_of(attribute.child_by_field_name("object"))
+    if members is None:
+        return None
+    query = languages.query(PYTHON, "assigned_attributes")
+    captured = QueryCursor(query).captures(current.tree.root_node) if query is not None else {}
+    assigned = {node_text(node) for nodes in captured.values() for node in nodes if node != name}
+    return members | assigned
