@@ -3,6 +3,7 @@ module neither declares nor imports, and that no global or ambient declaration p
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from codegen_complete.checks.namecheck import unresolved
@@ -194,3 +195,18 @@ def test_a_name_the_file_also_reads_out_of_its_declarations_reach_is_left_alone(
     """`store` read at the top level of the module too: a global this check does not know."""
     before = SCOPES.replace("export function report", "console.log(store);\nexport function report")
     assert names("where: store,", before, SCOPES_AFTER) == []
+
+
+def test_a_name_the_parser_made_up_to_mend_a_suggestion_is_not_searched_for() -> None:
+    """Seen on the typing benchmark: `aliases.length >)` leaves tree-sitter a MISSING (empty)
+    identifier after `>`, and looking its name up in the file searched for the empty word at
+    the same place for ever; the server's worker hung, and every request after it waited."""
+    before = "export function pick(aliases, names) {\n  if ("
+    after = " {\n    return names;\n  }\n}\n"
+    checked: list[list[str]] = []
+    worker = threading.Thread(
+        target=lambda: checked.append(names("aliases.length >)", before, after)), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=60)  # a hang, not a speed: the check takes milliseconds
+    assert checked == [[]]

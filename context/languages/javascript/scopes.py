@@ -52,9 +52,10 @@ def out_of_scope(parsed: Inserted) -> list[tuple[str, int]]:
     declares only in scopes not enclosing it, in order."""
     root = parsed.tree.root_node
     anchor = root.descendant_for_byte_range(parsed.start, max(parsed.start, parsed.end - 1))
+    # A name the parser made up to mend a syntax error (MISSING, empty) is no read.
     inside = [
         node for node in all_nodes(anchor or root)
-        if parsed.inside(node) and node.type in READS and _reads(node)
+        if parsed.inside(node) and node.type in READS and not node.is_missing and _reads(node)
     ]  # fmt: skip
     # Only the names read there are looked up in the rest of the file, where they stand as
     # words: a walk of every node of a long file costs tens of milliseconds.
@@ -84,8 +85,9 @@ def out_of_scope(parsed: Inserted) -> list[tuple[str, int]]:
 
 def _occurrences(data: bytes, word: bytes) -> Iterator[tuple[int, int]]:
     """The byte ranges where `word` stands as a whole word in `data` (a plain search: a
-    regular expression with look-arounds is thirty times slower on a long file)."""
-    start = data.find(word)
+    regular expression with look-arounds is thirty times slower on a long file). An empty
+    word is nowhere (searching for it found it at the same place for ever)."""
+    start = data.find(word) if word else -1
     while start >= 0:
         end = start + len(word)
         if not _in_word(data[start - 1 : start]) and not _in_word(data[end : end + 1]):
