@@ -276,6 +276,9 @@ def test_the_members_a_receiver_may_take_at_the_cursor(shop: Path) -> None:
         CHECKOUT + "cart",  # not at a member
         CHECKOUT + "cart. ",
         CHECKOUT + "1.",
+        # Beginning a statement, a member may be one being assigned (`self.total = 0`).
+        CHECKOUT.replace("return ", "") + "cart.",
+        CHECKOUT.replace("return ", "") + "cart.ow",
     ],
 )
 def test_no_members_where_they_cannot_be_known(shop: Path, before: str) -> None:

@@ -173,8 +173,8 @@ def members_at(
 ) -> frozenset[str] | None:
     """The names the member written at the cursor (`cart.|`, `cart.to|`) may take: the
     members of its receiver's class or module and the attribute names the file assigns, as
-    the name check counts them. None where the cursor is not at a member, or its receiver's
-    members cannot be known."""
+    the name check counts them. None where the cursor is not at a member, the member may be
+    one being assigned, or its receiver's members cannot be known."""
     parser = languages.parser(PYTHON)
     written = MEMBER_AT_END.search(before)
     if parser is None or written is None:
@@ -194,6 +194,9 @@ def members_at(
         or attribute.type != "attribute"
         or attribute.child_by_field_name("attribute") != name
         or name.end_byte != cursor
+        # A member that begins a statement may be one being assigned, which its class need
+        # not have yet (`self.total = 0` in `__init__`): the name check lets that pass.
+        or (attribute.parent is not None and attribute.parent.type == "expression_statement")
     ):
         return None
     workspace = Workspace(root) if root is not None else None
