@@ -101,6 +101,7 @@ def test_the_real_case_a_method_of_another_class_and_a_misspelt_field(shop: Path
         ("FrozenCart(owner='a').items", []),  # inherited field
         ("FrozenCart(owner='a').freeze()", []),
         ("FrozenCart(owner='a').thaw()", ["thaw"]),
+        ("super().anything()", []),  # the bases', not the builtin super's members
         ("Remote().anything", []),  # a base that cannot be read: uncertain
         ("Dynamic().anything", []),  # __getattr__: anything goes
         ("cart.__class__.__name__", []),

@@ -2,7 +2,7 @@
 
     python -m codegen_complete.measure.editor.keystrokes [--places 24] [--split test]
         [--profile realistic] [--scenario jump --scenario write] [--busy]
-        [--server LABEL[=DIR]] [--lookup] [--indexing DIR]
+        [--server LABEL[=DIR]] [--setting [LABEL:]KEY=JSON] [--lookup] [--indexing DIR]
 
 Through `codegen-complete serve` as the editors drive it (server defaults, so `debounceMs`
 120; one `didChange` and one automatic inline-completion request per key; the editor cancels
@@ -35,7 +35,8 @@ request-to-suggestion latency, the server's CPU seconds per line and its peak RS
 adds the no-model floor (the line that most often follows the line above elsewhere in the
 project, answered in-process) on the same places and keys; `--server LABEL=DIR` runs
 another checkout's server beside this one (`--server main=DIR --server this`), alternating
-place by place. `--indexing DIR` runs each server twice, the second time ("..., indexing")
+place by place; `--setting LABEL:model="qwen2.5-coder-1.5b"` gives one of them another
+model. `--indexing DIR` runs each server twice, the second time ("..., indexing")
 with DIR as a second workspace folder whose index the server builds afresh at each start
 (a big repository's first build, while the user types in the first folder).
 """

@@ -49,7 +49,12 @@ class Resolver:
             return None
         if receiver.type == "call":  # Cart(...).total
             function = receiver.child_by_field_name("function")
-            if function is not None and function.type == "identifier":
+            # super() stands for the bases, not for an instance of the builtin `super`.
+            if (
+                function is not None
+                and function.type == "identifier"
+                and (self.current.text(function) != "super")
+            ):
                 return self.class_members(self.current, self.current.text(function), MAX_DEPTH)
             return None
         if receiver.type != "identifier":
