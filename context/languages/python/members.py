@@ -49,14 +49,13 @@ class Resolver:
             return None
         if receiver.type == "call":  # Cart(...).total
             function = receiver.child_by_field_name("function")
+            if function is None or function.type != "identifier":
+                return None
+            called = self.current.text(function)
             # super() stands for the bases, not for an instance of the builtin `super`.
-            if (
-                function is not None
-                and function.type == "identifier"
-                and (self.current.text(function) != "super")
-            ):
-                return self.class_members(self.current, self.current.text(function), MAX_DEPTH)
-            return None
+            return (
+                None if called == "super" else self.class_members(self.current, called, MAX_DEPTH)
+            )
         if receiver.type != "identifier":
             return None
         name = self.current.text(receiver)
