@@ -163,6 +163,8 @@ def run_complete(argv: list[str]) -> int:
             "replaces": result.replaces,
             "unresolved_names": list(result.unresolved),
             "name_check": result.name_check,
+            # At a member: how many names its receiver may take, which the model chose among.
+            "members_known": result.members,
             "file": str(location.path.resolve().relative_to(root)),
             "root": str(root),
             "line": cursor.line,
