@@ -42,6 +42,6 @@ def members_at(
     """The names the member written at the cursor (`cart.|`) may take, by the rules of the
     language's room; None where they are not known (the model then writes freely)."""
     lookup = languages.member_names(language) if language is not None else None
-    if lookup is None:
+    if language is None or lookup is None:
         return None
-    return lookup(before, after, path, root, tree)
+    return lookup(before, after, language, path, root, tree)

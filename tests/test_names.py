@@ -250,7 +250,7 @@ def test_keyword_arguments_of_known_callees(
 
 
 def members_at(shop: Path, before: str, after: str = "\n") -> frozenset[str] | None:
-    return python_names.members_at(before, after, shop / "shop/checkout.py", shop)
+    return python_names.members_at(before, after, PYTHON, shop / "shop/checkout.py", shop)
 
 
 def test_the_members_a_receiver_may_take_at_the_cursor(shop: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from codegen_complete.checks.namecheck import members_at as checked_members_at
 from codegen_complete.checks.namecheck import unresolved
 from codegen_complete.context.languages import detect
 
@@ -210,3 +211,32 @@ def test_a_name_the_parser_made_up_to_mend_a_suggestion_is_not_searched_for() ->
     worker.start()
     worker.join(timeout=60)  # a hang, not a speed: the check takes milliseconds
     assert checked == [[]]
+
+
+def test_the_members_this_may_take_at_the_cursor() -> None:
+    """What the model chooses among at `this.|`: the class's fields, methods and the members
+    it assigns; TypeScript's parameter properties too. None where the class has private
+    members (spelt with `#`, which the check leaves out) or may get members from elsewhere."""
+    plain = CLASS_BEFORE.replace("#discount = 0;\n", "")
+    members = members_at(plain + "return this.")
+    assert members is not None
+    assert {"owner", "items", "subtotal", "describe"} <= members
+    assert "total" not in members and "__codegen_cursor__" not in members
+    assert members_at(plain + "return this.ow") == members
+    ts = plain.replace("constructor(owner)", "constructor(private owner: string, tag: string)")
+    ts_members = members_at(ts + "return this.", language=TS) or frozenset()
+    assert "owner" in ts_members and "tag" not in ts_members
+    for before in (
+        CLASS_BEFORE + "return this.",  # a private member
+        plain.replace("export class Cart {", "export class Cart extends Base {") + "return this.",
+        plain + "this.",  # begins a statement: it may be assigned
+        plain + "return cart.",  # not `this`
+        MODULE + "return this.",  # not in a class
+    ):
+        assert members_at(before) is None, before
+
+
+def members_at(
+    before: str, after: str = CLASS_AFTER, language: object = JS
+) -> frozenset[str] | None:
+    return checked_members_at(before, after, language, None, None)  # type: ignore[arg-type]

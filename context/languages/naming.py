@@ -38,5 +38,11 @@ class MemberNames(Protocol):
     may take, or None where that cannot be known (or the cursor is at no member)."""
 
     def __call__(
-        self, before: str, after: str, path: Path | None, root: Path | None, tree: Tree | None
+        self,
+        before: str,
+        after: str,
+        language: LanguageSpec,
+        path: Path | None,
+        root: Path | None,
+        tree: Tree | None,
     ) -> frozenset[str] | None: ...

@@ -270,3 +270,50 @@ def ambient_names(root: Path) -> frozenset[str]:
     names = frozenset(words)
     _ambient[root] = (now, names)
     return names
+
+
+# A member of `this` being written at the end of the text: `this.` or `this.ord`.
+THIS_MEMBER_AT_END = re.compile(r"(?<![\w$.])this\.([A-Za-z_$][\w$]*)?$")
+# A stand-in for the member at the cursor, so that it parses as one (never a real name).
+CURSOR_MEMBER = "__codegen_cursor__"
+
+
+def members_at(
+    before: str,
+    after: str,
+    language: LanguageSpec,
+    path: Path | None,
+    root: Path | None,
+    tree: Tree | None = None,
+) -> frozenset[str] | None:
+    """The names the member of `this` written at the cursor (`this.|`, `this.ord|`) may
+    take: the members its class has, as the check of `this` counts them. None elsewhere, for
+    a member that begins a statement (it may be one being assigned), in a class that extends
+    another or whose members cannot all be seen, or that has private (`#`) members (their
+    names are spelt with the `#`, which the check leaves out)."""
+    written = THIS_MEMBER_AT_END.search(before)
+    if written is None:
+        return None
+    typed = written.group(1) or ""
+    head = before[: len(before) - len(typed)]
+    # The tree is of before + after: with a partial name typed, it is not head's.
+    parsed = parse_with(CURSOR_MEMBER, head, after, language, None if typed else tree)
+    if parsed is None:
+        return None
+    name = parsed.tree.root_node.descendant_for_byte_range(parsed.start, parsed.end)
+    expression = name.parent if name is not None else None
+    if (
+        expression is None
+        or expression.type != "member_expression"
+        or expression.child_by_field_name("property") != name
+        or (expression.parent is not None and expression.parent.type == "expression_statement")
+    ):
+        return None
+    found = _member_of_this(expression)
+    if found is None:
+        return None
+    cls = found[1]
+    if any(node.type == "private_property_identifier" for node in all_nodes(cls)):
+        return None
+    members = _class_members(cls, parsed)
+    return None if members is None else members - {CURSOR_MEMBER}

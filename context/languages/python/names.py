@@ -169,7 +169,12 @@ def _is_read(node: Node, bound: list[Node]) -> bool:
 
 
 def members_at(
-    before: str, after: str, path: Path | None, root: Path | None, tree: Tree | None = None
+    before: str,
+    after: str,
+    language: LanguageSpec,
+    path: Path | None,
+    root: Path | None,
+    tree: Tree | None = None,
 ) -> frozenset[str] | None:
     """The names the member written at the cursor (`cart.|`, `cart.to|`) may take: the
     members of its receiver's class or module and the attribute names the file assigns, as
