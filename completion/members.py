@@ -45,16 +45,15 @@ class NameChoice:
                 # A piece of the name, or all of it and then no more of a word.
                 if remaining.startswith(text) or not word_goes_on(text[len(remaining) :]):
                     allowed.add(token)
-        scores = logits
         if spelled in self.names:
             # A whole name: anything but more of a word (`items` then `(`, `.`, a newline,
             # the end), or more of a longer name.
             scores = logits.copy()
             scores[self.texts.word_starts] = -np.inf
-        elif not allowed:
-            return int(np.argmax(logits))
-        else:
+        elif allowed:
             scores = np.full_like(logits, -np.inf)
+        else:
+            return int(np.argmax(logits))
         candidates = np.fromiter(allowed, dtype=np.int64)
         scores[candidates] = logits[candidates]
         return int(np.argmax(scores))
