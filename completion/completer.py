@@ -335,31 +335,46 @@ class Completer:
         typing benchmark, running the full prompt from the second key on (its prefill
         seconds long, the keys waiting for it) saved fewer keys than small prompts that see
         the typed part of the line (docs/benchmarks.md)."""
-        build = functools.partial(
-            self.prompts.build, before, request.after, path=request.path,
-            language=request.language,
-        )  # fmt: skip
-        full = build(request.options.budget, context=request.context)
-        cold_tokens = request.options.cold_prompt_tokens
+        full = self._full_prompt(before, request)
         backend = self._backend_for(request)
         self._to_warm = []
+        small = self._small_prompt(before, request, full, backend)
+        if small is None:
+            self._remember_context(full)
+            return full
+        self._to_warm = [(full, backend)]
+        self._remember_context(small)
+        return small
+
+    def _full_prompt(self, before: str, request: CompletionRequest) -> Prompt:
+        return self.prompts.build(
+            before, request.after, request.options.budget, context=request.context,
+            path=request.path, language=request.language,
+        )  # fmt: skip
+
+    def _small_prompt(
+        self, before: str, request: CompletionRequest, full: Prompt, backend: Backend
+    ) -> Prompt | None:
+        """The small prompt a request gets now (None: the full one, mostly cached or no
+        small prompts asked for): the window with the first context, most relevant first,
+        whose new tokens cost about what the window does; the last, without context, always
+        does."""
+        cold_tokens = request.options.cold_prompt_tokens
 
         def uncached(prompt: Prompt) -> int:
             return len(prompt.tokens) - backend.cached(prompt)
 
         if cold_tokens is None or uncached(full) <= cold_tokens:
-            self._remember_context(full)
-            return full
-        self._to_warm = [(full, backend)]
+            return None
         window = Budget(total=cold_tokens, context=request.options.budget.context)
-        # The first (the most relevant) whose new tokens cost about what the window does;
-        # the last, without context, always does.
         recent = (context for path, context in self._recent_contexts if path == request.path)
         for context in (request.context, *recent, ()):
-            chosen = build(window, context=context)
+            chosen = self.prompts.build(
+                before, request.after, window, context=context, path=request.path,
+                language=request.language,
+            )  # fmt: skip
             if uncached(chosen) <= cold_tokens + COLD_SLACK_TOKENS:
                 break
-        self._remember_context(chosen)
         return chosen
 
     def _remember_context(self, prompt: Prompt) -> None:
@@ -372,15 +387,23 @@ class Completer:
         del self._recent_contexts[RECENT_CONTEXTS:]
 
     def warm_for(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> None:
-        """Run the request's full prompt into the cache (the user is at its place and has not
-        typed yet), so that the first request there answers from it."""
+        """Run the request's prompts into the cache (the user is at its place and has not
+        typed yet), so that the first request there answers from them: the small prompt it
+        would get now, then the full one."""
         before, _, _ = self._heal(request.before, request.after)
-        full = self.prompts.build(
-            before, request.after, request.options.budget, context=request.context,
-            path=request.path, language=request.language,
-        )  # fmt: skip
+        full = self._full_prompt(before, request)
+        backend = self._backend_for(request)
+        # First the small prompt that a request here would get now: the first request after
+        # a short rest (the user arriving and typing) then finds it mostly cached, where the
+        # full prompt's seconds would have warmed only its first files.
+        small = self._small_prompt(before, request, full, backend)
+        if small is not None:
+            self._remember_context(small)
+            backend.warm(small, cancelled)
+            if cancelled():
+                return
         self._remember_context(full)
-        self._backend_for(request).warm(full, cancelled)
+        backend.warm(full, cancelled)
 
     def warm(self, cancelled: Callable[[], bool]) -> None:
         """Run the full prompts waiting into the cache (idle time): the one of the last

@@ -9,7 +9,7 @@ import pytest
 
 from codegen_complete.completion.completer import Completer, CompletionRequest
 from codegen_complete.completion.engine import Engine
-from codegen_complete.completion.options import DEFAULTS
+from codegen_complete.completion.options import DEFAULTS, Options
 from codegen_complete.context.classify import Mode
 from codegen_complete.context.snippets import Snippet
 from codegen_complete.models.load import load_model
@@ -25,10 +25,11 @@ def completer(tiny_model: InstalledModel) -> Completer:
 
 
 def request(
-    before: str, after: str, context: tuple[Snippet, ...] = (), path: str = "a.py"
-) -> CompletionRequest:
+    before: str, after: str, context: tuple[Snippet, ...] = (), path: str = "a.py",
+    options: Options = OPTIONS,
+) -> CompletionRequest:  # fmt: skip
     return CompletionRequest(
-        before, after, Mode.SINGLE_LINE, OPTIONS, deadline=None, context=context, path=path
+        before, after, Mode.SINGLE_LINE, options, deadline=None, context=context, path=path
     )
 
 
@@ -84,6 +85,38 @@ def test_a_line_prepared_ahead_is_warmed_after_the_place_the_user_is_at(
     assert here.continuation.reused_tokens >= here.continuation.prompt_tokens - 4
     ahead = completer.complete(request(before + "compute(1)\nv", after))
     assert not ahead.small_prompt
+
+
+def test_a_short_rest_at_a_place_warms_the_small_prompt_its_first_request_gets(
+    completer: Completer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user rests on a line (the editor's didFocus) about as long as the small prompt
+    takes to run, then empties it and types: that first request finds the small prompt
+    cached, where warming the full prompt would have run only its first context file."""
+    engine = completer.backend.engine  # type: ignore[attr-defined]
+    ran: list[int] = []
+    run = engine._run
+
+    def counting(tokens: list[int], positions: int = 1) -> object:
+        ran.append(len(tokens))
+        return run(tokens, positions)
+
+    monkeypatch.setattr(engine, "_run", counting)
+    context = (snippet("lib/shapes.py", "area"), snippet("lib/colors.py", "blend"))
+    # A window long enough to be kept beside the full prompt in the cache (a real one is
+    # 256 tokens).
+    options = dataclasses.replace(OPTIONS, cold_prompt_tokens=320)
+    line_start = SOURCE.index("value_40")
+    line_end = SOURCE.index("\n", line_start)
+    resting = request(SOURCE[:line_end], SOURCE[line_end:], context, options=options)
+    # The rest lasts as long as the engine takes to run 352 tokens.
+    completer.warm_for(resting, cancelled=lambda: sum(ran) >= 352)
+    emptied = request(SOURCE[:line_start], SOURCE[line_end:], context, options=options)
+    first = completer.complete(emptied)
+    assert first.small_prompt
+    generated = first.continuation
+    # Only the line's own few tokens are new.
+    assert generated.prompt_tokens - generated.reused_tokens <= 8
 
 
 def test_without_idle_time_typing_goes_on_with_the_small_prompt(completer: Completer) -> None:
