@@ -73,6 +73,7 @@ class CompletionService:
         self._places = PlaceMemo()  # only the worker thread uses it
         self.edits = EditLog()  # where the user changed the open documents lately
         self._waiting = Waiting()  # requests submitted and not started: idle work yields
+        self._focuses = 0  # focus notifications so far: a place's warming stops at the next
         self.warnings: list[str] = []  # about the settings of the last load
 
     # --- the model ---------------------------------------------------------------------------
@@ -258,16 +259,24 @@ class CompletionService:
         line_end = document.text.find("\n", offset)
         offset = len(document.text) if line_end < 0 else line_end
         at = self._document_at(uri, document, offset, Mode.SINGLE_LINE)
+        self._focuses += 1
         with contextlib.suppress(RuntimeError):  # the executor is shutting down
-            self._executor.submit(self._warm_place, at)
+            self._executor.submit(self._warm_place, at, self._focuses)
         return f"{where}: focus, warming the prompt at the end of its line"
 
-    def _warm_place(self, document: DocumentSnapshot) -> None:
+    def _warm_place(self, document: DocumentSnapshot, focus: int) -> None:
+        """Warm the place of focus number `focus` until a request comes or the user moves
+        on: the cursor passing over lines (each rest a focus) must not leave a queue of
+        places warmed in turn, the one the user stopped at last."""
         completer = self._completer
-        if completer is None or self._waiting.busy():
+
+        def left() -> bool:
+            return self._waiting.busy() or self._focuses != focus
+
+        if completer is None or left():
             return
         with contextlib.suppress(BackendUnavailableError):
-            warm(completer, document, self.settings.options(), self._waiting.busy, self._places)
+            warm(completer, document, self.settings.options(), left, self._places)
 
     def _take_over(self, uri: str, text: str, offset: int, ticket: Ticket) -> Run | None:
         """The document's running generation, when the new request can wait for it (the keys

@@ -477,3 +477,29 @@ def test_the_log_says_what_post_processing_dropped() -> None:
     assert len(why_empty(dropped, long_line)) < 100
     silent = dataclasses.replace(generated, text="\n")
     assert why_empty(dropped, silent) == "the model wrote nothing"
+
+
+def test_moving_on_stops_the_warming_of_the_place_left(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cursor rests on one line, then another: the first place's warming stops there
+    (it took seconds, and the place the user is at waited behind it)."""
+    real_warm = service_module.warm
+    entered, go_on = threading.Event(), threading.Event()
+    stopped: list[bool] = []  # whether each warming was told to stop as it began
+
+    def warming(*args: Any) -> None:
+        if not entered.is_set():
+            entered.set()
+            go_on.wait(10)
+        cancelled = args[3]
+        stopped.append(cancelled())
+        real_warm(*args)
+
+    monkeypatch.setattr(service_module, "warm", warming)
+    service.focus(URI, 0, 4)
+    assert entered.wait(10)
+    service.focus(URI, 1, 2)  # the user moved on while the first place was warming
+    go_on.set()
+    service._executor.submit(lambda: None).result()  # after both warmings, on the worker
+    assert stopped == [True, False]
