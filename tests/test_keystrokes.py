@@ -101,6 +101,18 @@ def test_the_right_line_on_arrival_costs_one_key() -> None:
     assert score.right_on_arrival == 1 and score.lines_accepted == 1 and score.wrong_shown == 0
 
 
+def test_passing_over_lines_rests_on_each_on_the_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(typist, "PASSING_S", 0.01)
+    text = "a = 1\nb = 2\nc = 3\nd = 4\n"
+    task = make_task(Place("p", "f.py", 3, "test"), text, "jump")
+    assert task is not None
+    editor = ScriptedEditor(lambda before: "")
+    uri = editor.open(Path("/tmp/f.py"), text)
+    asyncio.run(Typist(editor, uri, task, FAST, random.Random(1), False, passing=2).run())
+    # The two lines above, then the line itself.
+    assert editor.focused == [text.index("b"), text.index("c"), task.cursor]
+
+
 def test_a_wrong_suggestion_on_screen_is_counted_and_nothing_is_saved() -> None:
     task = make_task(PLACE, TEXT, "jump")
     assert task is not None

@@ -66,7 +66,15 @@ from codegen_complete.measure.editor.editors import (
 )
 from codegen_complete.measure.editor.places import Task, choose_places, tasks_for
 from codegen_complete.measure.editor.realuse import busy_core
-from codegen_complete.measure.editor.typist import IDLE_S, PROFILES, Profile, Score, Typist, probe
+from codegen_complete.measure.editor.typist import (
+    IDLE_S,
+    PASSING_S,
+    PROFILES,
+    Profile,
+    Score,
+    Typist,
+    probe,
+)
 from codegen_complete.measure.quality.fresh import FRESH
 from codegen_complete.models.catalog import DEFAULT_MODEL
 
@@ -81,9 +89,11 @@ async def run_places(
     profile: Profile,
     seed: int,
     word: bool,
+    passing: int = 0,
 ) -> dict[str, Score]:
     """Every task typed into each editor (`starts`: label → how to start one for a project),
-    alternating editors task by task; the same key timings for each."""
+    alternating editors task by task; the same key timings for each. A jump comes to its
+    line over `passing` lines above it."""
     scores = {label: Score(label) for label in starts}
     projects = sorted({task.place.project for task in tasks})
     for project in projects:
@@ -106,10 +116,10 @@ async def run_places(
                     if len(files) > OPEN_FILES:
                         editor.close(files.pop(0))
                     if task.scenario == "probe":
-                        await probe(editor, uri, task, scores[label])
+                        await probe(editor, uri, task, scores[label], passing)
                     else:
                         rng = random.Random(seed * 1_000_003 + number)
-                        typist = Typist(editor, uri, task, profile, rng, word)
+                        typist = Typist(editor, uri, task, profile, rng, word, passing)
                         await typist.run()
                         typist.add_to(scores[label])
                     replace_changed(editor, uri, original)
@@ -169,6 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), action="append", default=None)
     parser.add_argument("--scenario", choices=SCENARIOS, action="append", default=None)
     parser.add_argument("--accept", choices=("line", "word"), default="line")
+    parser.add_argument(
+        "--passing",
+        type=int,
+        default=0,
+        metavar="LINES",
+        help=f"the cursor comes to a jump's line over this many lines above it, "
+        f"{PASSING_S} s on each",
+    )
     parser.add_argument("--busy", action="store_true", help="with one core busy instead")
     parser.add_argument("--lookup", action="store_true", help="also the no-model lookup")
     parser.add_argument(
@@ -232,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
             for scenario in args.scenario or ["jump", "write"]:
                 tasks = tasks_for(places, scenario)
                 word = args.accept == "word"
-                run = run_places(tasks, starts, PROFILES[profile_name], args.seed, word)
+                run = run_places(
+                    tasks, starts, PROFILES[profile_name], args.seed, word, args.passing
+                )
                 scores = asyncio.run(run)
                 for label, score in scores.items():
                     results.append((f"{label}, {profile_name}, {scenario}", score))

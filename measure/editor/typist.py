@@ -18,6 +18,9 @@ ARRIVAL_S = 0.6  # from arriving at a place to the first key
 # At a jump the cursor rests on the line this long (the editor tells the server where it is)
 # before the user empties it.
 RESTING_S = 0.4
+# With `passing`, the cursor comes to a jump's line over the lines above it, resting this
+# long on each (longer than the editors wait before they report a place).
+PASSING_S = 0.25
 NOTICE_S = 0.1  # a suggestion on screen this long is seen
 IDLE_S = 6.0  # the probe's second question at a place comes after this long
 
@@ -119,10 +122,20 @@ def _next_word(text: str) -> str:
     return text[:index]
 
 
-async def probe(editor: Editor, uri: str, task: Task, score: Score) -> None:
-    """The first answer at a new place, and the answer there after IDLE_S of idle time."""
+async def arrive(editor: Editor, uri: str, task: Task, passing: int) -> None:
+    """The cursor comes to the task's line, over the `passing` lines above it (`j` or the
+    arrow key at a reading pace), and rests there before the user acts."""
+    starts = [0] + [index + 1 for index, c in enumerate(task.text[: task.cursor]) if c == "\n"]
+    for start in starts[-1 - passing : -1] if passing else []:
+        editor.focus(uri, start)
+        await asyncio.sleep(PASSING_S)
     editor.focus(uri, task.cursor)
     await asyncio.sleep(RESTING_S)
+
+
+async def probe(editor: Editor, uri: str, task: Task, score: Score, passing: int = 0) -> None:
+    """The first answer at a new place, and the answer there after IDLE_S of idle time."""
+    await arrive(editor, uri, task, passing)
     replace_changed(editor, uri, task.text)
     started = time.perf_counter()
     first = await editor.ask(uri, task.cursor)[0]
@@ -143,10 +156,11 @@ class Typist:
 
     def __init__(
         self, editor: Editor, uri: str, task: Task, profile: Profile, rng: random.Random,
-        word: bool,
+        word: bool, passing: int = 0,
     ) -> None:  # fmt: skip
         self.editor, self.uri, self.task = editor, uri, task
         self.profile, self.rng, self.word = profile, rng, word
+        self.passing = passing
         self.target = task.target
         self.cursor = task.cursor
         self.done = 0  # characters of the target in the document
@@ -162,8 +176,7 @@ class Typist:
 
     async def run(self) -> None:
         if self.task.scenario == "jump":
-            self.editor.focus(self.uri, self.cursor)
-            await asyncio.sleep(RESTING_S)
+            await arrive(self.editor, self.uri, self.task, self.passing)
         replace_changed(self.editor, self.uri, self.task.text)
         self._ask()  # emptying the line is a change: the editor asks
         next_at = time.perf_counter() + ARRIVAL_S
