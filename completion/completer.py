@@ -343,6 +343,7 @@ class Completer:
             self._remember_context(full)
             return full
         self._to_warm = [(full, backend)]
+        self._remember_context(small)
         return small
 
     def _full_prompt(self, before: str, request: CompletionRequest) -> Prompt:
@@ -354,11 +355,10 @@ class Completer:
     def _small_prompt(
         self, before: str, request: CompletionRequest, full: Prompt, backend: Backend
     ) -> Prompt | None:
-        """The small prompt a request gets now, its context remembered (None: the full one,
-        mostly cached or no small prompts asked for): the first, in this order, whose new
-        tokens cost about what the window does: the window with this place's context or
-        with a context of the same file (when cached), the window's tokens shared between a
-        smaller window and this place's most relevant context, the window alone."""
+        """The small prompt a request gets now (None: the full one, mostly cached or no
+        small prompts asked for): the window with the first context, most relevant first,
+        whose new tokens cost about what the window does; the last, without context, always
+        does."""
         cold_tokens = request.options.cold_prompt_tokens
 
         def uncached(prompt: Prompt) -> int:
@@ -367,30 +367,14 @@ class Completer:
         if cold_tokens is None or uncached(full) <= cold_tokens:
             return None
         window = Budget(total=cold_tokens, context=request.options.budget.context)
-        # Half the tokens for the text around the cursor, half for context: on the fresh
-        # suite's dev half, one-shot with nothing cached, 27.5% exact match against 17.6%
-        # for the window alone, at the same cost (docs/benchmarks.md).
-        shared = Budget(total=cold_tokens // 2, context=cold_tokens - cold_tokens // 2)
         recent = (context for path, context in self._recent_contexts if path == request.path)
-        candidates = [
-            (window, request.context),
-            *((window, context) for context in recent),
-            *([(shared, request.context)] if request.context else []),
-            (window, ()),
-        ]
-        for budget, context in candidates:
+        for context in (request.context, *recent, ()):
             chosen = self.prompts.build(
-                before, request.after, budget, context=context, path=request.path,
+                before, request.after, window, context=context, path=request.path,
                 language=request.language,
             )  # fmt: skip
-            if budget is shared and not chosen.context:
-                continue  # no snippet fits: the whole window is worth more
             if uncached(chosen) <= cold_tokens + COLD_SLACK_TOKENS:
                 break
-        if budget is not shared:
-            # Not a shared prompt's part of a context: with the whole window after it, that
-            # would cost the window again at the next key here.
-            self._remember_context(chosen)
         return chosen
 
     def _remember_context(self, prompt: Prompt) -> None:
@@ -414,6 +398,7 @@ class Completer:
         # full prompt's seconds would have warmed only its first files.
         small = self._small_prompt(before, request, full, backend)
         if small is not None:
+            self._remember_context(small)
             backend.warm(small, cancelled)
             if cancelled():
                 return

@@ -172,14 +172,9 @@ class PromptBuilder:
         while start > first and total + counts[start - 1] <= budget:
             start -= 1
             total += counts[start]
-        # Never snap away every line before the cursor's: a window of fewer lines than the
-        # grid (a small prompt's) snaps to a finer one, so that its start still stays put
-        # while the cursor's line is typed or emptied.
-        for grid in (LINE_GRID, LINE_GRID // 2, LINE_GRID // 4):
-            snapped = -(-start // grid) * grid
-            if snapped < len(lines) - 1:
-                start = snapped
-                break
+        snapped = -(-start // LINE_GRID) * LINE_GRID
+        if snapped < len(lines) - 1:  # never snap away every line before the cursor's
+            start = snapped
         return "".join(lines[start:])
 
     def _suffix_window(self, after: str, budget: int, first_line: int) -> str:

@@ -33,8 +33,8 @@ def request(
     )
 
 
-def snippet(path: str, name: str, lines: int = 12) -> Snippet:
-    body = "".join(f"    {name}_{i} = {name}({i}) + {i * 7}\n" for i in range(lines))
+def snippet(path: str, name: str) -> Snippet:
+    body = "".join(f"    {name}_{i} = {name}({i}) + {i * 7}\n" for i in range(12))
     return Snippet(path, f"def {name}(value):\n{body}    return value\n")
 
 
@@ -54,8 +54,7 @@ def test_a_jump_keeps_the_cached_context_of_the_last_place(completer: Completer)
     here, there = (snippet("lib/shapes.py", "area"),), (snippet("lib/colors.py", "blend"),)
     a, b = SOURCE.index("value_10"), SOURCE.index("value_50")
     first = completer.complete(request(SOURCE[:a] + "x = ", SOURCE[a:], here))
-    # Nothing cached, and no snippet fits half the window: no context at all.
-    assert first.small_prompt and first.context == ()
+    assert first.small_prompt and first.context == ()  # nothing cached: no context at all
     completer.warm(lambda: False)  # the user paused there: its full prompt is cached
     # At a new place whose own context is not cached, the last place's is: it stays, and
     # only the window around the cursor is new.
@@ -93,7 +92,7 @@ def test_a_short_rest_at_a_place_warms_the_small_prompt_its_first_request_gets(
 ) -> None:
     """The user rests on a line (the editor's didFocus) about as long as the small prompt
     takes to run, then empties it and types: that first request finds the small prompt
-    cached, where warming the full prompt would have run only its first context files."""
+    cached, where warming the full prompt would have run only its first context file."""
     engine = completer.backend.engine  # type: ignore[attr-defined]
     ran: list[int] = []
     run = engine._run
@@ -103,10 +102,9 @@ def test_a_short_rest_at_a_place_warms_the_small_prompt_its_first_request_gets(
         return run(tokens, positions)
 
     monkeypatch.setattr(engine, "_run", counting)
-    names = ("area", "blend", "scale", "shade", "mix")
-    context = tuple(snippet(f"lib/{name}.py", name, lines=3) for name in names)
+    context = (snippet("lib/shapes.py", "area"), snippet("lib/colors.py", "blend"))
     # A window long enough to be kept beside the full prompt in the cache (a real one is
-    # 256 tokens), and a context of several times its length (a real one is 512).
+    # 256 tokens).
     options = dataclasses.replace(OPTIONS, cold_prompt_tokens=320)
     line_start = SOURCE.index("value_40")
     line_end = SOURCE.index("\n", line_start)
@@ -115,11 +113,10 @@ def test_a_short_rest_at_a_place_warms_the_small_prompt_its_first_request_gets(
     completer.warm_for(resting, cancelled=lambda: sum(ran) >= 352)
     emptied = request(SOURCE[:line_start], SOURCE[line_end:], context, options=options)
     first = completer.complete(emptied)
-    # A small prompt that carries the place's most relevant context; of it, at most the
-    # window before the cursor is new (its start may move a line when the line empties).
-    assert first.small_prompt and first.context == context[:1]
+    assert first.small_prompt
     generated = first.continuation
-    assert generated.prompt_tokens - generated.reused_tokens <= 120
+    # Only the line's own few tokens are new.
+    assert generated.prompt_tokens - generated.reused_tokens <= 8
 
 
 def test_without_idle_time_typing_goes_on_with_the_small_prompt(completer: Completer) -> None:
