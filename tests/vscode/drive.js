@@ -203,9 +203,16 @@ async function settings(page) {
   const values = VALUES.split(',');
   for (const [i, key] of KEYS.split(',').entries()) {
     // Search the setting's own key: the list is virtual, rows below the fold do not exist.
-    await search.click();
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type(key);
+    // The edit before re-renders the editor a moment later, which can take the focus from
+    // the search box mid-word: type it again until the box holds the whole key.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await search.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(key);
+      await page.waitForTimeout(300);
+      if ((await search.innerText()).includes(key)) break;
+      lap(`search typed again: ${key}`);
+    }
     const row = page.locator('.settings-editor .setting-item-contents', {
       has: page.locator(`.setting-item-title >> text=${settingTitle(key)}`),
     }).first();
@@ -217,6 +224,14 @@ async function settings(page) {
     if (inputs[key]) {
       await input.first().fill(values[i]);
       await input.first().press('Tab');
+      // The Settings UI writes a value a moment after the edit; searching the next key
+      // before then re-renders the list and the edit can be lost (seen in CI). Its row is
+      // marked as configured once written.
+      const configured = page.locator('.settings-editor .setting-item-contents.is-configured', {
+        has: page.locator(`.setting-item-title >> text=${settingTitle(key)}`),
+      });
+      await configured.first().waitFor({ state: 'attached', timeout: 10000 })
+        .then(() => lap(`saved ${key}`), () => lap(`not marked saved: ${key}`));
     }
   }
   await page.waitForTimeout(1500); // the Settings UI writes settings.json after a short delay
