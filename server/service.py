@@ -352,8 +352,10 @@ class CompletionService:
         except BackendUnavailableError:
             return
         generated = result.continuation
-        if not result.text or (generated is not None and generated.stop_reason == "cancelled"):
-            return
+        if generated is not None and generated.stop_reason == "cancelled":
+            return  # prepared again at the next idle time
+        # Nothing to suggest there is remembered too: typing along a suggestion asks for the
+        # same line after it at every key, and the model would run there again each time.
         self.remembered.prepared(snapshot.uri, text, offset, result.text, result.replaces)
 
     def submit(self, snapshot: Snapshot) -> Future[Answer]:

@@ -368,6 +368,31 @@ def test_at_the_end_of_a_finished_line_the_next_one_is_prepared(
     assert prepared.suggestion is not None and prepared.suggestion.text == "print(values)"
 
 
+def test_a_line_with_nothing_to_suggest_is_prepared_once(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the model has nothing for the next line, asking again for it (every key typed
+    along a suggestion does) does not run the model there again."""
+    prepared_at: list[int] = []
+
+    def nothing(*args: Any, **kwargs: Any) -> Any:
+        prepared_at.append(args[1].offset)
+        return dataclasses.replace(suggest(*args, **kwargs), text="")
+
+    monkeypatch.setattr(service_module, "suggest", nothing)
+    uri = "file:///tmp/values.py"
+    service.open(uri, "values = [1, 2]\nprint(values)\n", "python")
+    for _ in range(3):
+        finished = service.snapshot(uri, 1, 13, explicit=False)
+        assert isinstance(finished, Answer) and "the line is finished" in finished.log
+        service._executor.submit(lambda: None).result()  # the worker's idle work is done
+    assert len(prepared_at) == 1, prepared_at
+    # Enter: no suggestion prepared, so the model is asked there.
+    service.change(uri, [((1, 13, 1, 13), "\n")])
+    arrived = service.snapshot(uri, 2, 0, explicit=False)
+    assert isinstance(arrived, Snapshot) and service.from_cache(arrived) is None
+
+
 def test_enter_while_the_next_line_is_prepared_waits_for_it(
     service: CompletionService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
