@@ -84,7 +84,7 @@ class PromptBuilder:
         """The prefix and suffix windows, cut on (grid-snapped) line boundaries to fit."""
         prefix_budget, suffix_budget = budget.split(self.family.supports_fim)
         prefix = self._prefix_window(before, prefix_budget)
-        suffix = self._suffix_window(after, suffix_budget, first_line=before.count("\n"))
+        suffix = self._suffix_window(after, suffix_budget)
         prefix_ids = self._fit_prefix(self.encode(prefix), prefix_budget)
         return Windows(prefix, suffix, prefix_ids, self.encode(suffix)[:suffix_budget])
 
@@ -177,7 +177,7 @@ class PromptBuilder:
             start = snapped
         return "".join(lines[start:])
 
-    def _suffix_window(self, after: str, budget: int, first_line: int) -> str:
+    def _suffix_window(self, after: str, budget: int) -> str:
         if budget <= 0 or not after:
             return ""
         lines = after.splitlines(keepends=True)[: budget + 1]  # each costs a token at least
@@ -187,9 +187,12 @@ class PromptBuilder:
             total += counts[end]
             end += 1
         if end < len(lines):
-            # End on a grid line of the file (not of the window) so that new lines typed above
-            # do not move the end: Enter shifts the cursor, not the text below it.
-            snapped = ((first_line + end) // LINE_GRID) * LINE_GRID - first_line
+            # End on a grid line counted from the end of the file, which text typed above the
+            # cursor does not move: Enter shifts the lines below down, and a grid counted from
+            # the top moved the end by a line at each Enter (the whole prompt after it then
+            # ran again: seconds, on every line written).
+            total = after.count("\n") + (not after.endswith("\n"))
+            snapped = total - -(-(total - end) // LINE_GRID) * LINE_GRID
             if snapped > 0:
                 end = snapped
         return "".join(lines[:end])

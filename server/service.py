@@ -74,6 +74,7 @@ class CompletionService:
         self.edits = EditLog()  # where the user changed the open documents lately
         self._waiting = Waiting()  # requests submitted and not started: idle work yields
         self._focuses = 0  # focus notifications so far: a place's warming stops at the next
+        self._warm_queued = False  # a warming job waits for the worker: one is enough
         self.warnings: list[str] = []  # about the settings of the last load
 
     # --- the model ---------------------------------------------------------------------------
@@ -316,10 +317,25 @@ class CompletionService:
         return self.remembered.answer(snapshot)
 
     def prepare_after(self, snapshot: Snapshot, answer: Answer) -> None:
-        """Have the worker prepare the suggestion after `answer`'s, when it is idle (an
-        answer from the cache: the model's answers do it themselves)."""
-        if answer.suggestion is not None:
-            self._prepare_soon(snapshot, answer.suggestion.text)
+        """Idle-time work after an answer from the cache (the model's answers do it
+        themselves): warm the full prompt, then prepare the suggestion after `answer`'s."""
+        self._idle_work(snapshot, answer)
+
+    def _idle_work(self, snapshot: Snapshot, answer: Answer) -> None:
+        """Queue the worker's idle-time work after `answer`: first the full prompt of the
+        place, which a small prompt stood in for, then the line after the suggestion.
+
+        Warming comes first and goes on while the user types along a suggestion (answered
+        from the cache, the worker idle): writing on, keys came every ~170 ms and the
+        preparation of the next line took each gap, so the full prompt never warmed and
+        every line was written with the small prompt, without context; the line prepared
+        with the full prompt is the one worth having."""
+        with contextlib.suppress(RuntimeError):  # the executor is shutting down
+            if not self._warm_queued:
+                self._warm_queued = True
+                self._executor.submit(self._warm)
+            if answer.suggestion is not None:
+                self._prepare_soon(snapshot, answer.suggestion.text)
 
     def _prepare_soon(self, snapshot: Snapshot, suggestion: str) -> None:
         """Have the worker prepare the line after `suggestion` (taken, then Enter) when idle."""
@@ -380,15 +396,11 @@ class CompletionService:
             answer = prepared or self._complete(snapshot, run)
         finally:
             run.finished = True
-        # Idle time after an answer prepares the next line, then warms the full prompt of a
-        # place that got a small one.
-        with contextlib.suppress(RuntimeError):  # the executor is shutting down
-            if answer.suggestion is not None:
-                self._prepare_soon(snapshot, answer.suggestion.text)
-            self._executor.submit(self._warm)
+        self._idle_work(snapshot, answer)
         return answer
 
     def _warm(self) -> None:
+        self._warm_queued = False
         if self._completer is not None:
             self._completer.warm(self._waiting.busy)
 

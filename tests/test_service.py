@@ -528,3 +528,37 @@ def test_moving_on_stops_the_warming_of_the_place_left(
     go_on.set()
     service._executor.submit(lambda: None).result()  # after both warmings, on the worker
     assert stopped == [True, False]
+
+
+def test_typing_along_a_suggestion_warms_the_full_prompt(service: CompletionService) -> None:
+    """Found on the typing benchmark, writing on: a key came every ~170 ms, so the idle
+    work after each of the model's answers found the next key's request waiting and gave
+    way; the keys typed along the suggestion after it were answered from the cache, the
+    worker idle, and nothing warmed then. Every line was written with the small prompt,
+    without context. Now an answer from the cache queues the warming too."""
+    uri = "file:///tmp/plan.txt"
+    source = "".join(f"note {i} about the plan, step {i * 3}\n" for i in range(120))
+    service.open(uri, source + "next ", "plaintext")
+    end = (120, len("next "))
+    # The next key's request is waiting while the answer's idle work runs.
+    service._waiting.arrived(("elsewhere", "", 0))
+    first = service.snapshot(uri, *end, explicit=True)
+    assert isinstance(first, Snapshot)
+    answer = service.submit(first).result()
+    assert "small prefill" in answer.log  # a new place: the small prompt first
+    service._executor.submit(lambda: None).result()  # the idle work gave way
+    service._waiting.started(False)
+    suggestion = answer.suggestion
+    assert suggestion is not None and len(suggestion.text) > 1
+    # The user types the suggestion's first character: answered from the cache.
+    service.change(uri, [((*end, *end), suggestion.text[0])])
+    typed = service.snapshot(uri, end[0], end[1] + 1, explicit=False)
+    assert isinstance(typed, Snapshot)
+    cached = service.from_cache(typed)
+    assert cached is not None and cached.suggestion is not None
+    service.prepare_after(typed, cached)
+    service._executor.submit(lambda: None).result()  # the worker's idle work is done
+    asked = service.snapshot(uri, end[0], end[1] + 1, explicit=True)
+    assert isinstance(asked, Snapshot)
+    again = service.submit(asked).result()
+    assert "prefill" in again.log and "small prefill" not in again.log, again.log
