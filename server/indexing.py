@@ -128,11 +128,22 @@ class ModelWorker(ThreadPoolExecutor):
                     self._idle_since = time.monotonic()
 
         try:
-            return super().submit(tracked)
+            future = super().submit(tracked)
         except RuntimeError:  # shut down: nothing will run
             with self._activity:
                 self._active -= 1
             raise
+        future.add_done_callback(self._dropped)
+        return future
+
+    def _dropped(self, future: Future[Any]) -> None:
+        """Work cancelled before it ran (asyncio cancels the future it wraps when the
+        client cancels its request) never runs `tracked`: it is no longer at work. Counted as
+        at work, it kept the worker busy for good, and the indexer paused with it."""
+        if future.cancelled():
+            with self._activity:
+                self._active -= 1
+                self._idle_since = time.monotonic()
 
     def quiet_for(self) -> float:
         """Seconds since the last work ended; 0 while work runs or waits."""

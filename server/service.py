@@ -385,7 +385,17 @@ class CompletionService:
         self._runs[snapshot.uri] = run
         here = self._waiting.arrived((snapshot.uri, document.text, document.offset))
         run.future = self._executor.submit(self._answer, snapshot, run, here)
+        run.future.add_done_callback(lambda future: self._never_started(future, run, here))
         return run.future
+
+    def _never_started(self, future: Future[Answer], run: Run, here: bool) -> None:
+        """A request cancelled while it waited for the worker (the client cancelled it, and
+        asyncio cancels the future it wraps) never runs `_answer`: it waits no more. Counted
+        as waiting, it made all idle-time work give way for the rest of the session: no
+        warming, no line prepared (the typing benchmark's server logs)."""
+        if future.cancelled():
+            self._waiting.started(here)
+            run.finished = True
 
     def _answer(self, snapshot: Snapshot, run: Run, here: bool) -> Answer:
         self._waiting.started(here)

@@ -562,3 +562,23 @@ def test_typing_along_a_suggestion_warms_the_full_prompt(service: CompletionServ
     assert isinstance(asked, Snapshot)
     again = service.submit(asked).result()
     assert "prefill" in again.log and "small prefill" not in again.log, again.log
+
+
+def test_a_request_cancelled_while_it_waits_leaves_the_worker_idle(
+    service: CompletionService,
+) -> None:
+    """The client cancels a request that still waits for the worker (the user typed on): the
+    asyncio future wrapping it cancels the worker's future, and `_answer` never runs. It was
+    still counted as waiting and as work in progress, for good: every idle-time job (warming,
+    preparing the next line) gave way from then on, and the indexer stayed paused (found in
+    the typing benchmark's server logs: idle warming found a request waiting every time)."""
+    release = threading.Event()
+    blocker = service._executor.submit(release.wait, 10)  # the worker is busy
+    queued = service.submit(request(service, 1, 5))
+    assert service._waiting.busy()
+    assert queued.cancel()  # what asyncio.wrap_future does when the LSP request is cancelled
+    release.set()
+    blocker.result()
+    service._executor.submit(lambda: None).result()
+    assert not service._waiting.busy()
+    assert service._executor.quiet_for() > 0
