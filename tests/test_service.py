@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from codegen_complete.completion.backend import Continuation
+from codegen_complete.completion.completer import Completer
 from codegen_complete.completion.suggest import Suggestion, suggest
 from codegen_complete.context.enter import indent_after_enter
 from codegen_complete.server import service as service_module
@@ -582,3 +583,23 @@ def test_a_request_cancelled_while_it_waits_leaves_the_worker_idle(
     service._executor.submit(lambda: None).result()
     assert not service._waiting.busy()
     assert service._executor.quiet_for() > 0
+
+
+def test_moving_on_stops_the_idle_warming_of_the_place_left(
+    service: CompletionService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an answer the worker warms that place's full prompt (seconds); the user jumps
+    elsewhere first: that warming stops, as the warming of a rest does, instead of holding
+    up the new place (probe, test half: first answer p95 2.5 s with it going on)."""
+    told_to_stop: list[bool] = []
+    monkeypatch.setattr(Completer, "warm", lambda self, cancelled: told_to_stop.append(cancelled()))
+    first, second = threading.Event(), threading.Event()
+    service._executor.submit(first.wait, 10)
+    answered = service.submit(request(service, 1, 5))
+    service._executor.submit(second.wait, 10)  # the answer's idle work queues after this
+    first.set()
+    answered.result()
+    service.focus(URI, 0, 4)  # the user moved on before the idle work ran
+    second.set()
+    service._executor.submit(lambda: None).result()
+    assert told_to_stop == [True]
