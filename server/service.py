@@ -325,11 +325,11 @@ class CompletionService:
         """Queue the worker's idle-time work after `answer`: first the full prompt of the
         place, which a small prompt stood in for, then the line after the suggestion.
 
-        Warming comes first and goes on while the user types along a suggestion (answered
-        from the cache, the worker idle): writing on, keys came every ~170 ms and the
-        preparation of the next line took each gap, so the full prompt never warmed and
-        every line was written with the small prompt, without context; the line prepared
-        with the full prompt is the one worth having."""
+        Answers from the cache queue it too: while the user types along a suggestion the
+        worker is free, and writing on, that is when the full prompt can warm (without it,
+        lines were written with the small prompt, without context). Warming comes first:
+        the line prepared from the full prompt is the one worth having (preparing first
+        measured the same on the typing benchmark)."""
         with contextlib.suppress(RuntimeError):  # the executor is shutting down
             if not self._warm_queued:
                 self._warm_queued = True
@@ -419,10 +419,9 @@ class CompletionService:
 
     def _moved_on(self, focus: int) -> bool:
         """Whether the user has come to another place (a focus) since idle work was queued
-        at focus number `focus`: the place left is not warmed or prepared any longer. The
-        warming of the place before a jump went on for seconds and the new place, whose
-        first request then found nothing warm, waited behind it (probe, test half: first
-        answer p95 2.5 s)."""
+        at focus number `focus`: the place left is not warmed or prepared any longer. Its
+        warming takes seconds, and the new place's warming and first request would wait
+        behind it, as they did behind the warming of a rest before it stopped on moving on."""
         return self._focuses != focus
 
     def _complete(self, snapshot: Snapshot, run: Run) -> Answer:

@@ -590,7 +590,7 @@ def test_moving_on_stops_the_idle_warming_of_the_place_left(
 ) -> None:
     """After an answer the worker warms that place's full prompt (seconds); the user jumps
     elsewhere first: that warming stops, as the warming of a rest does, instead of holding
-    up the new place (probe, test half: first answer p95 2.5 s with it going on)."""
+    up the new place."""
     told_to_stop: list[bool] = []
     monkeypatch.setattr(Completer, "warm", lambda self, cancelled: told_to_stop.append(cancelled()))
     first, second = threading.Event(), threading.Event()
