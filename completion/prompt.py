@@ -191,8 +191,8 @@ class PromptBuilder:
             # cursor does not move: Enter shifts the lines below down, and a grid counted from
             # the top moved the end by a line at each Enter (the whole prompt after it then
             # ran again: seconds, on every line written).
-            total = after.count("\n") + (not after.endswith("\n"))
-            snapped = total - -(-(total - end) // LINE_GRID) * LINE_GRID
+            lines_after = after.count("\n") + (not after.endswith("\n"))
+            snapped = lines_after - -(-(lines_after - end) // LINE_GRID) * LINE_GRID
             if snapped > 0:
                 end = snapped
         return "".join(lines[:end])

@@ -180,7 +180,7 @@ async def _answer(
     if isinstance(snapshot, Answer):
         return snapshot
     if cached := service.from_cache(snapshot):
-        service.prepare_after(snapshot, cached)
+        service.idle_work_after(snapshot, cached)
         return cached
     if (run := snapshot.run) is not None and run.future is not None:
         # The generation of an earlier key writes what the user has typed since: its
@@ -191,7 +191,7 @@ async def _answer(
             service.cancel(snapshot)
             raise
         if cached := service.from_cache(snapshot):
-            service.prepare_after(snapshot, cached)
+            service.idle_work_after(snapshot, cached)
             return Answer(cached.suggestion, f"{cached.log} (continued #{run.number})")
         if not service.is_current(snapshot):
             return Answer(None, f"{snapshot.describe()}: superseded while continuing #{run.number}")

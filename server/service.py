@@ -316,12 +316,7 @@ class CompletionService:
         suggestion prepared for the place the user has arrived at."""
         return self.remembered.answer(snapshot)
 
-    def prepare_after(self, snapshot: Snapshot, answer: Answer) -> None:
-        """Idle-time work after an answer from the cache (the model's answers do it
-        themselves): warm the full prompt, then prepare the suggestion after `answer`'s."""
-        self._idle_work(snapshot, answer)
-
-    def _idle_work(self, snapshot: Snapshot, answer: Answer) -> None:
+    def idle_work_after(self, snapshot: Snapshot, answer: Answer) -> None:
         """Queue the worker's idle-time work after `answer`: first the full prompt of the
         place, which a small prompt stood in for, then the line after the suggestion.
 
@@ -409,7 +404,7 @@ class CompletionService:
             answer = prepared or self._complete(snapshot, run)
         finally:
             run.finished = True
-        self._idle_work(snapshot, answer)
+        self.idle_work_after(snapshot, answer)
         return answer
 
     def _warm(self, focus: int) -> None:

@@ -557,7 +557,7 @@ def test_typing_along_a_suggestion_warms_the_full_prompt(service: CompletionServ
     assert isinstance(typed, Snapshot)
     cached = service.from_cache(typed)
     assert cached is not None and cached.suggestion is not None
-    service.prepare_after(typed, cached)
+    service.idle_work_after(typed, cached)
     service._executor.submit(lambda: None).result()  # the worker's idle work is done
     asked = service.snapshot(uri, end[0], end[1] + 1, explicit=True)
     assert isinstance(asked, Snapshot)
