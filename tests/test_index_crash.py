@@ -1,4 +1,5 @@
-"""The index survives `kill -9` at any moment of a build: restarted, it equals a clean build."""
+"""The index survives `kill -9` at any moment of a build (restarted, it equals a clean build)
+and several processes creating it at the same moment."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import tantivy
@@ -28,6 +30,19 @@ built.refresh()
 built.close()
 print("finished", flush=True)
 os._exit(0)  # not waiting for the timer
+"""
+# Waits for a go file, so that the processes open the new index at the same moment.
+OPENER = """
+import sys, time
+from pathlib import Path
+from codegen_complete.context.index.repo import RepoIndex
+go = Path(sys.argv[3])
+while not go.exists():
+    time.sleep(0.001)
+index = RepoIndex.for_workspace(Path(sys.argv[1]), Path(sys.argv[2]))
+index.refresh()
+print(index.log, index.writable, flush=True)
+index.close()
 """
 
 
@@ -99,3 +114,22 @@ def test_killed_at_twenty_random_points_the_index_equals_a_clean_build(tmp_path:
     expected = contents(root, clean)
     assert len(expected[1]) == FILES and len(expected[0]) > 5 * FILES
     assert contents(root, killed) == expected
+
+
+def test_processes_creating_a_new_index_together_all_open_it(tmp_path: Path) -> None:
+    """The server and its indexer process, or two CLI runs, open a new workspace's index at
+    once: none fails, none takes the other's half-made files for corrupt, one writes."""
+    root = tmp_path / "project"
+    make_project(root)
+    for attempt in range(6):
+        cache, go = tmp_path / f"cache{attempt}", tmp_path / f"go{attempt}"
+        command = [sys.executable, "-c", OPENER, str(root), str(cache), str(go)]
+        openers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True) for _ in range(4)]  # fmt: skip
+        time.sleep(1.5)  # all of them imported and waiting
+        go.touch()
+        outputs = [opener.communicate(timeout=120) for opener in openers]
+        codes = [opener.returncode for opener in openers]
+        assert codes == [0] * len(openers), outputs
+        assert not any("unusable" in out for out, _ in outputs), outputs
+        assert len(contents(root, cache)[1]) == FILES

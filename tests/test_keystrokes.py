@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codegen_complete.measure.editor import typist
-from codegen_complete.measure.editor.editors import InProcessEditor, server_start
+from codegen_complete.measure.editor.editors import Editor, InProcessEditor, Start, server_start
 from codegen_complete.measure.editor.keystrokes import probe_table, run_places, table
 from codegen_complete.measure.editor.places import (
     Place,
@@ -157,6 +157,47 @@ def test_a_probe_compares_the_first_answer_with_the_one_after_idle_time(
     assert (score.tasks, score.first_exact, score.later_exact) == (1, 0, 1)
     assert 0.02 <= score.first_answer_s[0] < 1.0
     assert "| probe | 1 |" in probe_table([("probe", score)])
+
+
+class PausableEditor(ScriptedEditor):
+    """Records, at every request, whether it or any other editor was paused."""
+
+    def __init__(self, everyone: list[PausableEditor]) -> None:
+        super().__init__(lambda before: "")
+        self.everyone, self.paused = everyone, False
+        self.seen: list[tuple[bool, bool]] = []  # (this paused, every other paused)
+        everyone.append(self)
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
+        others = [editor.paused for editor in self.everyone if editor is not self]
+        self.seen.append((self.paused, all(others)))
+        return super().ask(uri, offset)
+
+
+async def test_only_the_editor_being_measured_runs() -> None:
+    everyone: list[PausableEditor] = []
+    editors = {label: PausableEditor(everyone) for label in ("base", "new", "other")}
+
+    def start_of(editor: PausableEditor) -> Start:
+        async def start(root: Path) -> Editor:
+            return editor
+
+        return start
+
+    holes = [{"project": "genai_prices", "file": "genai_prices/data_snapshot.py", "line": 40,
+              "split": "test"}]  # fmt: skip
+    tasks = tasks_for(choose_places(holes, "test", 1, seed=1), "jump")
+    starts = {label: start_of(editor) for label, editor in editors.items()}
+    await run_places(tasks, starts, FAST, seed=1, word=False)
+    for editor in everyone:
+        assert editor.seen and set(editor.seen) == {(False, True)}
+        assert not editor.paused  # all running again at the end (else they could not stop)
 
 
 async def test_a_small_run_through_the_server(tiny_store: Path) -> None:

@@ -22,13 +22,14 @@ outside the root, ignored, secret-looking, in a dependency folder or too large i
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import shutil
 import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,14 +119,34 @@ class RepoIndex:
         self._lock = threading.Lock()
         self._lines_lock = threading.Lock()
         self._lines: OrderedDict[str, tuple[int, list[str]]] = OrderedDict()
-        try:
-            self._open()
-        except (OSError, ValueError, sqlite3.DatabaseError) as error:
-            # Corrupt, from another version, or unreadable: start afresh, never fail a request.
-            self.log.append(f"index {self.folder} unusable ({error}); rebuilding it")
-            if self.folder is not None:
-                shutil.rmtree(self.folder, ignore_errors=True)
-            self._open()
+        with self._opening():
+            try:
+                self._open()
+            except (OSError, ValueError, sqlite3.DatabaseError) as error:
+                # Corrupt, from another version, or unreadable: start afresh, never fail a
+                # request.
+                self.log.append(f"index {self.folder} unusable ({error}); rebuilding it")
+                if self.folder is not None:
+                    shutil.rmtree(self.folder, ignore_errors=True)
+                self._open()
+
+    @contextlib.contextmanager
+    def _opening(self) -> Iterator[None]:
+        """Held while the index is opened, created or rebuilt: the server and its indexer
+        process (or two CLI runs) open a new workspace's index at the same moment, and
+        without it one met the other's half-made SQLite file ("disk I/O error"), took it for
+        corrupt and deleted the folder the other was filling. The lock file lives beside the
+        folder, so that a rebuild's delete leaves it alone."""
+        if self.folder is None:
+            yield
+            return
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with self.folder.with_name(f".{self.folder.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     @classmethod
     def for_workspace(cls, root: Path, cache_dir: Path, writable: bool = True) -> RepoIndex:

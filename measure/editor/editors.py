@@ -34,6 +34,12 @@ class Editor(Protocol):
         """An automatic request: its answer's text, and how to cancel it."""
         ...
 
+    def pause(self) -> None:
+        """Take no CPU until `resume` (while another editor is measured)."""
+        ...
+
+    def resume(self) -> None: ...
+
     def cpu_s(self) -> float: ...
 
     def peak_rss_mb(self) -> float: ...
@@ -88,6 +94,12 @@ class ServerEditor:
     def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
         return self.session.ask(uri, offset)
 
+    def pause(self) -> None:
+        self.session.pause()
+
+    def resume(self) -> None:
+        self.session.resume()
+
     def cpu_s(self) -> float:
         return self.session.cpu_s()
 
@@ -133,6 +145,12 @@ class InProcessEditor:
 
     def ask(self, uri: str, offset: int) -> tuple[asyncio.Future[str], Callable[[], None]]:
         raise NotImplementedError
+
+    def pause(self) -> None:
+        return None
+
+    def resume(self) -> None:
+        return None
 
     def cpu_s(self) -> float:
         return 0.0

@@ -106,6 +106,13 @@ async def run_places(
                 path = (root / task.place.file).resolve()
                 original = path.read_text(encoding="utf-8")
                 for label, editor in editors.items():
+                    # Only the editor being measured runs: the others' idle work (warming
+                    # the last place's full prompt, seconds of CPU) slowed its first answers.
+                    for other in editors.values():
+                        if other is editor:
+                            other.resume()
+                        else:
+                            other.pause()
                     uri = path.as_uri()
                     files = opened[label]
                     if uri in files:
@@ -126,6 +133,7 @@ async def run_places(
                     await asyncio.sleep(0.3)  # between places, as between two jumps
         finally:
             for label, editor in editors.items():
+                editor.resume()
                 score = scores[label]
                 score.cpu_s += editor.cpu_s() - cpu[label]
                 score.peak_rss_mb = max(score.peak_rss_mb, editor.peak_rss_mb())

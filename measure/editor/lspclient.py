@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -102,6 +103,14 @@ class EditorSession:
 
     def peak_rss_mb(self) -> float:
         return memory_mb("VmHWM", self.pid)
+
+    def pause(self) -> None:
+        """Stop the server process (SIGSTOP) while another is measured: its idle work would
+        otherwise run on the same cores and slow the other one's answers."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
 
     def cpu_s(self) -> float:
         """The server's CPU time so far (user and system, all its threads)."""
