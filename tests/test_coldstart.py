@@ -95,13 +95,13 @@ def test_a_short_rest_at_a_place_warms_the_small_prompt_its_first_request_gets(
     cached, where warming the full prompt would have run only its first context file."""
     engine = completer.backend.engine  # type: ignore[attr-defined]
     ran: list[int] = []
-    run = engine._run
+    run = engine._run_unless  # every pass goes through it
 
-    def counting(tokens: list[int], positions: int = 1) -> object:
+    def counting(tokens: list[int], positions: int, stop: object) -> object:
         ran.append(len(tokens))
-        return run(tokens, positions)
+        return run(tokens, positions, stop)
 
-    monkeypatch.setattr(engine, "_run", counting)
+    monkeypatch.setattr(engine, "_run_unless", counting)
     context = (snippet("lib/shapes.py", "area"), snippet("lib/colors.py", "blend"))
     # A window long enough to be kept beside the full prompt in the cache (a real one is
     # 256 tokens).

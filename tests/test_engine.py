@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -219,14 +220,14 @@ def test_right_drafts_verify_several_tokens_per_pass(
     monkeypatch.setattr(engine_module, "draft_from_context", oracle)
     engine = Engine(tiny_model.path, threads=1)
     passes = 0
-    run = engine._run
+    run = engine._run_unless  # every pass goes through it
 
-    def counting_run(tokens: list[int], positions: int = 1) -> object:
+    def counting_run(tokens: list[int], positions: int, stop: Callable[[], bool] | None) -> object:
         nonlocal passes
         passes += 1
-        return run(tokens, positions)
+        return run(tokens, positions, stop)
 
-    monkeypatch.setattr(engine, "_run", counting_run)
+    monkeypatch.setattr(engine, "_run_unless", counting_run)
     generation = engine.generate(prompt, max_new_tokens=60, stop_tokens=NO_STOP)
     assert generation.tokens == expected
     # One prefill pass, then one pass per DRAFT_TOKENS + 1 tokens.
@@ -308,3 +309,35 @@ def test_typing_after_a_long_generation_stays_in_its_slot(engine: Engine) -> Non
     again = engine.generate([*prompt, 7], max_new_tokens=2, stop_tokens=NO_STOP)
     assert again.reused_tokens == len(prompt)
     assert len(engine._pool.slots) == 1
+
+
+def test_a_cancel_ends_a_pass_of_warming_or_prefill_in_the_middle(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request for the user's new place must not wait for a chunk of the place left."""
+    monkeypatch.setattr(engine_module, "WARM_CHUNK", 3000)
+    monkeypatch.setattr(engine_module, "PREFILL_CHUNK", 3000)
+    prompt = prompt_of(3000)
+    calls = 0
+
+    def cancelled_once_running() -> bool:
+        # False where it is asked before the pass begins; true from the watcher's first look
+        # on, a few milliseconds into the pass.
+        nonlocal calls
+        calls += 1
+        return calls > 1
+
+    engine.forget()
+    assert not engine.warm(prompt, cancelled_once_running)
+    assert engine.cached_length(prompt) == 0  # the pass did not finish: nothing of it kept
+    calls = 0
+    generation = engine.generate(
+        prompt, max_new_tokens=4, stop_tokens=NO_STOP, cancelled=cancelled_once_running
+    )
+    assert (generation.tokens, generation.stop_reason) == ([], "cancelled")
+    assert engine.cached_length(prompt) == 0
+    # Nothing left half-written: the same prompt afterwards gives a cold run's tokens.
+    expected = cold(engine, prompt, max_new_tokens=4)
+    engine.forget()
+    engine.warm(prompt[:1000], lambda: False)
+    assert engine.generate(prompt, max_new_tokens=4, stop_tokens=NO_STOP).tokens == expected
