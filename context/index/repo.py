@@ -136,17 +136,19 @@ class RepoIndex:
         process (or two CLI runs) open a new workspace's index at the same moment, and
         without it one met the other's half-made SQLite file ("disk I/O error"), took it for
         corrupt and deleted the folder the other was filling. The lock file lives beside the
-        folder, so that a rebuild's delete leaves it alone."""
-        if self.folder is None:
+        folder, so that a rebuild's delete leaves it alone. Where the file system takes no
+        lock (some network mounts), the index opens without one, as it always did."""
+        lock = None
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                self.folder.parent.mkdir(parents=True, exist_ok=True)
+                lock = self.folder.with_name(f".{self.folder.name}.lock").open("w")
+                fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
             yield
-            return
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        with self.folder.with_name(f".{self.folder.name}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        finally:
+            if lock is not None:
+                lock.close()  # which releases the lock
 
     @classmethod
     def for_workspace(cls, root: Path, cache_dir: Path, writable: bool = True) -> RepoIndex:
