@@ -5,6 +5,7 @@ before the next key), with the server's log lines kept."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -107,10 +108,16 @@ class EditorSession:
     def pause(self) -> None:
         """Stop the server process (SIGSTOP) while another is measured: its idle work would
         otherwise run on the same cores and slow the other one's answers."""
-        os.kill(self.pid, signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
 
     def resume(self) -> None:
-        os.kill(self.pid, signal.SIGCONT)
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, number: signal.Signals) -> None:
+        # pid 0 (no process) would signal this whole process group, the benchmark included.
+        if self.pid > 0 and not self.crashed:
+            with contextlib.suppress(ProcessLookupError):  # it has just exited
+                os.kill(self.pid, number)
 
     def cpu_s(self) -> float:
         """The server's CPU time so far (user and system, all its threads)."""
