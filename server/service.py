@@ -272,7 +272,7 @@ class CompletionService:
         completer = self._completer
 
         def left() -> bool:
-            return self._waiting.busy() or self._focuses != focus
+            return self._waiting.busy() or self._moved_on(focus)
 
         if completer is None or left():
             return

@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import tantivy
@@ -31,12 +30,14 @@ built.close()
 print("finished", flush=True)
 os._exit(0)  # not waiting for the timer
 """
-# Waits for a go file, so that the processes open the new index at the same moment.
+# Says it is ready, then waits for a go file, so that the processes open the new index at
+# the same moment.
 OPENER = """
 import sys, time
 from pathlib import Path
 from codegen_complete.context.index.repo import RepoIndex
 go = Path(sys.argv[3])
+print("ready", flush=True)
 while not go.exists():
     time.sleep(0.001)
 index = RepoIndex.for_workspace(Path(sys.argv[1]), Path(sys.argv[2]))
@@ -126,7 +127,8 @@ def test_processes_creating_a_new_index_together_all_open_it(tmp_path: Path) -> 
         command = [sys.executable, "-c", OPENER, str(root), str(cache), str(go)]
         openers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True) for _ in range(4)]  # fmt: skip
-        time.sleep(1.5)  # all of them imported and waiting
+        for opener in openers:  # all of them imported and waiting
+            assert opener.stdout is not None and opener.stdout.readline() == "ready\n"
         go.touch()
         outputs = [opener.communicate(timeout=120) for opener in openers]
         codes = [opener.returncode for opener in openers]
